@@ -1,0 +1,190 @@
+/* proto_check.c: the generic cap walk over any hie.v1 message, and the caps table. */
+#include "proto_internal.h"
+
+#include <string.h>
+
+/* Defaults for any field not named in cap_table. */
+#define CAP_STRING 512
+#define CAP_BYTES 512
+#define CAP_REPEATED 64
+#define CAP_DEPTH 8
+
+static const struct field_cap {
+	const char *message; /* full name, "hie.v1.X" */
+	const char *field;
+	size_t max;          /* elements for repeated fields, else bytes */
+} cap_table[] = {
+	{"hie.v1.Document", "content", PROTO_CONTENT_MAX},
+	{"hie.v1.Code", "code", 128},
+	{"hie.v1.Code", "system", 255},
+	{"hie.v1.DocumentEntry", "title", 1024},
+	{"hie.v1.DocumentEntry", "origin_signature", 1024},
+	{"hie.v1.DocumentEntry", "confidentiality", 8},
+	{"hie.v1.DocumentEntry", "authors", 16},
+	{"hie.v1.Demographics", "names", 16},
+	{"hie.v1.Demographics", "addresses", 16},
+	{"hie.v1.Demographics", "telecom", 16},
+	{"hie.v1.Demographics", "identifiers", 32},
+	{"hie.v1.HumanName", "given", 8},
+	{"hie.v1.Address", "lines", 8},
+	{"hie.v1.DiscoverResponse", "matches", 100},
+	{"hie.v1.DiscoverResponse", "suggested_attributes", 16},
+	{"hie.v1.DocumentQuery", "patient_ids", 64},
+	{"hie.v1.DocumentQuery", "statuses", 4},
+	{"hie.v1.DocumentQueryResponse", "entries", 10000},
+	{"hie.v1.RetrieveRequest", "document_ids", 100},
+	{"hie.v1.RetrieveResponse", "documents", 100},
+	{"hie.v1.RetrieveResponse", "missing_ids", 100},
+	{"hie.v1.LocatorPublish", "add", 100000},
+	{"hie.v1.LocatorPublish", "remove", 100000},
+	{"hie.v1.LocateRequest", "tokens", 64},
+	{"hie.v1.LocateResponse", "orgs", 1000},
+	{"hie.v1.Peer", "roles", 4},
+	{"hie.v1.Consent", "denied_orgs", 1000},
+	{"hie.v1.AuditEvent", "patient_ids", 100},
+	{"hie.v1.AuditEvent", "document_ids", 1000},
+	{"hie.v1.AuditEvent", "detail", 1024},
+	{"hie.v1.Error", "message", 1024},
+	{"hie.v1.StoredPatient", "blocking_keys", 64},
+};
+
+static size_t field_cap(const ProtobufCMessageDescriptor *md, const ProtobufCFieldDescriptor *f)
+{
+	for (size_t i = 0; i < HX_ARRAY_SIZE(cap_table); i++)
+		if (strcmp(cap_table[i].field, f->name) == 0 &&
+		    strcmp(cap_table[i].message, md->name) == 0)
+			return cap_table[i].max;
+	if (f->label == PROTOBUF_C_LABEL_REPEATED)
+		return CAP_REPEATED;
+	return f->type == PROTOBUF_C_TYPE_BYTES ? CAP_BYTES : CAP_STRING;
+}
+
+/* Valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF) without C0/C1 controls or DEL. */
+int proto_text_check(const char *s, size_t max)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = 0;
+
+	while (*p != '\0') {
+		unsigned c = *p;
+		unsigned cp, need;
+		if (++n > max)
+			return HX_EPARSE;
+		if (c < 0x80) {
+			if (c < 0x20 || c == 0x7f)
+				return HX_EPARSE;
+			p++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			need = 1;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			need = 2;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			need = 3;
+			cp = c & 0x07;
+		} else {
+			return HX_EPARSE;
+		}
+		for (unsigned i = 1; i <= need; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return HX_EPARSE;
+			cp = cp << 6 | (p[i] & 0x3f);
+		}
+		if ((need == 2 && cp < 0x800) || (need == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
+		    (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp <= 0x9f))
+			return HX_EPARSE;
+		n += need;
+		if (n > max)
+			return HX_EPARSE;
+		p += need + 1;
+	}
+	return HX_OK;
+}
+
+static int enum_known(const ProtobufCEnumDescriptor *ed, int v)
+{
+	return protobuf_c_enum_descriptor_get_value(ed, v) != NULL;
+}
+
+static int walk(const ProtobufCMessage *m, unsigned depth);
+
+/* Check one value of field f stored at p. */
+static int check_value(const ProtobufCFieldDescriptor *f, const void *p, size_t cap,
+                       unsigned depth)
+{
+	switch (f->type) {
+	case PROTOBUF_C_TYPE_STRING: {
+		const char *s = *(char *const *)p;
+		return s == NULL ? HX_OK : proto_text_check(s, cap);
+	}
+	case PROTOBUF_C_TYPE_BYTES: {
+		const ProtobufCBinaryData *b = p;
+		return b->len > cap ? HX_EPARSE : HX_OK;
+	}
+	case PROTOBUF_C_TYPE_ENUM:
+		return enum_known(f->descriptor, *(const int *)p) ? HX_OK : HX_EPARSE;
+	case PROTOBUF_C_TYPE_MESSAGE: {
+		const ProtobufCMessage *sub = *(ProtobufCMessage *const *)p;
+		return sub == NULL ? HX_OK : walk(sub, depth + 1);
+	}
+	default:
+		return HX_OK;
+	}
+}
+
+static size_t value_size(const ProtobufCFieldDescriptor *f)
+{
+	switch (f->type) {
+	case PROTOBUF_C_TYPE_STRING:
+	case PROTOBUF_C_TYPE_MESSAGE:
+		return sizeof(void *);
+	case PROTOBUF_C_TYPE_BYTES:
+		return sizeof(ProtobufCBinaryData);
+	case PROTOBUF_C_TYPE_ENUM:
+		return sizeof(int);
+	default:
+		return 0; /* scalars need no check */
+	}
+}
+
+static int walk(const ProtobufCMessage *m, unsigned depth)
+{
+	const ProtobufCMessageDescriptor *md = m->descriptor;
+
+	if (depth > CAP_DEPTH)
+		return HX_EPARSE;
+	/* Unknown fields from a newer sender are tolerated but bounded. */
+	if (m->n_unknown_fields > CAP_REPEATED)
+		return HX_EPARSE;
+	for (unsigned i = 0; i < md->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &md->fields[i];
+		const char *base = (const char *)m + f->offset;
+		size_t cap = field_cap(md, f), vsz = value_size(f);
+		int rc;
+
+		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+			size_t n = *(const size_t *)((const char *)m + f->quantifier_offset);
+			const char *arr = *(char *const *)base;
+			size_t elem_cap = f->type == PROTOBUF_C_TYPE_BYTES ? CAP_BYTES : CAP_STRING;
+			if (n > cap)
+				return HX_EPARSE;
+			if (vsz == 0)
+				continue;
+			for (size_t k = 0; k < n; k++)
+				if ((rc = check_value(f, arr + k * vsz, elem_cap, depth)) != HX_OK)
+					return rc;
+		} else if (vsz != 0) {
+			if ((rc = check_value(f, base, cap, depth)) != HX_OK)
+				return rc;
+		}
+	}
+	return HX_OK;
+}
+
+int proto_walk(const ProtobufCMessage *m)
+{
+	return walk(m, 0);
+}

@@ -1,0 +1,12 @@
+/* proto_internal.h: shared between the files of proto/ only. */
+#ifndef HX_PROTO_INTERNAL_H
+#define HX_PROTO_INTERNAL_H
+
+#include "proto.h"
+
+/* Walk a message checking the caps of proto_check.c. HX_OK or HX_EPARSE. */
+int proto_walk(const ProtobufCMessage *m);
+/* UTF-8 without control characters, at most `max` bytes. HX_OK or HX_EPARSE. */
+int proto_text_check(const char *s, size_t max);
+
+#endif

@@ -1,0 +1,392 @@
+/* proto_msg.c: the kind table, unpack/pack, and each kind's validator. */
+#include "proto_internal.h"
+
+#include <string.h>
+
+#define KIB 1024u
+#define MIB (1024u * 1024u)
+
+typedef int (*validate_fn)(const void *msg);
+
+static int nonempty(const char *s)
+{
+	return s != NULL && s[0] != '\0';
+}
+
+static int opt_org(const char *s)
+{
+	return nonempty(s) ? proto_id_org_check(s) : HX_OK;
+}
+
+static int fixed_len(const ProtobufCBinaryData *b, size_t len, int optional)
+{
+	if (optional && b->len == 0)
+		return HX_OK;
+	return b->len == len ? HX_OK : HX_EPARSE;
+}
+
+static int ids_check(char *const *ids, size_t n, int (*check)(const char *))
+{
+	for (size_t i = 0; i < n; i++)
+		if (check(ids[i]) != HX_OK)
+			return HX_EPARSE;
+	return HX_OK;
+}
+
+int proto_demographics_check(const Hie__V1__Demographics *d)
+{
+	if (nonempty(d->birth_date) && hx_date_check(d->birth_date) != HX_OK)
+		return HX_EPARSE;
+	for (size_t i = 0; i < d->n_identifiers; i++)
+		if (!nonempty(d->identifiers[i]->system) || !nonempty(d->identifiers[i]->value))
+			return HX_EPARSE;
+	for (size_t i = 0; i < d->n_telecom; i++)
+		if (!nonempty(d->telecom[i]->value))
+			return HX_EPARSE;
+	return HX_OK;
+}
+
+static int v_none(const void *msg)
+{
+	(void)msg;
+	return HX_OK;
+}
+
+static int v_demographics(const void *msg)
+{
+	return proto_demographics_check(msg);
+}
+
+static int v_patient(const void *msg)
+{
+	const Hie__V1__Patient *p = msg;
+	if (proto_id_patient_check(p->id) != HX_OK || p->demographics == NULL || p->updated < 0)
+		return HX_EPARSE;
+	return proto_demographics_check(p->demographics);
+}
+
+static int v_document_entry(const void *msg)
+{
+	const Hie__V1__DocumentEntry *e = msg;
+	if (proto_id_doc_check(e->id) != HX_OK || proto_id_patient_check(e->patient_id) != HX_OK ||
+	    proto_id_org_check(e->origin_org) != HX_OK)
+		return HX_EPARSE;
+	if (fixed_len(&e->sha256, PROTO_SHA256_LEN, 0) != HX_OK)
+		return HX_EPARSE;
+	if (e->status == HIE__V1__DOCUMENT_STATUS__DOCUMENT_STATUS_UNSPECIFIED ||
+	    !nonempty(e->mime_type) || e->type_code == NULL || !nonempty(e->type_code->code))
+		return HX_EPARSE;
+	if (e->creation_time <= 0 || e->size > PROTO_CONTENT_MAX)
+		return HX_EPARSE;
+	if (e->service_start < 0 || e->service_stop < 0 ||
+	    (e->service_stop != 0 && e->service_stop < e->service_start))
+		return HX_EPARSE;
+	return HX_OK;
+}
+
+static int v_document(const void *msg)
+{
+	const Hie__V1__Document *d = msg;
+	if (d->entry == NULL || v_document_entry(d->entry) != HX_OK)
+		return HX_EPARSE;
+	return d->content.len == d->entry->size ? HX_OK : HX_EPARSE;
+}
+
+static int v_discover_request(const void *msg)
+{
+	const Hie__V1__DiscoverRequest *r = msg;
+	if (r->demographics == NULL ||
+	    r->purpose == HIE__V1__PURPOSE_OF_USE__PURPOSE_OF_USE_UNSPECIFIED)
+		return HX_EPARSE;
+	return proto_demographics_check(r->demographics);
+}
+
+static int v_discover_response(const void *msg)
+{
+	const Hie__V1__DiscoverResponse *r = msg;
+	for (size_t i = 0; i < r->n_matches; i++)
+		if (proto_id_patient_check(r->matches[i]->patient_id) != HX_OK ||
+		    r->matches[i]->grade == HIE__V1__MATCH_GRADE__MATCH_GRADE_UNSPECIFIED)
+			return HX_EPARSE;
+	return HX_OK;
+}
+
+static int v_document_query(const void *msg)
+{
+	const Hie__V1__DocumentQuery *q = msg;
+	if (q->n_patient_ids == 0 || ids_check(q->patient_ids, q->n_patient_ids,
+	                                       proto_id_patient_check) != HX_OK)
+		return HX_EPARSE;
+	if (q->purpose == HIE__V1__PURPOSE_OF_USE__PURPOSE_OF_USE_UNSPECIFIED)
+		return HX_EPARSE;
+	if (q->created_from < 0 || q->created_to < 0 ||
+	    (q->created_to != 0 && q->created_to < q->created_from))
+		return HX_EPARSE;
+	for (size_t i = 0; i < q->n_type_codes; i++)
+		if (!nonempty(q->type_codes[i]->code))
+			return HX_EPARSE;
+	for (size_t i = 0; i < q->n_class_codes; i++)
+		if (!nonempty(q->class_codes[i]->code))
+			return HX_EPARSE;
+	return HX_OK;
+}
+
+static int v_document_query_response(const void *msg)
+{
+	const Hie__V1__DocumentQueryResponse *r = msg;
+	for (size_t i = 0; i < r->n_entries; i++)
+		if (v_document_entry(r->entries[i]) != HX_OK)
+			return HX_EPARSE;
+	return HX_OK;
+}
+
+static int v_retrieve_request(const void *msg)
+{
+	const Hie__V1__RetrieveRequest *r = msg;
+	if (r->n_document_ids == 0 ||
+	    ids_check(r->document_ids, r->n_document_ids, proto_id_doc_check) != HX_OK)
+		return HX_EPARSE;
+	return r->purpose == HIE__V1__PURPOSE_OF_USE__PURPOSE_OF_USE_UNSPECIFIED ? HX_EPARSE
+	                                                                         : HX_OK;
+}
+
+static int v_retrieve_response(const void *msg)
+{
+	const Hie__V1__RetrieveResponse *r = msg;
+	for (size_t i = 0; i < r->n_documents; i++)
+		if (v_document(r->documents[i]) != HX_OK)
+			return HX_EPARSE;
+	return ids_check(r->missing_ids, r->n_missing_ids, proto_id_doc_check);
+}
+
+static int tokens_check(const ProtobufCBinaryData *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (t[i].len != PROTO_TOKEN_LEN)
+			return HX_EPARSE;
+	return HX_OK;
+}
+
+static int v_locator_publish(const void *msg)
+{
+	const Hie__V1__LocatorPublish *p = msg;
+	if (p->n_add == 0 && p->n_remove == 0)
+		return HX_EPARSE;
+	if (tokens_check(p->add, p->n_add) != HX_OK || tokens_check(p->remove, p->n_remove) != HX_OK)
+		return HX_EPARSE;
+	return HX_OK;
+}
+
+static int v_locate_request(const void *msg)
+{
+	const Hie__V1__LocateRequest *r = msg;
+	return r->n_tokens == 0 ? HX_EPARSE : tokens_check(r->tokens, r->n_tokens);
+}
+
+static int v_locate_response(const void *msg)
+{
+	const Hie__V1__LocateResponse *r = msg;
+	for (size_t i = 0; i < r->n_orgs; i++)
+		if (proto_id_org_check(r->orgs[i]->org_id) != HX_OK || r->orgs[i]->hits == 0)
+			return HX_EPARSE;
+	return HX_OK;
+}
+
+static int v_peer(const void *msg)
+{
+	const Hie__V1__Peer *p = msg;
+	if (proto_id_org_check(p->org_id) != HX_OK ||
+	    fixed_len(&p->fingerprint, PROTO_FINGERPRINT_LEN, 0) != HX_OK ||
+	    fixed_len(&p->next_fingerprint, PROTO_FINGERPRINT_LEN, 1) != HX_OK ||
+	    p->status == HIE__V1__PEER_STATUS__PEER_STATUS_UNSPECIFIED)
+		return HX_EPARSE;
+	if (nonempty(p->endpoint) && strncmp(p->endpoint, "https://", 8) != 0)
+		return HX_EPARSE;
+	return HX_OK;
+}
+
+static int v_audit_event(const void *msg)
+{
+	const Hie__V1__AuditEvent *e = msg;
+	if (e->action == HIE__V1__AUDIT_ACTION__AUDIT_ACTION_UNSPECIFIED ||
+	    e->outcome == HIE__V1__AUDIT_OUTCOME__AUDIT_OUTCOME_UNSPECIFIED || e->time <= 0)
+		return HX_EPARSE;
+	if (opt_org(e->actor_org) != HX_OK || opt_org(e->target_org) != HX_OK)
+		return HX_EPARSE;
+	if (fixed_len(&e->prev_hash, PROTO_SHA256_LEN, 1) != HX_OK ||
+	    fixed_len(&e->actor_fingerprint, PROTO_FINGERPRINT_LEN, 1) != HX_OK ||
+	    fixed_len(&e->old_fingerprint, PROTO_FINGERPRINT_LEN, 1) != HX_OK ||
+	    fixed_len(&e->new_fingerprint, PROTO_FINGERPRINT_LEN, 1) != HX_OK)
+		return HX_EPARSE;
+	if (ids_check(e->patient_ids, e->n_patient_ids, proto_id_patient_check) != HX_OK ||
+	    ids_check(e->document_ids, e->n_document_ids, proto_id_doc_check) != HX_OK)
+		return HX_EPARSE;
+	return HX_OK;
+}
+
+static int v_consent(const void *msg)
+{
+	const Hie__V1__Consent *c = msg;
+	if (proto_id_patient_check(c->patient_id) != HX_OK)
+		return HX_EPARSE;
+	return ids_check(c->denied_orgs, c->n_denied_orgs, proto_id_org_check);
+}
+
+static int v_stored_patient(const void *msg)
+{
+	const Hie__V1__StoredPatient *s = msg;
+	if (s->patient == NULL || v_patient(s->patient) != HX_OK)
+		return HX_EPARSE;
+	for (size_t i = 0; i < s->n_blocking_keys; i++)
+		if (s->blocking_keys[i].len == 0 || s->blocking_keys[i].len > 64)
+			return HX_EPARSE;
+	return HX_OK;
+}
+
+static const struct proto_kind_info {
+	const char *name;
+	const ProtobufCMessageDescriptor *desc;
+	size_t max_size;
+	validate_fn validate;
+} kinds[PROTO_KIND_COUNT] = {
+	[PROTO_ERROR] = {"Error", &hie__v1__error__descriptor, 4 * KIB, v_none},
+	[PROTO_HEALTH] = {"Health", &hie__v1__health__descriptor, 4 * KIB, v_none},
+	[PROTO_PATIENT] = {"Patient", &hie__v1__patient__descriptor, 64 * KIB, v_patient},
+	[PROTO_DEMOGRAPHICS] = {"Demographics", &hie__v1__demographics__descriptor, 64 * KIB,
+	                        v_demographics},
+	[PROTO_DOCUMENT_ENTRY] = {"DocumentEntry", &hie__v1__document_entry__descriptor,
+	                          32 * KIB, v_document_entry},
+	[PROTO_DOCUMENT] = {"Document", &hie__v1__document__descriptor,
+	                    PROTO_CONTENT_MAX + 64 * KIB, v_document},
+	[PROTO_DISCOVER_REQUEST] = {"DiscoverRequest", &hie__v1__discover_request__descriptor,
+	                            64 * KIB, v_discover_request},
+	[PROTO_DISCOVER_RESPONSE] = {"DiscoverResponse",
+	                             &hie__v1__discover_response__descriptor, 64 * KIB,
+	                             v_discover_response},
+	[PROTO_DOCUMENT_QUERY] = {"DocumentQuery", &hie__v1__document_query__descriptor,
+	                          64 * KIB, v_document_query},
+	[PROTO_DOCUMENT_QUERY_RESPONSE] = {"DocumentQueryResponse",
+	                                   &hie__v1__document_query_response__descriptor,
+	                                   32 * MIB, v_document_query_response},
+	[PROTO_RETRIEVE_REQUEST] = {"RetrieveRequest", &hie__v1__retrieve_request__descriptor,
+	                            64 * KIB, v_retrieve_request},
+	[PROTO_RETRIEVE_RESPONSE] = {"RetrieveResponse",
+	                             &hie__v1__retrieve_response__descriptor, 256 * MIB,
+	                             v_retrieve_response},
+	[PROTO_LOCATOR_PUBLISH] = {"LocatorPublish", &hie__v1__locator_publish__descriptor,
+	                           8 * MIB, v_locator_publish},
+	[PROTO_LOCATOR_PUBLISH_ACK] = {"LocatorPublishAck",
+	                               &hie__v1__locator_publish_ack__descriptor, 1 * KIB,
+	                               v_none},
+	[PROTO_LOCATE_REQUEST] = {"LocateRequest", &hie__v1__locate_request__descriptor,
+	                          16 * KIB, v_locate_request},
+	[PROTO_LOCATE_RESPONSE] = {"LocateResponse", &hie__v1__locate_response__descriptor,
+	                           256 * KIB, v_locate_response},
+	[PROTO_PEER] = {"Peer", &hie__v1__peer__descriptor, 16 * KIB, v_peer},
+	[PROTO_AUDIT_EVENT] = {"AuditEvent", &hie__v1__audit_event__descriptor, 128 * KIB,
+	                       v_audit_event},
+	[PROTO_CONSENT] = {"Consent", &hie__v1__consent__descriptor, 128 * KIB, v_consent},
+	[PROTO_STORED_PATIENT] = {"StoredPatient", &hie__v1__stored_patient__descriptor,
+	                          72 * KIB, v_stored_patient},
+};
+
+static const struct proto_kind_info *kind_info(enum proto_kind kind)
+{
+	if ((unsigned)kind >= PROTO_KIND_COUNT)
+		return NULL;
+	return &kinds[kind];
+}
+
+const char *proto_kind_name(enum proto_kind kind)
+{
+	const struct proto_kind_info *k = kind_info(kind);
+	return k != NULL ? k->name : "?";
+}
+
+int proto_kind_parse(const char *name, enum proto_kind *out)
+{
+	for (int i = 0; i < PROTO_KIND_COUNT; i++) {
+		if (strcmp(kinds[i].name, name) == 0) {
+			*out = (enum proto_kind)i;
+			return HX_OK;
+		}
+	}
+	return HX_ENOTFOUND;
+}
+
+size_t proto_kind_max_size(enum proto_kind kind)
+{
+	const struct proto_kind_info *k = kind_info(kind);
+	return k != NULL ? k->max_size : 0;
+}
+
+const ProtobufCMessageDescriptor *proto_kind_descriptor(enum proto_kind kind)
+{
+	const struct proto_kind_info *k = kind_info(kind);
+	return k != NULL ? k->desc : NULL;
+}
+
+static int check_msg(const struct proto_kind_info *k, const ProtobufCMessage *m)
+{
+	if (m->descriptor != k->desc)
+		return HX_EPARSE;
+	if (proto_walk(m) != HX_OK || k->validate(m) != HX_OK)
+		return HX_EPARSE;
+	return HX_OK;
+}
+
+int proto_unpack(enum proto_kind kind, const uint8_t *buf, size_t len, void **out)
+{
+	const struct proto_kind_info *k = kind_info(kind);
+	ProtobufCMessage *m;
+
+	if (k == NULL)
+		return HX_EINVAL;
+	if (len > k->max_size || (buf == NULL && len != 0))
+		return HX_EPARSE;
+	m = protobuf_c_message_unpack(k->desc, NULL, len, buf != NULL ? buf : (const uint8_t *)"");
+	if (m == NULL)
+		return HX_EPARSE;
+	if (check_msg(k, m) != HX_OK) {
+		protobuf_c_message_free_unpacked(m, NULL);
+		return HX_EPARSE;
+	}
+	*out = m;
+	return HX_OK;
+}
+
+void proto_free(void *msg)
+{
+	if (msg != NULL)
+		protobuf_c_message_free_unpacked(msg, NULL);
+}
+
+int proto_check(enum proto_kind kind, const void *msg)
+{
+	const struct proto_kind_info *k = kind_info(kind);
+	if (k == NULL || msg == NULL)
+		return HX_EINVAL;
+	return check_msg(k, msg) == HX_OK ? HX_OK : HX_EINVAL;
+}
+
+size_t proto_packed_size(const void *msg)
+{
+	return protobuf_c_message_get_packed_size(msg);
+}
+
+size_t proto_pack_to(const void *msg, uint8_t *out)
+{
+	return protobuf_c_message_pack(msg, out);
+}
+
+int proto_pack(const void *msg, struct hx_buf *out)
+{
+	size_t n = protobuf_c_message_get_packed_size(msg);
+	int rc = hx_buf_reserve(out, n);
+	if (rc != HX_OK)
+		return rc;
+	protobuf_c_message_pack(msg, out->data + out->len);
+	out->len += n;
+	out->data[out->len] = '\0';
+	return HX_OK;
+}

@@ -1,0 +1,224 @@
+/*
+ * store/store.h: the node's LMDB environment and every record in it.
+ *
+ * One environment per node, a directory holding data.mdb and lock.mdb. hiepeerd and
+ * hiepeerctl open the same environment at the same time (LMDB is multi-process safe).
+ * Sub-databases and key layouts: docs/store.md.
+ *
+ * Reading: store_read_begin() gives a read transaction (a consistent snapshot). Keep it
+ * short: it must never outlive a callback of the event loop. Pointers into the store
+ * ("views") are valid only until store_read_end() of the transaction that produced them.
+ * Records returned as messages (Hie__V1__*) are copies the caller frees with proto_free().
+ *
+ * Writing (group commit): every write runs on the store's single writer thread. A caller
+ * submits a write function with store_write() (blocks until durable) or store_write_submit()
+ * (calls back when durable). The writer takes all queued submissions, runs them in one LMDB
+ * transaction and commits once: concurrent submitters share one fsync. Each submission sees
+ * the effects of those before it in the batch and succeeds or fails on its own: a write
+ * function that returns an error has none of its changes committed. A write function may
+ * be called more than once (the batch is re-run without a failed member); it must act only
+ * through its transaction and its argument. If the map is full (MDB_MAP_FULL) the whole
+ * batch fails with HX_ESPACE; reads keep working, and writes succeed again once space is
+ * freed or the map is grown (store_map_grow(), or by another process) with no restart.
+ *
+ * Every function returns HX_OK or a negative enum hx_err; out-parameters are untouched on
+ * failure. Errors common to all: HX_ENOMEM, HX_EIO, HX_ECORRUPT (damaged store), and for
+ * writes HX_ESPACE (map or disk full) and HX_ECLOSED (store closing).
+ */
+#ifndef HX_STORE_H
+#define HX_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hx.h"
+#include "proto.h"
+
+/* Schema version written by this build; a store with a higher one is refused. */
+#define STORE_SCHEMA_VERSION 1
+/* Default map size for a new store. */
+#define STORE_MAP_SIZE_DEFAULT (1ULL << 30)
+/* Most items any list call returns in one go. */
+#define STORE_LIST_MAX 10000
+/* Most candidates a blocking-key lookup may return. */
+#define STORE_CANDIDATES_MAX 1000
+/* Longest blocking key. */
+#define STORE_BLOCK_KEY_MAX 64
+/* Room for an error text from store_open(). */
+#define STORE_ERR_MAX 256
+
+struct store;
+struct store_txn;
+
+struct store_opts {
+	int create;            /* make a new store at path (which must not hold one) */
+	const char *org_id;    /* with create: this node's organisation OID */
+	int read_only;         /* open without a writer: writes fail with HX_EDENIED */
+	uint64_t map_size;     /* bytes; 0 = keep the store's (STORE_MAP_SIZE_DEFAULT if new) */
+	unsigned max_readers;  /* LMDB reader slots; 0 = 256 */
+	unsigned batch_max;    /* most submissions in one commit; 0 = 4096 */
+};
+
+/*
+ * Open (or with opts->create, create) the store in directory `path`. Runs
+ * mdb_reader_check() to clear reader slots of dead processes and starts the writer thread.
+ * Errors, each with a sentence naming the problem in err[errlen]:
+ *   HX_ENOTFOUND  no store at path (and not create)
+ *   HX_EEXIST     create, but a hiepeer store is already there
+ *   HX_EPERM      the directory or its files are not readable/writable by us
+ *   HX_ECORRUPT   data.mdb is not an LMDB file, or is a foreign LMDB environment
+ *   HX_EVERSION   the schema is newer than STORE_SCHEMA_VERSION
+ *   HX_EINVAL     bad options (missing or invalid org_id on create)
+ */
+int store_open(const char *path, const struct store_opts *opts, struct store **out,
+               char *err, size_t errlen);
+/* Drain pending writes (each is committed or failed, and its submitter told), stop the
+ * writer and close the environment. NULL is a no-op. No transaction may be open. */
+void store_close(struct store *s);
+
+/* This node's organisation OID (borrowed; lives as long as the store). */
+const char *store_org_id(const struct store *s);
+const char *store_path(const struct store *s);
+
+struct store_stat {
+	uint64_t map_size;       /* bytes mapped */
+	uint64_t used;           /* bytes in use (last page number × page size) */
+	unsigned page_size;
+	uint32_t schema_version;
+	uint64_t patients, documents, peers, audit_records, block_keys;
+	uint64_t commits;        /* commits by this process's writer */
+	uint64_t writes;         /* submissions committed by this process's writer */
+};
+int store_stat_get(struct store *s, struct store_stat *out);
+
+/* Grow the map to `size` bytes (rounded up to a page) while running; persisted for other
+ * processes with a commit. HX_EINVAL if smaller than the current map. */
+int store_map_grow(struct store *s, uint64_t size);
+
+/* ---- transactions ----------------------------------------------------------------------- */
+
+int store_read_begin(struct store *s, struct store_txn **out);
+/* End a read transaction; every view obtained from it dies here. NULL is a no-op. */
+void store_read_end(struct store_txn *t);
+
+/* A write function runs on the writer thread inside the batch's transaction. */
+typedef int (*store_write_fn)(struct store_txn *t, void *arg);
+/* Called on the writer thread once the batch holding the write is durable (rc HX_OK) or
+ * has failed. It must not block and must not call store_write(). */
+typedef void (*store_done_fn)(int rc, void *arg);
+
+/* Run fn in the next batch and wait until it is durable. Returns fn's error, or the
+ * commit's. Must not be called from the writer thread (from a write or done function). */
+int store_write(struct store *s, store_write_fn fn, void *arg);
+/* Queue fn; done(rc, arg) is called when its batch is durable or failed. HX_ECLOSED if the
+ * store is closing (done is then not called). */
+int store_write_submit(struct store *s, store_write_fn fn, store_done_fn done, void *arg);
+
+/* The store a transaction belongs to. */
+struct store *store_txn_store(struct store_txn *t);
+
+/* ---- meta ------------------------------------------------------------------------------- */
+
+/* Trust generation: bumped by every change to peers, clients, CA bundle or CRL. */
+int store_trust_gen_get(struct store_txn *t, uint64_t *out);
+int store_trust_gen_bump(struct store_txn *t, uint64_t *out_new);
+
+/* Small named values an operator or later module keeps in meta (name: [a-z0-9_.]{1,32};
+ * reserved names are refused with HX_EDENIED). View valid until the transaction ends. */
+int store_meta_get(struct store_txn *t, const char *name, const void **val, size_t *len);
+int store_meta_put(struct store_txn *t, const char *name, const void *val, size_t len);
+
+/* ---- patients --------------------------------------------------------------------------- */
+
+/* Insert or replace a patient with its blocking keys (each 1..STORE_BLOCK_KEY_MAX bytes,
+ * at most 64), in one transaction: keys of the previous version are removed. The patient
+ * must pass proto_check(PROTO_PATIENT) (HX_EINVAL otherwise). */
+struct store_key {
+	const uint8_t *data;
+	size_t len;
+};
+int store_patient_put(struct store_txn *t, const Hie__V1__Patient *p,
+                      const struct store_key *keys, size_t nkeys);
+/* HX_ENOTFOUND. */
+int store_patient_get(struct store_txn *t, const char *id, Hie__V1__Patient **out);
+/* Remove a patient and its blocking keys. HX_ENOTFOUND; HX_EEXIST if it still has
+ * documents (delete those first). */
+int store_patient_delete(struct store_txn *t, const char *id);
+/* Patients in id order after `after` (NULL: from the start), at most `limit`
+ * (<= STORE_LIST_MAX). cb returns nonzero to stop early. *more is set when more remain. */
+typedef int (*store_patient_cb)(const Hie__V1__Patient *p, void *arg);
+int store_patient_list(struct store_txn *t, const char *after, size_t limit,
+                       store_patient_cb cb, void *arg, int *more);
+/* Local patient ids filed under a blocking key, at most `max` (<= STORE_CANDIDATES_MAX).
+ * cb gets each id (a view). *truncated is set when more were there. */
+typedef int (*store_id_cb)(const char *id, void *arg);
+int store_block_lookup(struct store_txn *t, const uint8_t *key, size_t keylen, size_t max,
+                       store_id_cb cb, void *arg, int *truncated);
+
+/* ---- documents -------------------------------------------------------------------------- */
+
+/* Insert or replace a document: entry, content and per-patient index entry, atomically.
+ * The entry must pass proto_check(PROTO_DOCUMENT_ENTRY); its size and sha256 must match
+ * the content (HX_EINVAL); its patient must exist (HX_ENOTFOUND). */
+int store_doc_put(struct store_txn *t, const Hie__V1__DocumentEntry *e, const uint8_t *content,
+                  size_t len);
+int store_doc_get(struct store_txn *t, const char *id, Hie__V1__DocumentEntry **out);
+/* The content as a view, valid until the transaction ends. HX_ENOTFOUND. */
+int store_doc_content(struct store_txn *t, const char *id, const uint8_t **data, size_t *len);
+/* Remove entry, content and index entry. HX_ENOTFOUND. */
+int store_doc_delete(struct store_txn *t, const char *id);
+
+/* A patient's documents, newest first. Codes match on code, and on system when the
+ * filter's system is non-empty. */
+struct store_doc_filter {
+	int64_t created_from;                  /* inclusive, Unix ms; 0 = open */
+	int64_t created_to;                    /* exclusive, Unix ms; 0 = open */
+	Hie__V1__Code *const *type_codes;      /* any of these; none = any type */
+	size_t n_type_codes;
+	Hie__V1__Code *const *class_codes;
+	size_t n_class_codes;
+	unsigned status_mask;                  /* 1 << DocumentStatus; 0 = approved only */
+	size_t limit;                          /* 0 or > STORE_LIST_MAX = STORE_LIST_MAX */
+};
+typedef int (*store_doc_cb)(const char *doc_id, int64_t creation_time, void *arg);
+int store_doc_list(struct store_txn *t, const char *patient_id, const struct store_doc_filter *f,
+                   store_doc_cb cb, void *arg, int *truncated);
+/* Number of documents a patient has. */
+int store_doc_count(struct store_txn *t, const char *patient_id, size_t *out);
+
+/* ---- peers ------------------------------------------------------------------------------ */
+
+/* Insert or replace a peer (must pass proto_check(PROTO_PEER)); bumps the trust generation. */
+int store_peer_put(struct store_txn *t, const Hie__V1__Peer *p);
+int store_peer_get(struct store_txn *t, const char *org_id, Hie__V1__Peer **out);
+/* Bumps the trust generation. HX_ENOTFOUND. */
+int store_peer_delete(struct store_txn *t, const char *org_id);
+typedef int (*store_peer_cb)(const Hie__V1__Peer *p, void *arg);
+int store_peer_list(struct store_txn *t, store_peer_cb cb, void *arg);
+
+/* ---- audit ------------------------------------------------------------------------------ */
+
+/*
+ * Append an audit record in the caller's write transaction (so it commits with the change
+ * it describes). The store sets seq (previous + 1) and prev_hash (SHA-256 of the previous
+ * record's stored bytes; zeros for the first); the caller's ev is not modified and the
+ * assigned sequence is returned in *seq (may be NULL). HX_EINVAL if ev fails proto_check.
+ */
+int store_audit_append(struct store_txn *t, const Hie__V1__AuditEvent *ev, uint64_t *seq);
+int store_audit_get(struct store_txn *t, uint64_t seq, Hie__V1__AuditEvent **out);
+/* Records from seq `from` upwards, at most limit. */
+typedef int (*store_audit_cb)(const Hie__V1__AuditEvent *ev, void *arg);
+int store_audit_list(struct store_txn *t, uint64_t from, size_t limit, store_audit_cb cb,
+                     void *arg);
+
+struct store_audit_report {
+	uint64_t records;      /* records checked */
+	uint64_t bad_seq;      /* first record that fails, 0 if none */
+	char problem[160];     /* what failed, empty if none */
+};
+/* Walk the whole chain: sequence numbers contiguous from 1, each record's prev_hash equal to
+ * the hash of the one before, the last equal to the head kept in meta. HX_OK, or
+ * HX_ECORRUPT with the report saying where and what. */
+int store_audit_verify(struct store_txn *t, struct store_audit_report *out);
+
+#endif /* HX_STORE_H */
