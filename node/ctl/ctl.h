@@ -1,0 +1,59 @@
+/* node/ctl/ctl.h: hiepeerctl's shared state and helpers. One file per command group. */
+#ifndef HX_CTL_H
+#define HX_CTL_H
+
+#include <cjson/cJSON.h>
+
+#include "hx.h"
+#include "store.h"
+
+struct ctl {
+	const char *store_path; /* --store, $HIEPEER_STORE, or /var/lib/hiepeer */
+	int json;               /* --json: machine-readable output */
+	int argc;               /* the command's own arguments (argv[0] is the command word) */
+	char **argv;
+	struct store *store;
+};
+
+/* A command: the words that name it, its handler and one usage line. */
+struct ctl_cmd {
+	const char *words;      /* "patient list" */
+	int (*run)(struct ctl *c);
+	const char *usage;      /* arguments after the words */
+	const char *help;
+};
+
+/* Print "hiepeerctl: <message>" on stderr. Returns 1 (the exit status) for convenience. */
+int ctl_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Open the store (once); prints the reason and returns nonzero on failure. */
+int ctl_store_open(struct ctl *c, int read_only);
+/* Print a cJSON document on stdout and free it. */
+void ctl_json_print(cJSON *doc);
+/* The local user for audit records ("root", "uid:1000"). */
+const char *ctl_actor(void);
+/* Format Unix ms as YYYY-MM-DD HH:MM (UTC) into out[20]; "-" for 0. */
+void ctl_time_short(int64_t ms, char *out, size_t size);
+/* A date "YYYY-MM-DD" or full ISO time to Unix ms; prints a one-line error. */
+int ctl_parse_time(const char *what, const char *s, int64_t *out);
+/* Unsigned decimal option value; prints a one-line error. */
+int ctl_parse_u64(const char *what, const char *s, uint64_t *out);
+/* Write an audit record for an admin action in its own transaction. */
+int ctl_audit_admin(struct ctl *c, int action, const char *detail);
+
+/* Command groups. */
+int ctl_init_run(struct ctl *c);
+int ctl_store_stat_run(struct ctl *c);
+int ctl_store_grow_run(struct ctl *c);
+int ctl_demo_run(struct ctl *c);
+int ctl_patient_list_run(struct ctl *c);
+int ctl_patient_show_run(struct ctl *c);
+int ctl_doc_list_run(struct ctl *c);
+int ctl_doc_show_run(struct ctl *c);
+int ctl_audit_verify_run(struct ctl *c);
+int ctl_audit_list_run(struct ctl *c);
+
+/* JSON of a patient / document entry (for --json and show). */
+cJSON *ctl_patient_json(const Hie__V1__Patient *p);
+cJSON *ctl_entry_json(const Hie__V1__DocumentEntry *e);
+
+#endif
