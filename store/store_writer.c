@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 
 struct store_op {
 	store_write_fn fn;
@@ -68,6 +69,21 @@ static int adopt_grown_map(struct store *s)
 	return 0;
 }
 
+/* LMDB reports a short write (a full disk) as EIO. Tell the two apart by looking at the
+ * filesystem: an I/O error while it has (almost) no room left is HX_ESPACE. */
+static int classify_commit_error(struct store *s, int rc)
+{
+	struct statvfs fs;
+	if (rc != HX_EIO || statvfs(s->path, &fs) != 0)
+		return rc;
+	if ((uint64_t)fs.f_bavail * fs.f_frsize < (16u << 20)) {
+		hx_log_err("store: the disk holding the store is full (%llu bytes free)",
+		           (unsigned long long)fs.f_bavail * fs.f_frsize);
+		return HX_ESPACE;
+	}
+	return rc;
+}
+
 static void set_all(struct store_op *ops, int rc, int only_ok)
 {
 	for (struct store_op *op = ops; op != NULL; op = op->next)
@@ -112,7 +128,10 @@ static void run_batch(struct store *s, struct store_op *ops)
 				atomic_fetch_add(&s->writes, (uint64_t)count_ok(ops));
 				return;
 			}
-			set_all(ops, rc, 1);
+			/* A failed commit (full disk, I/O error) fails every member that had
+			 * succeeded; growing the map would not help. */
+			set_all(ops, classify_commit_error(s, rc), 1);
+			return;
 		} else {
 			store_txn_end_raw(s, txn, 0, NULL);
 		}

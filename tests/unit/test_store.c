@@ -684,6 +684,60 @@ static void test_map_full(void **state)
 	free(dir);
 }
 
+
+/* A full disk (a small tmpfs, when we may mount one): HX_ESPACE, acknowledged data intact,
+ * and writes work again once space is freed. */
+static void test_disk_full(void **state)
+{
+	(void)state;
+	char *dir = tmpdir_new(), cmd[600];
+	struct sample_doc d[128];
+	struct store *s;
+	struct store_txn *t;
+	const uint8_t *data;
+	size_t len;
+	int n, rc = HX_OK;
+
+	snprintf(cmd, sizeof(cmd), "mount -t tmpfs -o size=3m hx-test '%s' 2>/dev/null", dir);
+	if (geteuid() != 0 || system(cmd) != 0) {
+		rm_rf(dir);
+		free(dir);
+		print_message("disk full: cannot mount a tmpfs here (needs root); skipped\n");
+		skip();
+	}
+	s = open_new(dir, 64u << 20); /* the map is far larger than the disk */
+	assert_int_equal(put_patient(s, "P1", "Smith", NULL), HX_OK);
+	for (n = 0; n < 128; n++) {
+		sample_doc_init(&d[n], "P1", 1000 + n, "11506-3", 40 * 1024, (unsigned)n);
+		if ((rc = store_write(s, w_put_doc, &d[n])) != HX_OK)
+			break;
+	}
+	assert_int_equal(rc, HX_ESPACE);
+	assert_true(n > 10);
+	assert_int_equal(store_read_begin(s, &t), HX_OK);
+	for (int i = 0; i < n; i++) {
+		assert_int_equal(store_doc_content(t, d[i].id, &data, &len), HX_OK);
+		assert_memory_equal(data, d[i].content, len);
+	}
+	store_read_end(t);
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(store_write(s, w_del_doc, d[i].id), HX_OK);
+	assert_int_equal(store_write(s, w_put_doc, &d[n]), HX_OK);
+	store_close(s);
+	s = open_existing(dir);
+	assert_int_equal(store_read_begin(s, &t), HX_OK);
+	assert_int_equal(store_doc_content(t, d[n].id, &data, &len), HX_OK);
+	assert_int_equal(store_doc_content(t, d[n - 1].id, &data, &len), HX_OK);
+	store_read_end(t);
+	store_close(s);
+	for (int i = 0; i <= n && i < 128; i++)
+		sample_doc_clear(&d[i]);
+	snprintf(cmd, sizeof(cmd), "umount '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+	rm_rf(dir);
+	free(dir);
+}
+
 /* ---- audit chain ------------------------------------------------------------------------- */
 
 static int audit_verify(const char *dir, struct store_audit_report *rep)
@@ -1096,6 +1150,7 @@ int main(void)
 		cmocka_unit_test(test_peer_meta_roundtrip_and_reopen),
 		cmocka_unit_test(test_bad_stores),
 		cmocka_unit_test(test_map_full),
+		cmocka_unit_test(test_disk_full),
 		cmocka_unit_test(test_audit_chain),
 		cmocka_unit_test(test_group_commit_threads),
 		cmocka_unit_test(test_group_commit_isolation),
