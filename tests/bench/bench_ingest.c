@@ -270,7 +270,7 @@ static double run_raw(const char *dir, double *cpu_per_put)
 
 static void rm_rf(const char *dir)
 {
-	char cmd[512];
+	char cmd[600];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		exit(1);
