@@ -43,7 +43,8 @@ int hx_buf_reserve(struct hx_buf *b, size_t n)
 	size_t need, cap;
 	uint8_t *p;
 
-	if (n > b->max || b->len > b->max - n)
+	/* len + n + 1 must not wrap, even when max is SIZE_MAX ("no limit"). */
+	if (n > b->max || b->len > b->max - n || b->len + n == SIZE_MAX)
 		return HX_ELIMIT;
 	need = b->len + n + 1; /* room for the terminating NUL */
 	if (need <= b->cap)
@@ -51,7 +52,7 @@ int hx_buf_reserve(struct hx_buf *b, size_t n)
 	cap = b->cap != 0 ? b->cap : 64;
 	while (cap < need)
 		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
-	if (cap > b->max + 1)
+	if (cap - 1 > b->max) /* not cap > max + 1: that wraps to 0 for SIZE_MAX */
 		cap = b->max + 1;
 	p = realloc(b->data, cap);
 	if (p == NULL)

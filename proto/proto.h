@@ -5,7 +5,8 @@
  * go through proto_unpack(), which, in this order:
  *   1. refuses input longer than the kind's size cap (HX_ELIMIT is NOT used here: every
  *      refusal of untrusted input is HX_EPARSE, so callers map it to one 400);
- *   2. unpacks with protobuf-c (garbage, truncation → HX_EPARSE);
+ *   2. unpacks with protobuf-c (garbage, truncation → HX_EPARSE), and refuses what
+ *      protobuf-c lets through: a NUL inside a string, field numbers outside 1..2^29-1;
  *   3. walks the message: every repeated field within its element cap, every string within
  *      its length cap, valid UTF-8 and free of control characters, every bytes field within
  *      its cap, every enum a known value;

@@ -188,3 +188,76 @@ int proto_walk(const ProtobufCMessage *m)
 {
 	return walk(m, 0);
 }
+
+/*
+ * Two things protobuf-c lets through, refused by scanning the wire bytes it has accepted
+ * (the top level and every known sub-message):
+ *  - a NUL inside a string: strings come back NUL-terminated without their length, so
+ *    "id\0junk" would be validated (and used) as "id";
+ *  - field number 0 (when the key is not the single byte 0x00) or above 2^29-1: kept as an
+ *    unknown field, it repacks as a key protobuf-c itself refuses, so the message could not
+ *    be read back after proto_pack().
+ */
+#define FIELD_NUMBER_MAX 0x1fffffffu
+
+static int wire_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+	*v = 0;
+	for (unsigned shift = 0; shift < 64 && *p < end; shift += 7) {
+		uint8_t c = *(*p)++;
+		*v |= (uint64_t)(c & 0x7f) << shift;
+		if (c < 0x80)
+			return HX_OK;
+	}
+	return HX_EPARSE;
+}
+
+static int wire_check(const ProtobufCMessageDescriptor *md, const uint8_t *p, size_t len,
+                      unsigned depth)
+{
+	const uint8_t *end = p + len;
+	uint64_t key, n;
+
+	if (depth > CAP_DEPTH)
+		return HX_EPARSE;
+	while (p < end) {
+		if (wire_varint(&p, end, &key) != HX_OK || key >> 3 == 0 ||
+		    key >> 3 > FIELD_NUMBER_MAX)
+			return HX_EPARSE;
+		switch (key & 7) {
+		case PROTOBUF_C_WIRE_TYPE_VARINT:
+			if (wire_varint(&p, end, &n) != HX_OK)
+				return HX_EPARSE;
+			break;
+		case PROTOBUF_C_WIRE_TYPE_64BIT:
+		case PROTOBUF_C_WIRE_TYPE_32BIT:
+			n = (key & 7) == PROTOBUF_C_WIRE_TYPE_64BIT ? 8 : 4;
+			if (n > (uint64_t)(end - p))
+				return HX_EPARSE;
+			p += n;
+			break;
+		case PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED: {
+			const ProtobufCFieldDescriptor *f =
+				protobuf_c_message_descriptor_get_field(md, (unsigned)(key >> 3));
+			if (wire_varint(&p, end, &n) != HX_OK || n > (uint64_t)(end - p))
+				return HX_EPARSE;
+			if (f != NULL && f->type == PROTOBUF_C_TYPE_STRING &&
+			    memchr(p, 0, n) != NULL)
+				return HX_EPARSE;
+			if (f != NULL && f->type == PROTOBUF_C_TYPE_MESSAGE &&
+			    wire_check(f->descriptor, p, n, depth + 1) != HX_OK)
+				return HX_EPARSE;
+			p += n;
+			break;
+		}
+		default:
+			return HX_EPARSE; /* groups: protobuf-c refuses them too */
+		}
+	}
+	return HX_OK;
+}
+
+int proto_wire_check(const ProtobufCMessageDescriptor *md, const uint8_t *buf, size_t len)
+{
+	return wire_check(md, buf, len, 0);
+}

@@ -344,10 +344,12 @@ int proto_unpack(enum proto_kind kind, const uint8_t *buf, size_t len, void **ou
 		return HX_EINVAL;
 	if (len > k->max_size || (buf == NULL && len != 0))
 		return HX_EPARSE;
-	m = protobuf_c_message_unpack(k->desc, NULL, len, buf != NULL ? buf : (const uint8_t *)"");
+	if (buf == NULL)
+		buf = (const uint8_t *)"";
+	m = protobuf_c_message_unpack(k->desc, NULL, len, buf);
 	if (m == NULL)
 		return HX_EPARSE;
-	if (check_msg(k, m) != HX_OK) {
+	if (proto_wire_check(k->desc, buf, len) != HX_OK || check_msg(k, m) != HX_OK) {
 		protobuf_c_message_free_unpacked(m, NULL);
 		return HX_EPARSE;
 	}
