@@ -782,7 +782,7 @@ static void tamper_change(MDB_txn *txn, MDB_dbi dbi)
 {
 	uint8_t kb[8], buf[4096];
 	MDB_val k = seq_key(kb, 3), v;
-	Hie__V1__AuditEvent *ev;
+	Hie__V1__AuditEvent *ev = NULL;
 	assert_int_equal(mdb_get(txn, dbi, &k, &v), 0);
 	assert_int_equal(proto_audit_event_unpack(v.mv_data, v.mv_size, &ev), HX_OK);
 	char *orig = ev->detail;
@@ -1123,7 +1123,7 @@ static void test_atomic_under_kill(void **state)
 		MDB_val k, v;
 		assert_int_equal(mdb_cursor_open(txn, docs, &cur), 0);
 		while (mdb_cursor_get(cur, &k, &v, MDB_NEXT) == 0) {
-			Hie__V1__DocumentEntry *e;
+			Hie__V1__DocumentEntry *e = NULL;
 			MDB_val cv;
 			uint8_t h[32];
 			assert_int_equal(proto_document_entry_unpack(v.mv_data, v.mv_size, &e), HX_OK);
