@@ -37,6 +37,8 @@ void ctl_time_short(int64_t ms, char *out, size_t size);
 int ctl_parse_time(const char *what, const char *s, int64_t *out);
 /* Unsigned decimal option value; prints a one-line error. */
 int ctl_parse_u64(const char *what, const char *s, uint64_t *out);
+/* Print s left-aligned in `width` terminal columns (UTF-8 aware), cut if longer. */
+void ctl_print_padded(const char *s, int width);
 /* Write an audit record for an admin action in its own transaction. */
 int ctl_audit_admin(struct ctl *c, int action, const char *detail);
 

@@ -34,7 +34,9 @@ static int list_cb(const Hie__V1__Patient *p, void *arg)
 		return 0;
 	}
 	name_line(p->demographics, name, sizeof(name));
-	printf("%-20s %-36s %-10s %-7s %s\n", p->id, name, p->demographics->birth_date,
+	printf("%-20s ", p->id);
+	ctl_print_padded(name, 36);
+	printf(" %-10s %-7s %s\n", p->demographics->birth_date,
 	       p->demographics->sex == HIE__V1__SEX__SEX_FEMALE ? "female"
 	       : p->demographics->sex == HIE__V1__SEX__SEX_MALE ? "male"
 	                                                         : "-",

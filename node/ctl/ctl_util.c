@@ -81,6 +81,24 @@ int ctl_parse_u64(const char *what, const char *s, uint64_t *out)
 	return 0;
 }
 
+void ctl_print_padded(const char *s, int width)
+{
+	int cols = 0;
+	const char *p = s;
+	/* Count code points (continuation bytes do not start a column). */
+	while (*p != '\0') {
+		const char *start = p++;
+		while ((*p & 0xc0) == 0x80)
+			p++;
+		if (cols == width)
+			break;
+		fwrite(start, 1, (size_t)(p - start), stdout);
+		cols++;
+	}
+	for (; cols < width; cols++)
+		putchar(' ');
+}
+
 struct audit_arg {
 	Hie__V1__AuditEvent *ev;
 };
