@@ -30,6 +30,7 @@ static const struct config_key {
 	K("node", workers, T_UINT, workers, 0),
 	K("node", log_level, T_LOGLEVEL, log_level, 0),
 	K("node", map_size, T_SIZE, map_size, 0),
+	K("node", state, T_PATH, state, 0),
 	K("tls", certificate, T_PATH, certificate, 0),
 	K("tls", key, T_PATH, key, 0),
 	K("tls", ca, T_PATH, ca, 0),
@@ -44,6 +45,9 @@ static const struct config_key {
 	K("limits", idle_timeout, T_DURATION, idle_timeout_ms, 0),
 	K("limits", peer_timeout, T_DURATION, peer_timeout_ms, 0),
 	K("limits", query_timeout, T_DURATION, query_timeout_ms, 0),
+	K("limits", read_timeout, T_DURATION, read_timeout_ms, 0),
+	K("limits", max_connections, T_UINT, max_connections, 0),
+	K("limits", max_connections_per_peer, T_UINT, max_connections_per_peer, 0),
 #undef K
 };
 
@@ -70,6 +74,9 @@ void config_init(struct config *c)
 	c->idle_timeout_ms = 60000;
 	c->peer_timeout_ms = 5000;
 	c->query_timeout_ms = 15000;
+	c->read_timeout_ms = 30000;
+	c->max_connections = 1024;
+	c->max_connections_per_peer = 64;
 }
 
 static int set_err(struct load_state *st, int line, const char *fmt, ...)
@@ -182,8 +189,8 @@ static int handler(void *user, const char *section, const char *name, const char
 			return set_err(st, st->line, "role must be 'node' or 'rls', not '%s'", value);
 		break;
 	case T_UINT:
-		if (hx_u64_parse(value, &v) != HX_OK || v > 1024)
-			return set_err(st, st->line, "'%s' must be a whole number up to 1024, not '%s'",
+		if (hx_u64_parse(value, &v) != HX_OK || v > 100000)
+			return set_err(st, st->line, "'%s' must be a whole number up to 100000, not '%s'",
 			               name, value);
 		*(unsigned *)(void *)field = (unsigned)v;
 		break;

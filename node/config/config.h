@@ -35,6 +35,7 @@ struct config {
 	unsigned workers;          /* 0 = one per core */
 	enum hx_log_level log_level;
 	uint64_t map_size;         /* 0 = keep the store's */
+	char state[CONFIG_PATH_MAX]; /* state file with the bound ports; "" = <store>/hiepeerd.state */
 	/* [tls] */
 	char certificate[CONFIG_PATH_MAX];
 	char key[CONFIG_PATH_MAX];
@@ -52,6 +53,9 @@ struct config {
 	uint64_t idle_timeout_ms;
 	uint64_t peer_timeout_ms;
 	uint64_t query_timeout_ms;
+	uint64_t read_timeout_ms;  /* a request body must arrive within this */
+	unsigned max_connections;  /* per daemon */
+	unsigned max_connections_per_peer;
 };
 
 /* Defaults for every optional key. */

@@ -1,9 +1,10 @@
 /*
  * hiepeerd.c: the node daemon's entry point.
  *
- * This first cut loads and checks the configuration, opens the store (refusing one that
- * belongs to another organisation) and runs until SIGTERM/SIGINT, then closes the store
- * cleanly. The worker threads, listeners and peer client come with the peer-links work.
+ * Loads and checks the configuration, opens the store (refusing one that belongs to another
+ * organisation), builds the trust state (TLS context + enrolled peers), starts the worker
+ * threads serving peers, and runs until SIGTERM/SIGINT: then it stops accepting, lets
+ * in-flight requests finish, and closes the store.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -14,8 +15,10 @@
 #include <pthread.h>
 
 #include "config.h"
+#include "http.h"
 #include "hx.h"
 #include "store.h"
+#include "trust.h"
 
 static void usage(FILE *f)
 {
@@ -30,6 +33,8 @@ int main(int argc, char **argv)
 	const char *path = "/etc/hiepeer/hiepeerd.conf";
 	struct store_opts so = {0};
 	struct store *store = NULL;
+	struct trust *trust = NULL;
+	struct http_server *http = NULL;
 	struct config cfg;
 	char err[CONFIG_ERR_MAX > STORE_ERR_MAX ? CONFIG_ERR_MAX : STORE_ERR_MAX];
 	sigset_t set;
@@ -89,18 +94,38 @@ int main(int argc, char **argv)
 		store_close(store);
 		return 1;
 	}
+	if (cfg.peer.set) {
+		struct trust_files tf = {cfg.certificate, cfg.key, cfg.ca,
+		                         cfg.crl[0] != '\0' ? cfg.crl : NULL};
+		if (cfg.certificate[0] == '\0' || cfg.key[0] == '\0' || cfg.ca[0] == '\0') {
+			hx_log_err("%s: [listen] peer needs [tls] certificate, key and ca", path);
+			store_close(store);
+			return 1;
+		}
+		if (trust_new(store, &tf, &trust, err, sizeof(err)) != HX_OK ||
+		    http_server_start(&cfg, store, trust, &http, err, sizeof(err)) != HX_OK) {
+			hx_log_err("%s", err);
+			trust_free(trust);
+			store_close(store);
+			return 1;
+		}
+	} else {
+		hx_log_warn("no [listen] peer address: not serving peers");
+	}
 	hx_log_notice("started: organisation %s, role %s, store %s", cfg.org_id,
 	              cfg.role == CONFIG_ROLE_RLS ? "rls" : "node", cfg.store);
 	for (;;) {
 		if (sigwait(&set, &sig) != 0)
 			continue;
 		if (sig == SIGHUP) {
-			hx_log_info("SIGHUP: nothing to reload yet (trust changes are picked up live)");
+			hx_log_info("SIGHUP: nothing to reload (trust changes are picked up live)");
 			continue;
 		}
 		break;
 	}
 	hx_log_notice("signal %d: stopping", sig);
+	http_server_stop(http, 5000);
+	trust_free(trust);
 	store_close(store);
 	hx_log_notice("stopped");
 	return 0;

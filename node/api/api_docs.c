@@ -1,0 +1,152 @@
+/* api_docs.c: POST /hie/v1/documents/query and /hie/v1/documents/retrieve (XCA ITI-38/39). */
+#include "api.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define QUERY_RESULTS_DEFAULT 1000
+#define QUERY_RESULTS_MAX 10000
+#define RETRIEVE_BYTES_MAX (64u << 20)
+
+struct query_state {
+	struct store_txn *t;
+	Hie__V1__DocumentEntry **entries;
+	size_t n, max;
+	int truncated;
+	int rc;
+};
+
+static int query_cb(const char *id, int64_t ctime, void *arg)
+{
+	struct query_state *q = arg;
+	(void)ctime;
+	if (q->n == q->max) {
+		q->truncated = 1;
+		return 1;
+	}
+	if ((q->rc = store_doc_get(q->t, id, &q->entries[q->n])) != HX_OK)
+		return 1;
+	q->n++;
+	return 0;
+}
+
+int api_documents_query(struct http_ctx *ctx)
+{
+	Hie__V1__DocumentQuery *dq = NULL;
+	Hie__V1__DocumentQueryResponse resp = HIE__V1__DOCUMENT_QUERY_RESPONSE__INIT;
+	struct query_state q = {0};
+	struct store_doc_filter f = {0};
+	int rc;
+
+	if (proto_document_query_unpack(ctx->body, ctx->body_len, &dq) != HX_OK) {
+		ctx->error_text = "the body is not a valid DocumentQuery";
+		return HX_EPARSE;
+	}
+	q.max = dq->max_results != 0 && dq->max_results < QUERY_RESULTS_MAX ? dq->max_results
+	        : dq->max_results != 0                                      ? QUERY_RESULTS_MAX
+	                                                                     : QUERY_RESULTS_DEFAULT;
+	q.entries = calloc(q.max, sizeof(*q.entries));
+	if (q.entries == NULL) {
+		proto_free(dq);
+		return HX_ENOMEM;
+	}
+	f.created_from = dq->created_from;
+	f.created_to = dq->created_to;
+	f.type_codes = dq->type_codes;
+	f.n_type_codes = dq->n_type_codes;
+	f.class_codes = dq->class_codes;
+	f.n_class_codes = dq->n_class_codes;
+	for (size_t i = 0; i < dq->n_statuses; i++)
+		f.status_mask |= 1u << (dq->statuses[i] & 31);
+	if ((rc = store_read_begin(ctx->store, &q.t)) != HX_OK)
+		goto out;
+	for (size_t i = 0; i < dq->n_patient_ids && !q.truncated; i++) {
+		f.limit = q.max - q.n + 1; /* one more tells us the list was cut */
+		rc = store_doc_list(q.t, dq->patient_ids[i], &f, query_cb, &q, NULL);
+		if (rc == HX_OK)
+			rc = q.rc;
+		if (rc != HX_OK)
+			break;
+	}
+	store_read_end(q.t);
+	if (rc != HX_OK)
+		goto out;
+	resp.n_entries = q.n;
+	resp.entries = q.entries;
+	resp.truncated = q.truncated;
+	rc = proto_pack(&resp, ctx->out);
+out:
+	for (size_t i = 0; i < q.n; i++)
+		proto_free(q.entries[i]);
+	free(q.entries);
+	proto_free(dq);
+	return rc;
+}
+
+int api_documents_retrieve(struct http_ctx *ctx)
+{
+	Hie__V1__RetrieveRequest *rr = NULL;
+	Hie__V1__RetrieveResponse resp = HIE__V1__RETRIEVE_RESPONSE__INIT;
+	Hie__V1__DocumentEntry **entries = NULL;
+	Hie__V1__Document *docs = NULL, **dptr = NULL;
+	char **missing = NULL;
+	struct store_txn *t = NULL;
+	size_t nd = 0, nm = 0, total = 0;
+	int rc;
+
+	if (proto_retrieve_request_unpack(ctx->body, ctx->body_len, &rr) != HX_OK) {
+		ctx->error_text = "the body is not a valid RetrieveRequest";
+		return HX_EPARSE;
+	}
+	entries = calloc(rr->n_document_ids, sizeof(*entries));
+	docs = calloc(rr->n_document_ids, sizeof(*docs));
+	dptr = calloc(rr->n_document_ids, sizeof(*dptr));
+	missing = calloc(rr->n_document_ids, sizeof(*missing));
+	if (entries == NULL || docs == NULL || dptr == NULL || missing == NULL) {
+		rc = HX_ENOMEM;
+		goto out;
+	}
+	if ((rc = store_read_begin(ctx->store, &t)) != HX_OK)
+		goto out;
+	for (size_t i = 0; i < rr->n_document_ids; i++) {
+		const char *id = rr->document_ids[i];
+		const uint8_t *data;
+		size_t len;
+		rc = store_doc_get(t, id, &entries[nd]);
+		if (rc == HX_ENOTFOUND) {
+			missing[nm++] = (char *)id;
+			continue;
+		}
+		if (rc != HX_OK || (rc = store_doc_content(t, id, &data, &len)) != HX_OK)
+			goto out;
+		total += len;
+		if (total > RETRIEVE_BYTES_MAX) {
+			ctx->error_text = "the documents exceed 64 MiB together; retrieve fewer at a time";
+			rc = HX_ELIMIT;
+			nd++;
+			goto out;
+		}
+		hie__v1__document__init(&docs[nd]);
+		docs[nd].entry = entries[nd];
+		docs[nd].content.data = (uint8_t *)data; /* a view into the read transaction */
+		docs[nd].content.len = len;
+		dptr[nd] = &docs[nd];
+		nd++;
+	}
+	resp.n_documents = nd;
+	resp.documents = dptr;
+	resp.n_missing_ids = nm;
+	resp.missing_ids = missing;
+	/* Pack while the transaction (and so every content view) is alive. */
+	rc = proto_pack(&resp, ctx->out);
+out:
+	store_read_end(t);
+	for (size_t i = 0; i < nd; i++)
+		proto_free(entries[i]);
+	free(entries);
+	free(docs);
+	free(dptr);
+	free(missing);
+	proto_free(rr);
+	return rc;
+}

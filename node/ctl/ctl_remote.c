@@ -1,0 +1,311 @@
+/* ctl_remote.c: drive the peer client against a running node: peer ping, remote query,
+ * remote retrieve. Our TLS identity comes from hiepeerd's configuration (--config). */
+#include "ctl.h"
+
+#include "config.h"
+#include "crypto.h"
+#include "peer.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define REMOTE_RESPONSE_MAX (256u << 20)
+
+struct remote {
+	struct config cfg;
+	struct crypto_tls_client *tls;
+	Hie__V1__Peer *peer;
+	char base_url[CONFIG_PATH_MAX];
+};
+
+static void remote_clear(struct remote *r)
+{
+	crypto_tls_client_free(r->tls);
+	proto_free(r->peer);
+}
+
+/* Load our identity and the peer's enrolment. Prints the problem and returns 1. */
+static int remote_open(struct ctl *c, const char *org, struct remote *r)
+{
+	struct store_txn *t;
+	char err[512];
+	int rc;
+
+	config_init(&r->cfg);
+	if (c->config_path == NULL)
+		return ctl_fail("remote calls need hiepeerd's configuration: --config FILE");
+	if (config_load(c->config_path, &r->cfg, err, sizeof(err)) != HX_OK)
+		return ctl_fail("%s", err);
+	if (r->cfg.certificate[0] == '\0' || r->cfg.key[0] == '\0' || r->cfg.ca[0] == '\0')
+		return ctl_fail("%s: [tls] certificate, key and ca are needed for calls to peers",
+		                c->config_path);
+	if (proto_id_org_check(org) != HX_OK)
+		return ctl_fail("'%s' is not an organisation OID", org);
+	if (ctl_store_open(c, 1) != 0)
+		return 1;
+	if ((rc = store_read_begin(c->store, &t)) != HX_OK)
+		return ctl_fail("store: %s", hx_strerror(rc));
+	rc = store_peer_get(t, org, &r->peer);
+	store_read_end(t);
+	if (rc == HX_ENOTFOUND)
+		return ctl_fail("no peer %s is enrolled (hiepeerctl peer add)", org);
+	if (rc != HX_OK)
+		return ctl_fail("store: %s", hx_strerror(rc));
+	if (r->peer->status != HIE__V1__PEER_STATUS__PEER_STATUS_ACTIVE)
+		return ctl_fail("peer %s is not active", org);
+	if (r->peer->endpoint[0] == '\0')
+		return ctl_fail("peer %s has no endpoint URL", org);
+	snprintf(r->base_url, sizeof(r->base_url), "%s", r->peer->endpoint);
+	{
+		size_t n = strlen(r->base_url);
+		while (n > 0 && r->base_url[n - 1] == '/')
+			r->base_url[--n] = '\0';
+	}
+	if (crypto_tls_client_new(r->cfg.certificate, r->cfg.key, r->cfg.ca, &r->tls, err,
+	                          sizeof(err)) != HX_OK)
+		return ctl_fail("%s", err);
+	return 0;
+}
+
+/* Call path on the peer; on anything but 200, print the Error and return 1. */
+static int remote_call(struct remote *r, const char *what, const char *path, const void *msg,
+                       struct hx_buf *resp)
+{
+	struct peer_request req = {0};
+	struct hx_buf body;
+	char url[CONFIG_PATH_MAX + 64], err[256];
+	long status = 0;
+	int rc;
+
+	hx_buf_init(&body, 1u << 20);
+	snprintf(url, sizeof(url), "%s%s", r->base_url, path);
+	if (msg != NULL && proto_pack(msg, &body) != HX_OK) {
+		hx_buf_clear(&body);
+		return ctl_fail("%s: request too large", what);
+	}
+	req.url = url;
+	req.fp = r->peer->fingerprint.data;
+	req.body = msg != NULL ? body.data : NULL;
+	req.body_len = body.len;
+	req.timeout_ms = r->peer->profile != NULL && r->peer->profile->timeout_ms != 0
+	                         ? r->peer->profile->timeout_ms
+	                         : r->cfg.peer_timeout_ms;
+	req.max_response = REMOTE_RESPONSE_MAX;
+	rc = peer_call_sync(r->tls, &req, &status, resp, err, sizeof(err));
+	hx_buf_clear(&body);
+	if (rc != HX_OK)
+		return ctl_fail("%s: %s: %s", what, hx_strerror(rc), err);
+	if (status != 200) {
+		Hie__V1__Error *e = NULL;
+		if (proto_error_unpack(resp->data, resp->len, &e) == HX_OK) {
+			ctl_fail("%s: %ld: %s", what, status, e->message);
+			proto_free(e);
+		} else {
+			ctl_fail("%s: HTTP %ld", what, status);
+		}
+		return 1;
+	}
+	return 0;
+}
+
+int ctl_peer_ping_run(struct ctl *c)
+{
+	struct remote r = {0};
+	struct hx_buf resp;
+	Hie__V1__Health *h = NULL;
+	int64_t t0;
+	int rc = 1;
+
+	if (c->argc != 2)
+		return ctl_fail("peer ping: usage: hiepeerctl --config FILE peer ping ORG");
+	hx_buf_init(&resp, 64 * 1024);
+	if (remote_open(c, c->argv[1], &r) != 0)
+		goto out;
+	t0 = hx_time_mono_ns();
+	if (remote_call(&r, "peer ping", "/hie/v1/health", NULL, &resp) != 0)
+		goto out;
+	if (proto_health_unpack(resp.data, resp.len, &h) != HX_OK) {
+		ctl_fail("peer ping: the answer is not a Health message");
+		goto out;
+	}
+	printf("%s: %s, organisation %s, version %s, trust generation %llu, %.1f ms\n",
+	       c->argv[1], h->status, h->org_id, h->version,
+	       (unsigned long long)h->trust_generation, (double)(hx_time_mono_ns() - t0) / 1e6);
+	rc = 0;
+out:
+	proto_free(h);
+	hx_buf_clear(&resp);
+	remote_clear(&r);
+	return rc;
+}
+
+int ctl_remote_query_run(struct ctl *c)
+{
+	static const struct option opts[] = {
+		{"patient", required_argument, NULL, 'p'}, {"type", required_argument, NULL, 'y'},
+		{"class", required_argument, NULL, 'c'},   {"from", required_argument, NULL, 'f'},
+		{"to", required_argument, NULL, 't'},      {"status", required_argument, NULL, 's'},
+		{NULL, 0, NULL, 0},
+	};
+	Hie__V1__DocumentQuery q = HIE__V1__DOCUMENT_QUERY__INIT;
+	Hie__V1__Code type = HIE__V1__CODE__INIT, cls = HIE__V1__CODE__INIT;
+	Hie__V1__Code *types[1] = {&type}, *classes[1] = {&cls};
+	Hie__V1__DocumentStatus statuses[2];
+	Hie__V1__DocumentQueryResponse *qr = NULL;
+	char *pids[64];
+	struct remote r = {0};
+	struct hx_buf resp;
+	int ch, rc = 1;
+
+	q.purpose = HIE__V1__PURPOSE_OF_USE__PURPOSE_OF_USE_TREATMENT;
+	q.patient_ids = pids;
+	while ((ch = getopt_long(c->argc, c->argv, "p:y:c:f:t:s:", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'p':
+			if (q.n_patient_ids == HX_ARRAY_SIZE(pids))
+				return ctl_fail("remote query: at most %zu --patient", HX_ARRAY_SIZE(pids));
+			if (proto_id_patient_check(optarg) != HX_OK)
+				return ctl_fail("remote query: '%s' is not a valid patient id", optarg);
+			pids[q.n_patient_ids++] = optarg;
+			break;
+		case 'y':
+			type.code = optarg;
+			q.type_codes = types;
+			q.n_type_codes = 1;
+			break;
+		case 'c':
+			cls.code = optarg;
+			q.class_codes = classes;
+			q.n_class_codes = 1;
+			break;
+		case 'f':
+			if (ctl_parse_time("--from", optarg, &q.created_from))
+				return 1;
+			break;
+		case 't':
+			if (ctl_parse_time("--to", optarg, &q.created_to))
+				return 1;
+			break;
+		case 's':
+			if (strcmp(optarg, "any") == 0) {
+				statuses[0] = HIE__V1__DOCUMENT_STATUS__DOCUMENT_STATUS_APPROVED;
+				statuses[1] = HIE__V1__DOCUMENT_STATUS__DOCUMENT_STATUS_DEPRECATED;
+				q.n_statuses = 2;
+			} else if (strcmp(optarg, "deprecated") == 0) {
+				statuses[0] = HIE__V1__DOCUMENT_STATUS__DOCUMENT_STATUS_DEPRECATED;
+				q.n_statuses = 1;
+			} else if (strcmp(optarg, "approved") != 0) {
+				return ctl_fail("--status: approved, deprecated or any (not '%s')", optarg);
+			}
+			q.statuses = statuses;
+			break;
+		default:
+			return 2;
+		}
+	}
+	if (optind + 1 != c->argc || q.n_patient_ids == 0)
+		return ctl_fail("remote query: usage: hiepeerctl --config FILE remote query ORG "
+		                "--patient ID [--type CODE] [--class CODE] [--from DATE] [--to DATE]");
+	hx_buf_init(&resp, REMOTE_RESPONSE_MAX);
+	if (remote_open(c, c->argv[optind], &r) != 0 ||
+	    remote_call(&r, "remote query", "/hie/v1/documents/query", &q, &resp) != 0)
+		goto out;
+	if (proto_document_query_response_unpack(resp.data, resp.len, &qr) != HX_OK) {
+		ctl_fail("remote query: the answer is not a valid DocumentQueryResponse");
+		goto out;
+	}
+	if (c->json) {
+		cJSON *arr = cJSON_CreateArray();
+		for (size_t i = 0; i < qr->n_entries; i++)
+			cJSON_AddItemToArray(arr, ctl_entry_json(qr->entries[i]));
+		ctl_json_print(arr);
+	} else {
+		printf("%-32s %-16s %-12s %-8s %8s  %s\n", "ID", "CREATED (UTC)", "PATIENT", "TYPE",
+		       "BYTES", "TITLE");
+		for (size_t i = 0; i < qr->n_entries; i++) {
+			const Hie__V1__DocumentEntry *e = qr->entries[i];
+			char when[24];
+			ctl_time_short(e->creation_time, when, sizeof(when));
+			printf("%-32s %-16s %-12s %-8s %8llu  %s\n", e->id, when, e->patient_id,
+			       e->type_code->code, (unsigned long long)e->size, e->title);
+		}
+		if (qr->truncated)
+			printf("(the peer cut the list)\n");
+	}
+	rc = 0;
+out:
+	proto_free(qr);
+	hx_buf_clear(&resp);
+	remote_clear(&r);
+	return rc;
+}
+
+int ctl_remote_retrieve_run(struct ctl *c)
+{
+	static const struct option opts[] = {
+		{"output", required_argument, NULL, 'o'},
+		{NULL, 0, NULL, 0},
+	};
+	Hie__V1__RetrieveRequest rq = HIE__V1__RETRIEVE_REQUEST__INIT;
+	Hie__V1__RetrieveResponse *rr = NULL;
+	struct remote r = {0};
+	struct hx_buf resp;
+	const char *outpath = NULL;
+	char *ids[1];
+	int ch, rc = 1;
+
+	while ((ch = getopt_long(c->argc, c->argv, "o:", opts, NULL)) != -1) {
+		if (ch == 'o')
+			outpath = optarg;
+		else
+			return 2;
+	}
+	if (optind + 2 != c->argc || outpath == NULL)
+		return ctl_fail("remote retrieve: usage: hiepeerctl --config FILE remote retrieve ORG "
+		                "DOCID -o FILE");
+	if (proto_id_doc_check(c->argv[optind + 1]) != HX_OK)
+		return ctl_fail("remote retrieve: '%s' is not a document id", c->argv[optind + 1]);
+	ids[0] = c->argv[optind + 1];
+	rq.n_document_ids = 1;
+	rq.document_ids = ids;
+	rq.purpose = HIE__V1__PURPOSE_OF_USE__PURPOSE_OF_USE_TREATMENT;
+	hx_buf_init(&resp, REMOTE_RESPONSE_MAX);
+	if (remote_open(c, c->argv[optind], &r) != 0 ||
+	    remote_call(&r, "remote retrieve", "/hie/v1/documents/retrieve", &rq, &resp) != 0)
+		goto out;
+	if (proto_retrieve_response_unpack(resp.data, resp.len, &rr) != HX_OK) {
+		ctl_fail("remote retrieve: the answer is not a valid RetrieveResponse");
+		goto out;
+	}
+	if (rr->n_documents == 0) {
+		ctl_fail("remote retrieve: %s has no document %s", c->argv[optind], ids[0]);
+		goto out;
+	}
+	{
+		const Hie__V1__Document *d = rr->documents[0];
+		uint8_t digest[CRYPTO_SHA256_LEN];
+		FILE *f;
+		crypto_sha256(d->content.data, d->content.len, digest);
+		if (strcmp(d->entry->id, ids[0]) != 0 ||
+		    memcmp(digest, d->entry->sha256.data, sizeof(digest)) != 0) {
+			ctl_fail("remote retrieve: the document does not match its SHA-256; not written");
+			goto out;
+		}
+		f = fopen(outpath, "wb");
+		if (f == NULL || fwrite(d->content.data, 1, d->content.len, f) != d->content.len ||
+		    fclose(f) != 0) {
+			ctl_fail("remote retrieve: cannot write %s", outpath);
+			goto out;
+		}
+		printf("retrieved %s from %s: %zu bytes, %s, SHA-256 verified, written to %s\n",
+		       ids[0], c->argv[optind], d->content.len, d->entry->mime_type, outpath);
+	}
+	rc = 0;
+out:
+	proto_free(rr);
+	hx_buf_clear(&resp);
+	remote_clear(&r);
+	return rc;
+}

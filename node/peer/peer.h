@@ -1,0 +1,57 @@
+/*
+ * node/peer/peer.h: calls to peers: libcurl multi driven by an event_base (curl's
+ * multi-event pattern), one per worker thread.
+ *
+ * Every call: https only, no redirects, our client certificate from one crypto_tls_client
+ * loaded once (no per-connection file loading), the server verified against the community CA
+ * and pinned to the peer's enrolled fingerprint, a cap on the response size, and a deadline.
+ * Connections are kept alive and reused per peer, and TLS sessions resumed.
+ */
+#ifndef HX_PEER_H
+#define HX_PEER_H
+
+#include <event2/event.h>
+#include <stdint.h>
+
+#include "crypto.h"
+#include "hx.h"
+
+struct peer_client;
+struct peer_call;
+
+struct peer_request {
+	const char *url;            /* https://host:port/path */
+	const uint8_t *fp;          /* the peer's enrolled certificate fingerprint (32 bytes) */
+	const uint8_t *body;        /* POST body, or NULL for GET */
+	size_t body_len;
+	uint64_t timeout_ms;        /* whole-call deadline */
+	size_t max_response;        /* bytes */
+};
+
+struct peer_result {
+	int rc;                     /* HX_OK when an HTTP response arrived */
+	long status;                /* its HTTP status */
+	struct hx_buf body;         /* its body (owned by the call; valid during the callback) */
+	char error[256];            /* what went wrong, for a log line or the CLI */
+};
+
+/* Called once per call, on the event_base's thread. */
+typedef void (*peer_done_fn)(struct peer_call *call, const struct peer_result *res, void *arg);
+
+int peer_client_new(struct event_base *base, const struct crypto_tls_client *tls,
+                    struct peer_client **out);
+/* Cancels every call still running (their callbacks are not called). */
+void peer_client_free(struct peer_client *pc);
+
+/* Start a call. HX_EINVAL (not https, no pin), HX_ENOMEM. */
+int peer_call_start(struct peer_client *pc, const struct peer_request *req, peer_done_fn done,
+                    void *arg, struct peer_call **out);
+/* Cancel a running call: its callback is not called. */
+void peer_call_cancel(struct peer_call *call);
+
+/* A blocking call on a private event loop (for hiepeerctl). The response body is appended
+ * to `body` (whose max must be >= req->max_response). Returns the result's rc. */
+int peer_call_sync(const struct crypto_tls_client *tls, const struct peer_request *req,
+                   long *status, struct hx_buf *body, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,362 @@
+/* peer_client.c: libcurl multi on libevent. The one place CURLE_* codes become hx_err. */
+#include "peer.h"
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct peer_client {
+	struct event_base *base;
+	const struct crypto_tls_client *tls;
+	CURLM *multi;
+	struct event *timer;
+	struct peer_call *calls; /* doubly linked */
+};
+
+struct peer_call {
+	struct peer_client *pc;
+	struct peer_call *prev, *next;
+	CURL *easy;
+	struct curl_slist *headers;
+	uint8_t fp[CRYPTO_SHA256_LEN];
+	peer_done_fn done;
+	void *arg;
+	struct peer_result res;
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+/* Per-socket state for curl's socket callback. */
+struct peer_sock {
+	struct event *ev;
+};
+
+static int peer_err_from_curl(CURLcode c)
+{
+	switch (c) {
+	case CURLE_OK:
+		return HX_OK;
+	case CURLE_OPERATION_TIMEDOUT:
+		return HX_ETIMEOUT;
+	case CURLE_WRITE_ERROR:
+	case CURLE_FILESIZE_EXCEEDED:
+		return HX_ELIMIT;
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_INVALIDCERTSTATUS:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+		return HX_ETLS;
+	case CURLE_OUT_OF_MEMORY:
+		return HX_ENOMEM;
+	case CURLE_UNSUPPORTED_PROTOCOL:
+	case CURLE_URL_MALFORMAT:
+		return HX_EINVAL;
+	default:
+		return HX_EPEER;
+	}
+}
+
+static void call_unlink(struct peer_call *call)
+{
+	struct peer_client *pc = call->pc;
+	if (call->prev != NULL)
+		call->prev->next = call->next;
+	else
+		pc->calls = call->next;
+	if (call->next != NULL)
+		call->next->prev = call->prev;
+	call->prev = call->next = NULL;
+}
+
+static void call_free(struct peer_call *call)
+{
+	if (call->easy != NULL) {
+		curl_multi_remove_handle(call->pc->multi, call->easy);
+		curl_easy_cleanup(call->easy);
+	}
+	curl_slist_free_all(call->headers);
+	hx_buf_clear(&call->res.body);
+	free(call);
+}
+
+/* Finished transfers: tell their owners. */
+static void check_done(struct peer_client *pc)
+{
+	CURLMsg *msg;
+	int left;
+	while ((msg = curl_multi_info_read(pc->multi, &left)) != NULL) {
+		struct peer_call *call = NULL;
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&call);
+		if (call == NULL)
+			continue;
+		call->res.rc = peer_err_from_curl(msg->data.result);
+		if (call->res.rc == HX_OK)
+			curl_easy_getinfo(call->easy, CURLINFO_RESPONSE_CODE, &call->res.status);
+		else
+			snprintf(call->res.error, sizeof(call->res.error), "%s",
+			         call->errbuf[0] != '\0' ? call->errbuf
+			                                 : curl_easy_strerror(msg->data.result));
+		call_unlink(call);
+		call->done(call, &call->res, call->arg);
+		call_free(call);
+	}
+}
+
+static void on_socket_event(evutil_socket_t fd, short what, void *arg)
+{
+	struct peer_client *pc = arg;
+	int running, action = (what & EV_READ ? CURL_CSELECT_IN : 0) |
+	                      (what & EV_WRITE ? CURL_CSELECT_OUT : 0);
+	curl_multi_socket_action(pc->multi, fd, action, &running);
+	check_done(pc);
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct peer_client *pc = arg;
+	int running;
+	(void)fd;
+	(void)what;
+	curl_multi_socket_action(pc->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	check_done(pc);
+}
+
+static int socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
+{
+	struct peer_client *pc = userp;
+	struct peer_sock *ps = socketp;
+	short kind;
+	(void)easy;
+
+	if (what == CURL_POLL_REMOVE) {
+		if (ps != NULL) {
+			event_free(ps->ev);
+			free(ps);
+			curl_multi_assign(pc->multi, s, NULL);
+		}
+		return 0;
+	}
+	kind = (short)((what & CURL_POLL_IN ? EV_READ : 0) | (what & CURL_POLL_OUT ? EV_WRITE : 0) |
+	               EV_PERSIST);
+	if (ps == NULL) {
+		ps = calloc(1, sizeof(*ps));
+		if (ps == NULL)
+			return -1;
+		curl_multi_assign(pc->multi, s, ps);
+	} else {
+		event_free(ps->ev);
+	}
+	ps->ev = event_new(pc->base, s, kind, on_socket_event, pc);
+	if (ps->ev == NULL)
+		return -1;
+	event_add(ps->ev, NULL);
+	return 0;
+}
+
+static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
+{
+	struct peer_client *pc = userp;
+	struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+	(void)multi;
+	if (timeout_ms < 0)
+		evtimer_del(pc->timer);
+	else
+		evtimer_add(pc->timer, &tv);
+	return 0;
+}
+
+static void global_init(void)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+int peer_client_new(struct event_base *base, const struct crypto_tls_client *tls,
+                    struct peer_client **out)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	struct peer_client *pc;
+
+	pthread_once(&once, global_init);
+	pc = calloc(1, sizeof(*pc));
+	if (pc == NULL)
+		return HX_ENOMEM;
+	pc->base = base;
+	pc->tls = tls;
+	pc->multi = curl_multi_init();
+	pc->timer = evtimer_new(base, on_timer, pc);
+	if (pc->multi == NULL || pc->timer == NULL) {
+		peer_client_free(pc);
+		return HX_ENOMEM;
+	}
+	curl_multi_setopt(pc->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
+	curl_multi_setopt(pc->multi, CURLMOPT_SOCKETDATA, pc);
+	curl_multi_setopt(pc->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
+	curl_multi_setopt(pc->multi, CURLMOPT_TIMERDATA, pc);
+	curl_multi_setopt(pc->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 16L);
+	*out = pc;
+	return HX_OK;
+}
+
+void peer_client_free(struct peer_client *pc)
+{
+	if (pc == NULL)
+		return;
+	while (pc->calls != NULL) {
+		struct peer_call *c = pc->calls;
+		call_unlink(c);
+		call_free(c);
+	}
+	if (pc->multi != NULL)
+		curl_multi_cleanup(pc->multi);
+	if (pc->timer != NULL)
+		event_free(pc->timer);
+	free(pc);
+}
+
+static size_t write_cb(char *data, size_t size, size_t n, void *arg)
+{
+	struct peer_call *call = arg;
+	if (hx_buf_append(&call->res.body, data, size * n) != HX_OK)
+		return 0; /* over the cap: curl fails the transfer with CURLE_WRITE_ERROR */
+	return size * n;
+}
+
+static CURLcode ssl_ctx_cb(CURL *easy, void *ssl_ctx, void *arg)
+{
+	struct peer_call *call = arg;
+	(void)easy;
+	return crypto_tls_client_configure(call->pc->tls, ssl_ctx, call->fp) == HX_OK
+	               ? CURLE_OK
+	               : CURLE_SSL_CERTPROBLEM;
+}
+
+int peer_call_start(struct peer_client *pc, const struct peer_request *req, peer_done_fn done,
+                    void *arg, struct peer_call **out)
+{
+	struct peer_call *call;
+	CURL *e;
+
+	if (strncmp(req->url, "https://", 8) != 0 || req->fp == NULL || done == NULL)
+		return HX_EINVAL;
+	call = calloc(1, sizeof(*call));
+	if (call == NULL || (e = call->easy = curl_easy_init()) == NULL) {
+		free(call);
+		return HX_ENOMEM;
+	}
+	call->pc = pc;
+	call->done = done;
+	call->arg = arg;
+	memcpy(call->fp, req->fp, CRYPTO_SHA256_LEN);
+	hx_buf_init(&call->res.body, req->max_response);
+	call->headers = curl_slist_append(NULL, "Content-Type: application/x-protobuf");
+	call->headers = curl_slist_append(call->headers, "Expect:");
+	curl_easy_setopt(e, CURLOPT_URL, req->url);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https");
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)req->timeout_ms);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)req->timeout_ms);
+	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)req->max_response);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(e, CURLOPT_CAINFO, NULL); /* no default bundle: our store only */
+	curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
+	curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_cb);
+	curl_easy_setopt(e, CURLOPT_SSL_CTX_DATA, call);
+	curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
+	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, call->headers);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, call);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, call->errbuf);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, call);
+	if (req->body != NULL) {
+		curl_easy_setopt(e, CURLOPT_POST, 1L);
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS, req->body);
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+	}
+	if (curl_multi_add_handle(pc->multi, e) != CURLM_OK) {
+		call_free(call);
+		return HX_ENOMEM;
+	}
+	call->next = pc->calls;
+	if (pc->calls != NULL)
+		pc->calls->prev = call;
+	pc->calls = call;
+	if (out != NULL)
+		*out = call;
+	return HX_OK;
+}
+
+void peer_call_cancel(struct peer_call *call)
+{
+	if (call == NULL)
+		return;
+	call_unlink(call);
+	call_free(call);
+}
+
+/* ---- blocking calls for the CLI --------------------------------------------------------- */
+
+struct sync_state {
+	struct event_base *base;
+	long *status;
+	struct hx_buf *body;
+	char *err;
+	size_t errlen;
+	int rc;
+	int done;
+};
+
+static void sync_done(struct peer_call *call, const struct peer_result *res, void *arg)
+{
+	struct sync_state *st = arg;
+	(void)call;
+	st->rc = res->rc;
+	st->done = 1;
+	if (res->rc == HX_OK) {
+		*st->status = res->status;
+		st->rc = hx_buf_append(st->body, res->body.data, res->body.len);
+	} else {
+		snprintf(st->err, st->errlen, "%s", res->error);
+	}
+	event_base_loopbreak(st->base);
+}
+
+int peer_call_sync(const struct crypto_tls_client *tls, const struct peer_request *req,
+                   long *status, struct hx_buf *body, char *err, size_t errlen)
+{
+	struct sync_state st = {.status = status, .body = body, .err = err, .errlen = errlen};
+	struct peer_client *pc = NULL;
+	int rc;
+
+	err[0] = '\0';
+	st.base = event_base_new();
+	if (st.base == NULL)
+		return HX_ENOMEM;
+	if ((rc = peer_client_new(st.base, tls, &pc)) != HX_OK ||
+	    (rc = peer_call_start(pc, req, sync_done, &st, NULL)) != HX_OK) {
+		snprintf(err, errlen, "cannot start the call: %s", hx_strerror(rc));
+		peer_client_free(pc);
+		event_base_free(st.base);
+		return rc;
+	}
+	while (!st.done && event_base_dispatch(st.base) >= 0) {
+		if (!st.done && event_base_got_break(st.base) == 0 && event_base_got_exit(st.base) == 0)
+			break; /* no more events: curl gave up without telling (should not happen) */
+	}
+	peer_client_free(pc);
+	event_base_free(st.base);
+	if (!st.done) {
+		snprintf(err, errlen, "the call ended without a result");
+		return HX_EPEER;
+	}
+	return st.rc;
+}

@@ -1,0 +1,241 @@
+/* trust.c: the daemon's trust state, rebuilt aside and swapped on a trust-generation change. */
+#include "trust.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct trust_entry {
+	uint8_t fp[CRYPTO_SHA256_LEN];
+	struct trust_peer peer;
+};
+
+struct trust_table {
+	uint64_t gen;
+	size_t n, cap;
+	struct trust_entry *e; /* sorted by fingerprint */
+};
+
+struct trust {
+	struct store *store;
+	struct trust_files files;
+	pthread_rwlock_t lock;        /* guards table and server */
+	pthread_mutex_t refresh_lock; /* one rebuild at a time */
+	struct trust_table *table;
+	struct crypto_tls_server *server;
+	uint64_t gen;
+	int64_t last_check_ms;
+};
+
+static void table_free(struct trust_table *tb)
+{
+	if (tb == NULL)
+		return;
+	free(tb->e);
+	free(tb);
+}
+
+static int table_add(struct trust_table *tb, const uint8_t *fp, const Hie__V1__Peer *p)
+{
+	struct trust_entry *e;
+	if (tb->n == tb->cap) {
+		size_t cap = tb->cap != 0 ? tb->cap * 2 : 16;
+		e = realloc(tb->e, cap * sizeof(*e));
+		if (e == NULL)
+			return HX_ENOMEM;
+		tb->e = e;
+		tb->cap = cap;
+	}
+	e = &tb->e[tb->n++];
+	memcpy(e->fp, fp, CRYPTO_SHA256_LEN);
+	hx_strlcpy(e->peer.org_id, p->org_id, sizeof(e->peer.org_id));
+	e->peer.status = p->status;
+	e->peer.roles = 0;
+	for (size_t i = 0; i < p->n_roles; i++)
+		e->peer.roles |= 1u << (p->roles[i] & 31);
+	return HX_OK;
+}
+
+static int peer_cb(const Hie__V1__Peer *p, void *arg)
+{
+	struct trust_table *tb = arg;
+	if (p->fingerprint.len == CRYPTO_SHA256_LEN && table_add(tb, p->fingerprint.data, p) != HX_OK)
+		return 1;
+	if (p->next_fingerprint.len == CRYPTO_SHA256_LEN &&
+	    table_add(tb, p->next_fingerprint.data, p) != HX_OK)
+		return 1;
+	return 0;
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+	return memcmp(((const struct trust_entry *)a)->fp, ((const struct trust_entry *)b)->fp,
+	              CRYPTO_SHA256_LEN);
+}
+
+static int table_load(struct store *store, struct trust_table **out)
+{
+	struct trust_table *tb = calloc(1, sizeof(*tb));
+	struct store_txn *t;
+	int rc;
+
+	if (tb == NULL)
+		return HX_ENOMEM;
+	if ((rc = store_read_begin(store, &t)) != HX_OK) {
+		free(tb);
+		return rc;
+	}
+	rc = store_trust_gen_get(t, &tb->gen);
+	if (rc == HX_OK)
+		rc = store_peer_list(t, peer_cb, tb);
+	store_read_end(t);
+	if (rc != HX_OK) {
+		table_free(tb);
+		return rc;
+	}
+	qsort(tb->e, tb->n, sizeof(*tb->e), entry_cmp);
+	*out = tb;
+	return HX_OK;
+}
+
+static int admit(const uint8_t fp[CRYPTO_SHA256_LEN], void *arg)
+{
+	struct trust_peer p;
+	return trust_peer_lookup(arg, fp, &p) == HX_OK;
+}
+
+/* Build a table and a server for the store's current generation. */
+static int build(struct trust *t, struct trust_table **tb_out, struct crypto_tls_server **srv_out,
+                 char *err, size_t errlen)
+{
+	struct crypto_tls_server_opts o = {
+		.cert_file = t->files.cert_file,
+		.key_file = t->files.key_file,
+		.ca_file = t->files.ca_file,
+		.crl_file = t->files.crl_file,
+		.admit = admit,
+		.admit_arg = t,
+	};
+	struct trust_table *tb;
+	int rc = table_load(t->store, &tb);
+	if (rc != HX_OK) {
+		snprintf(err, errlen, "trust: cannot read peers from the store: %s", hx_strerror(rc));
+		return rc;
+	}
+	o.trust_gen = tb->gen;
+	if ((rc = crypto_tls_server_new(&o, srv_out, err, errlen)) != HX_OK) {
+		table_free(tb);
+		return rc;
+	}
+	*tb_out = tb;
+	return HX_OK;
+}
+
+int trust_new(struct store *store, const struct trust_files *files, struct trust **out, char *err,
+              size_t errlen)
+{
+	struct trust *t = calloc(1, sizeof(*t));
+	int rc;
+	if (t == NULL)
+		return HX_ENOMEM;
+	t->store = store;
+	t->files = *files;
+	pthread_rwlock_init(&t->lock, NULL);
+	pthread_mutex_init(&t->refresh_lock, NULL);
+	if ((rc = build(t, &t->table, &t->server, err, errlen)) != HX_OK) {
+		trust_free(t);
+		return rc;
+	}
+	t->gen = t->table->gen;
+	hx_log_info("trust: generation %llu, %zu enrolled certificate(s)",
+	            (unsigned long long)t->gen, t->table->n);
+	*out = t;
+	return HX_OK;
+}
+
+void trust_free(struct trust *t)
+{
+	if (t == NULL)
+		return;
+	table_free(t->table);
+	crypto_tls_server_free(t->server);
+	pthread_rwlock_destroy(&t->lock);
+	pthread_mutex_destroy(&t->refresh_lock);
+	free(t);
+}
+
+int trust_refresh(struct trust *t)
+{
+	struct trust_table *tb = NULL, *old_tb;
+	struct crypto_tls_server *srv = NULL, *old_srv;
+	struct store_txn *txn;
+	uint64_t gen;
+	char err[256];
+	int rc;
+
+	if (pthread_mutex_trylock(&t->refresh_lock) != 0)
+		return 0; /* another worker is at it */
+	rc = store_read_begin(t->store, &txn);
+	if (rc == HX_OK) {
+		rc = store_trust_gen_get(txn, &gen);
+		store_read_end(txn);
+	}
+	if (rc != HX_OK || gen == t->gen) {
+		pthread_mutex_unlock(&t->refresh_lock);
+		return 0;
+	}
+	if (build(t, &tb, &srv, err, sizeof(err)) != HX_OK) {
+		hx_log_err("%s; still serving trust generation %llu", err, (unsigned long long)t->gen);
+		t->gen = gen; /* do not retry a broken state every second; the next change will */
+		pthread_mutex_unlock(&t->refresh_lock);
+		return 0;
+	}
+	pthread_rwlock_wrlock(&t->lock);
+	old_tb = t->table;
+	old_srv = t->server;
+	t->table = tb;
+	t->server = srv;
+	t->gen = tb->gen;
+	pthread_rwlock_unlock(&t->lock);
+	table_free(old_tb);
+	crypto_tls_server_free(old_srv);
+	hx_log_notice("trust: now generation %llu, %zu enrolled certificate(s)",
+	              (unsigned long long)tb->gen, tb->n);
+	pthread_mutex_unlock(&t->refresh_lock);
+	return 1;
+}
+
+struct crypto_tls_server *trust_server_get(struct trust *t)
+{
+	struct crypto_tls_server *s;
+	pthread_rwlock_rdlock(&t->lock);
+	s = crypto_tls_server_ref(t->server);
+	pthread_rwlock_unlock(&t->lock);
+	return s;
+}
+
+int trust_peer_lookup(struct trust *t, const uint8_t fp[CRYPTO_SHA256_LEN], struct trust_peer *out)
+{
+	struct trust_entry key, *e;
+	int rc = HX_EDENIED;
+
+	memcpy(key.fp, fp, CRYPTO_SHA256_LEN);
+	pthread_rwlock_rdlock(&t->lock);
+	e = bsearch(&key, t->table->e, t->table->n, sizeof(key), entry_cmp);
+	if (e != NULL && e->peer.status == HIE__V1__PEER_STATUS__PEER_STATUS_ACTIVE) {
+		*out = e->peer;
+		rc = HX_OK;
+	}
+	pthread_rwlock_unlock(&t->lock);
+	return rc;
+}
+
+uint64_t trust_generation(struct trust *t)
+{
+	uint64_t g;
+	pthread_rwlock_rdlock(&t->lock);
+	g = t->gen;
+	pthread_rwlock_unlock(&t->lock);
+	return g;
+}

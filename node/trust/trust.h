@@ -1,0 +1,42 @@
+/*
+ * node/trust/trust.h: what the running daemon trusts now: the TLS server context and the
+ * table of enrolled peers (fingerprint → organisation, status, roles), rebuilt together
+ * whenever the store's trust generation moves. Readers never see a half-built state: a new
+ * pair is built aside and swapped in; connections keep the context they were accepted with.
+ */
+#ifndef HX_TRUST_H
+#define HX_TRUST_H
+
+#include <stdint.h>
+
+#include "crypto.h"
+#include "store.h"
+
+struct trust;
+
+struct trust_files {
+	const char *cert_file, *key_file, *ca_file, *crl_file;
+};
+
+/* What a peer is, as enrolled. */
+struct trust_peer {
+	char org_id[PROTO_ORG_ID_MAX + 1];
+	int status;      /* Hie__V1__PeerStatus */
+	unsigned roles;  /* 1 << Hie__V1__PeerRole */
+};
+
+/* Build the first state from the store. HX_ETLS etc. with err set. */
+int trust_new(struct store *store, const struct trust_files *files, struct trust **out, char *err,
+              size_t errlen);
+void trust_free(struct trust *t);
+/* Check the store's trust generation; rebuild if it moved. Cheap when nothing changed. A
+ * failed rebuild keeps the previous state serving and is logged. Returns 1 if rebuilt. */
+int trust_refresh(struct trust *t);
+/* The current TLS server (a reference: free it with crypto_tls_server_free). */
+struct crypto_tls_server *trust_server_get(struct trust *t);
+/* The enrolled, active peer holding this certificate fingerprint (current or staged next).
+ * HX_OK and *out filled; HX_EDENIED if not enrolled or not active. */
+int trust_peer_lookup(struct trust *t, const uint8_t fp[CRYPTO_SHA256_LEN], struct trust_peer *out);
+uint64_t trust_generation(struct trust *t);
+
+#endif
