@@ -19,6 +19,8 @@ enum conn_state {
 	C_BODY,     /* head accepted, reading Content-Length bytes */
 	C_WRITE,    /* writing a response */
 	C_CLOSING,
+	C_LINGER,   /* answered and shut for writing: draining what the client still sends, so
+	             * that closing does not reset the connection before it read the answer */
 };
 
 struct http_conn {
@@ -36,6 +38,7 @@ struct http_conn {
 	size_t out_off;
 	int close_after;
 	int counted;            /* holds a per-peer connection slot */
+	int lingering;          /* an error answered before the request was fully read */
 	struct trust_peer peer;
 	uint8_t fp[CRYPTO_SHA256_LEN];
 	unsigned requests;
@@ -156,8 +159,10 @@ static int response_begin(struct http_conn *c)
 /* An error response. Errors in the request itself close the connection afterwards. */
 static void respond_error(struct http_conn *c, int status, int err, const char *why, int close)
 {
-	if (close)
+	if (close) {
 		c->close_after = 1;
+		c->lingering = 1; /* the client may still be sending */
+	}
 	if (response_begin(c) != HX_OK || http_error_body(status, err, why, &c->out) != HX_OK) {
 		c->state = C_CLOSING;
 		return;
@@ -313,6 +318,31 @@ static int do_read(struct http_conn *c)
 	}
 }
 
+#define LINGER_MS 2000
+
+/* After an error answer with unread input: close_notify, FIN, then drain until EOF. */
+static int linger_start(struct http_conn *c)
+{
+	crypto_tls_conn_shutdown(c->tls);
+	shutdown(c->fd, SHUT_WR);
+	c->state = C_LINGER;
+	return CRYPTO_TLS_WANT_READ;
+}
+
+static int linger_drain(struct http_conn *c)
+{
+	char scratch[16384];
+	for (int i = 0; i < 64; i++) {
+		ssize_t n = recv(c->fd, scratch, sizeof(scratch), 0);
+		if (n > 0)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return CRYPTO_TLS_WANT_READ;
+		return CRYPTO_TLS_EOF;
+	}
+	return CRYPTO_TLS_WANT_READ;
+}
+
 static int do_write(struct http_conn *c)
 {
 	while (c->out_off < c->out.len) {
@@ -324,6 +354,11 @@ static int do_write(struct http_conn *c)
 		c->out_off += put;
 	}
 	if (c->close_after) {
+		/* Input we did not read (a refused body, a pipelined request) would make close()
+		 * send a reset that can destroy the answer in flight: linger instead. */
+		if (c->in.len > c->need || (c->state == C_WRITE && c->need == 0 && c->in.len > 0) ||
+		    c->lingering)
+			return linger_start(c);
 		c->state = C_CLOSING;
 		return CRYPTO_TLS_EOF;
 	}
@@ -370,6 +405,9 @@ static void on_event(evutil_socket_t fd, short what, void *arg)
 		case C_CLOSING:
 			r = CRYPTO_TLS_EOF;
 			break;
+		case C_LINGER:
+			r = linger_drain(c);
+			break;
 		}
 		if (r == CRYPTO_TLS_DONE)
 			continue; /* the state moved on: go on with it */
@@ -383,6 +421,8 @@ static void on_event(evutil_socket_t fd, short what, void *arg)
 			timeout = cfg->read_timeout_ms;
 		else if (c->state == C_WRITE)
 			timeout = cfg->read_timeout_ms;
+		else if (c->state == C_LINGER)
+			timeout = LINGER_MS;
 		conn_arm(c, r == CRYPTO_TLS_WANT_READ ? EV_READ : EV_WRITE, timeout);
 		return;
 	}

@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 
 #include "http.h"
+#include "peer.h"
 
 struct http_conn;
 
@@ -24,6 +25,7 @@ struct http_worker {
 	size_t nconns;
 	int stopping;
 	uint64_t trust_gen_seen;
+	struct peer_client *peers; /* this worker's calls to peers (libcurl multi) */
 };
 
 struct peer_count {
@@ -35,6 +37,7 @@ struct http_server {
 	const struct config *cfg;
 	struct store *store;
 	struct trust *trust;
+	struct crypto_tls_client *client_tls; /* our identity for calls to peers, loaded once */
 	struct http_worker *workers;
 	unsigned nworkers;
 	uint16_t port;

@@ -205,10 +205,12 @@ static void server_free(struct http_server *srv)
 			event_free(w->grace_ev);
 		if (w->listen_fd >= 0)
 			close(w->listen_fd);
+		peer_client_free(w->peers);
 		if (w->base != NULL)
 			event_base_free(w->base);
 	}
 	free(srv->workers);
+	crypto_tls_client_free(srv->client_tls);
 	free(srv->pc);
 	pthread_mutex_destroy(&srv->peer_lock);
 	free(srv);
@@ -249,6 +251,9 @@ int http_server_start(const struct config *cfg, struct store *store, struct trus
 	pthread_mutex_init(&srv->peer_lock, NULL);
 	for (unsigned i = 0; i < n; i++)
 		srv->workers[i].listen_fd = -1;
+	if (crypto_tls_client_new(cfg->certificate, cfg->key, cfg->ca, &srv->client_tls, err,
+	                          errlen) != HX_OK)
+		goto fail;
 	for (unsigned i = 0; i < n; i++) {
 		struct http_worker *w = &srv->workers[i];
 		uint16_t bound = 0;
@@ -266,6 +271,10 @@ int http_server_start(const struct config *cfg, struct store *store, struct trus
 		    (w->tick_ev = event_new(w->base, -1, EV_PERSIST, on_tick, w)) == NULL ||
 		    (w->stop_ev = event_new(w->base, -1, 0, on_stop, w)) == NULL) {
 			snprintf(err, errlen, "cannot set up the event loop");
+			goto fail;
+		}
+		if (peer_client_new(w->base, srv->client_tls, &w->peers) != HX_OK) {
+			snprintf(err, errlen, "cannot set up the peer client");
 			goto fail;
 		}
 		event_add(w->accept_ev, NULL);

@@ -1,0 +1,218 @@
+#!/usr/bin/env python3
+"""Raw HTTP over mutual TLS against a running hiepeerd: the malformed-request battery and
+the client-authentication matrix. Judged by the application's answer, not the handshake
+(under TLS 1.3 a client finishes its handshake before the server has judged its
+certificate).
+
+usage: peer_battery.py battery HOST PORT CA CERT KEY DOCID DOCBYTES_SHA256
+       peer_battery.py auth HOST PORT CA DOCID EXPECT CERT KEY [CERT KEY ...]
+         EXPECT is 'ok' or 'refused'; each CERT KEY pair is tried over TLS 1.2 and 1.3.
+"""
+import hashlib
+import socket
+import ssl
+import sys
+
+TIMEOUT = 10
+
+
+def connect(host, port, ca, cert, key, version=None):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.load_verify_locations(ca)
+    if cert:
+        ctx.load_cert_chain(cert, key)
+    if version == "1.2":
+        ctx.minimum_version = ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    elif version == "1.3":
+        ctx.minimum_version = ctx.maximum_version = ssl.TLSVersion.TLSv1_3
+    raw = socket.create_connection((host, port), timeout=TIMEOUT)
+    return ctx.wrap_socket(raw, server_hostname="localhost")
+
+
+def read_response(s):
+    """Read one HTTP response: (status, headers dict, body). status None on EOF/reset."""
+    data = b""
+    try:
+        while b"\r\n\r\n" not in data:
+            chunk = s.recv(65536)
+            if not chunk:
+                return None, {}, data
+            data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        lines = head.split(b"\r\n")
+        status = int(lines[0].split(b" ")[1])
+        headers = {}
+        for line in lines[1:]:
+            k, _, v = line.partition(b":")
+            headers[k.strip().lower().decode()] = v.strip().decode()
+        n = int(headers.get("content-length", "0"))
+        while len(body) < n:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            body += chunk
+        return status, headers, body
+    except (ssl.SSLError, ConnectionError, socket.timeout, OSError) as e:
+        return None, {"error": str(e)}, data
+
+
+def pb_varint(n):
+    out = b""
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if n:
+            out += bytes([b | 0x80])
+        else:
+            return out + bytes([b])
+
+
+def pb_field(num, wire, payload):
+    key = pb_varint(num << 3 | wire)
+    if wire == 2:
+        return key + pb_varint(len(payload)) + payload
+    return key + pb_varint(payload)
+
+
+def retrieve_body(docid):
+    # RetrieveRequest { document_ids = 1 (string); purpose = 2 (enum TREATMENT = 1) }
+    return pb_field(1, 2, docid.encode()) + pb_field(2, 0, 1)
+
+
+def post(path, body, extra=b""):
+    return (b"POST " + path + b" HTTP/1.1\r\nHost: localhost\r\n"
+            b"Content-Type: application/x-protobuf\r\nContent-Length: "
+            + str(len(body)).encode() + b"\r\n" + extra + b"\r\n" + body)
+
+
+def good_request(args):
+    host, port, ca, cert, key, docid, sha = args
+    s = connect(host, port, ca, cert, key)
+    s.sendall(post(b"/hie/v1/documents/retrieve", retrieve_body(docid)))
+    status, _, body = read_response(s)
+    s.close()
+    return status == 200 and len(body) > 0
+
+
+def battery(args):
+    host, port, ca, cert, key, docid, sha = args
+    body = retrieve_body(docid)
+    clen = str(len(body)).encode()
+    R = b"POST /hie/v1/documents/retrieve HTTP/1.1\r\n"
+    H = b"Host: localhost\r\n"
+    cases = [
+        ("two Content-Length (equal)", R + H + b"Content-Length: " + clen + b"\r\nContent-Length: " + clen + b"\r\n\r\n" + body, 400),
+        ("two Content-Length (different)", R + H + b"Content-Length: " + clen + b"\r\nContent-Length: 1\r\n\r\n" + body, 400),
+        ("Content-Length with Transfer-Encoding", R + H + b"Content-Length: " + clen + b"\r\nTransfer-Encoding: chunked\r\n\r\n" + body, 400),
+        ("'Transfer-Encoding : chunked'", R + H + b"Transfer-Encoding : chunked\r\n\r\n0\r\n\r\n", 400),
+        ("Transfer-Encoding alone", R + H + b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 411),
+        ("empty header name", R + H + b": value\r\nContent-Length: " + clen + b"\r\n\r\n" + body, 400),
+        ("whitespace in header name", R + H + b"Bad Name: x\r\nContent-Length: " + clen + b"\r\n\r\n" + body, 400),
+        ("NUL in header value", R + H + b"X-A: a\x00b\r\nContent-Length: " + clen + b"\r\n\r\n" + body, 400),
+        ("bare CR in header value", R + H + b"X-A: a\rb\r\nContent-Length: " + clen + b"\r\n\r\n" + body, 400),
+        ("obs-fold", R + H + b"X-A: a\r\n b\r\nContent-Length: " + clen + b"\r\n\r\n" + body, 400),
+        ("no Host on HTTP/1.1", R + b"Content-Length: " + clen + b"\r\n\r\n" + body, 400),
+        ("two Host", R + H + H + b"Content-Length: " + clen + b"\r\n\r\n" + body, 400),
+        ("absolute-form target", b"POST https://localhost/hie/v1/documents/retrieve HTTP/1.1\r\n" + H + b"Content-Length: " + clen + b"\r\n\r\n" + body, 400),
+        ("'..' in the path", b"GET /hie/v1/../v1/health HTTP/1.1\r\n" + H + b"\r\n", 400),
+        ("%2e in the path", b"GET /hie/v1/%2e%2e/health HTTP/1.1\r\n" + H + b"\r\n", 400),
+        ("%00 in the query", b"GET /hie/v1/health?a=%00 HTTP/1.1\r\n" + H + b"\r\n", 400),
+        ("CRLF in the target", b"GET /hie/v1/health\r\nX: y HTTP/1.1\r\n" + H + b"\r\n", 400),
+        ("overlong target", b"GET /" + b"a" * 4096 + b" HTTP/1.1\r\n" + H + b"\r\n", 414),
+        ("head over 8 KiB", b"GET /hie/v1/health HTTP/1.1\r\n" + H + b"X-Big: " + b"a" * 9000 + b"\r\n\r\n", 431),
+        ("body over the limit", R + H + b"Content-Length: 104857600\r\n\r\n" + b"x" * 65536, 413),
+        ("POST without Content-Length", R + H + b"\r\n", 411),
+        ("unknown method", b"PUT /hie/v1/health HTTP/1.1\r\n" + H + b"\r\n", 501),
+        ("HTTP/2.0 in a request line", b"GET /hie/v1/health HTTP/2.0\r\n" + H + b"\r\n", 505),
+        ("garbage", b"\x16\x03\x01\x00\xff\xff garbage\r\n\r\n", 400),
+        ("wrong method on a route", b"GET /hie/v1/documents/retrieve HTTP/1.1\r\n" + H + b"\r\n", 405),
+        ("no such route", b"GET /hie/v1/nothing HTTP/1.1\r\n" + H + b"\r\n", 404),
+        ("document id '..' in the body", post(b"/hie/v1/documents/retrieve", pb_field(1, 2, b"../../etc/passwd") + pb_field(2, 0, 1)), 400),
+        ("document id with %2e", post(b"/hie/v1/documents/retrieve", pb_field(1, 2, b"%2e%2e") + pb_field(2, 0, 1)), 400),
+        ("document id with NUL", post(b"/hie/v1/documents/retrieve", pb_field(1, 2, b"0" * 31 + b"\x00") + pb_field(2, 0, 1)), 400),
+        ("document id with CRLF", post(b"/hie/v1/documents/retrieve", pb_field(1, 2, b"0" * 30 + b"\r\n") + pb_field(2, 0, 1)), 400),
+        ("overlong document id", post(b"/hie/v1/documents/retrieve", pb_field(1, 2, b"0" * 200) + pb_field(2, 0, 1)), 400),
+        ("garbage protobuf", post(b"/hie/v1/documents/retrieve", b"\xff\xff\xff\xff\x0f"), 400),
+        ("patient id '..' in a query", post(b"/hie/v1/documents/query", pb_field(1, 2, b"..") + pb_field(7, 0, 1)), 400),
+    ]
+    failures = 0
+    for name, raw, want in cases:
+        s = connect(host, port, ca, cert, key)
+        try:
+            s.sendall(raw)
+        except (ConnectionError, ssl.SSLError) as e:
+            pass
+        status, headers, rbody = read_response(s)
+        s.close()
+        ok = status == want
+        if status is not None and status >= 400 and rbody:
+            # the Error message must not echo input: no document bytes, no raw target
+            ok = ok and b"passwd" not in rbody
+        again = good_request(args)
+        print("%-40s want %s got %s%s%s" % (name, want, status,
+              "" if ok else "   <-- FAIL", "" if again else "   <-- next good request FAILED"))
+        if not ok or not again:
+            failures += 1
+    # Pipelining: two requests in one write are answered in order.
+    s = connect(host, port, ca, cert, key)
+    s.sendall(post(b"/hie/v1/documents/retrieve", body) + b"GET /hie/v1/health HTTP/1.1\r\n" + H + b"\r\n")
+    a, _, _ = read_response(s)
+    b, _, _ = read_response(s)
+    s.close()
+    print("%-40s want 200 200 got %s %s" % ("pipelined requests", a, b))
+    if (a, b) != (200, 200):
+        failures += 1
+    # Keep-alive: 50 requests on one connection.
+    s = connect(host, port, ca, cert, key)
+    n_ok = 0
+    for _ in range(50):
+        s.sendall(post(b"/hie/v1/documents/retrieve", body))
+        st, _, _ = read_response(s)
+        n_ok += st == 200
+    s.close()
+    print("%-40s want 50 got %d" % ("keep-alive requests", n_ok))
+    if n_ok != 50:
+        failures += 1
+    return failures
+
+
+def auth(args):
+    host, port, ca, docid, expect = args[:5]
+    pairs = args[5:]
+    failures = 0
+    for i in range(0, len(pairs), 2):
+        cert, key = pairs[i], pairs[i + 1]
+        if cert == "-":
+            cert = key = None
+        for version in ("1.2", "1.3"):
+            status, leaked, err = None, False, ""
+            try:
+                s = connect(host, port, ca, cert, key, version)
+                s.sendall(post(b"/hie/v1/documents/retrieve", retrieve_body(docid)))
+                status, _, body = read_response(s)
+                leaked = docid.encode() in body
+                s.close()
+            except (ssl.SSLError, ConnectionError, OSError) as e:
+                err = type(e).__name__
+            if expect == "ok":
+                ok = status == 200 and leaked
+            else:
+                ok = status != 200 and not leaked
+            print("%-28s TLS %s: %s%s" % (cert or "(no certificate)", version,
+                  "200" if status == 200 else "refused (%s)" % (status or err or "closed"),
+                  "" if ok else "   <-- FAIL (expected %s)" % expect))
+            failures += not ok
+    return failures
+
+
+def main():
+    mode = sys.argv[1]
+    args = sys.argv[2:]
+    args[1] = int(args[1])
+    failures = battery(args) if mode == "battery" else auth(args)
+    print("%s: %d failure(s)" % (mode, failures))
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()
