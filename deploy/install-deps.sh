@@ -11,7 +11,7 @@ liblmdb-dev lmdb-utils
 libevent-dev libinih-dev libcjson-dev libxml2-dev
 libcmocka-dev
 python3 python3-jellyfish
-nginx-light procps
+nginx-light procps util-linux testssl.sh
 "
 
 missing=""

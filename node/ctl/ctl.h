@@ -10,6 +10,7 @@
 struct ctl {
 	const char *store_path; /* --store, $HIEPEER_STORE, or /var/lib/hiepeer */
 	int json;               /* --json: machine-readable output */
+	const char *config_path; /* --config: hiepeerd's configuration (TLS identity) */
 	int argc;               /* the command's own arguments (argv[0] is the command word) */
 	char **argv;
 	struct store *store;
@@ -53,6 +54,12 @@ int ctl_doc_list_run(struct ctl *c);
 int ctl_doc_show_run(struct ctl *c);
 int ctl_audit_verify_run(struct ctl *c);
 int ctl_audit_list_run(struct ctl *c);
+
+int ctl_patient_add_run(struct ctl *c);
+int ctl_doc_import_run(struct ctl *c);
+int ctl_peer_ping_run(struct ctl *c);
+int ctl_remote_query_run(struct ctl *c);
+int ctl_remote_retrieve_run(struct ctl *c);
 
 /* JSON of a patient / document entry (for --json and show). */
 cJSON *ctl_patient_json(const Hie__V1__Patient *p);

@@ -1,6 +1,8 @@
 /* ctl_main.c: hiepeerctl: global options and the command table. */
 #include "ctl.h"
 
+#include "config.h"
+
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,25 +17,39 @@ static const struct ctl_cmd commands[] = {
 	 "generate deterministic synthetic patients and documents into the store"},
 	{"patient list", ctl_patient_list_run, "[--after ID] [--limit N]", "list patients"},
 	{"patient show", ctl_patient_show_run, "ID", "show one patient"},
+	{"patient add", ctl_patient_add_run,
+	 "--id ID [--family F] [--given G] [--birth-date D] [--sex S] [--ssn N] [--postal-code Z]",
+	 "add or replace a patient"},
 	{"doc list", ctl_doc_list_run,
 	 "PATIENT [--from DATE] [--to DATE] [--type CODE] [--class CODE] "
 	 "[--status approved|deprecated|any] [--limit N]",
 	 "list a patient's documents, newest first"},
+	{"doc import", ctl_doc_import_run,
+	 "--patient ID --file FILE --type LOINC [--title T] [--mime TYPE] [--created DATE]",
+	 "store a file as a patient's document"},
 	{"doc show", ctl_doc_show_run, "DOCID [--content | -o FILE]",
 	 "show a document's metadata, or its content"},
 	{"audit verify", ctl_audit_verify_run, "", "check the audit hash chain"},
 	{"audit list", ctl_audit_list_run, "[--from SEQ] [--limit N]", "list audit records"},
 	{"store stat", ctl_store_stat_run, "", "sizes and record counts of the store"},
 	{"store grow", ctl_store_grow_run, "SIZE", "grow the store's map (while hiepeerd runs)"},
+	{"peer ping", ctl_peer_ping_run, "ORG", "call a peer's health route (needs --config)"},
+	{"remote query", ctl_remote_query_run,
+	 "ORG --patient ID [--type CODE] [--class CODE] [--from DATE] [--to DATE] [--status S]",
+	 "query a peer for a patient's documents (needs --config)"},
+	{"remote retrieve", ctl_remote_retrieve_run, "ORG DOCID -o FILE",
+	 "retrieve a document from a peer, checking its SHA-256 (needs --config)"},
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: hiepeerctl [--store DIR] [--json] COMMAND [ARGS]\n\ncommands:\n");
+	fprintf(f, "usage: hiepeerctl [--store DIR] [--config FILE] [--json] COMMAND [ARGS]\n\n"
+	           "commands:\n");
 	for (size_t i = 0; i < HX_ARRAY_SIZE(commands); i++)
 		fprintf(f, "  %-14s %s\n  %-14s   %s\n", commands[i].words, commands[i].usage, "",
 		        commands[i].help);
-	fprintf(f, "\nThe store is --store, else $HIEPEER_STORE, else /var/lib/hiepeer.\n");
+	fprintf(f, "\nThe store is --store, else the store of --config, else $HIEPEER_STORE, else "
+	           "/var/lib/hiepeer.\n");
 }
 
 /* Match the command words against argv; returns the number of words used, 0 if none. */
@@ -54,25 +70,31 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{"store", required_argument, NULL, 's'},
 		{"json", no_argument, NULL, 'j'},
+		{"config", required_argument, NULL, 'c'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
 	struct ctl c = {0};
-	int ch, rc;
+	static struct config cfg; /* the store path of --config lives here */
+	int ch, rc, store_given = 0;
 
 	hx_log_init("hiepeerctl", HX_LOG_WARNING);
 	c.store_path = getenv("HIEPEER_STORE");
 	if (c.store_path == NULL || c.store_path[0] == '\0')
 		c.store_path = "/var/lib/hiepeer";
 	/* Global options come before the command ("+" stops at the first non-option). */
-	while ((ch = getopt_long(argc, argv, "+s:jhV", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+s:jc:hV", opts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
 			c.store_path = optarg;
+			store_given = 1;
 			break;
 		case 'j':
 			c.json = 1;
+			break;
+		case 'c':
+			c.config_path = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -88,6 +110,15 @@ int main(int argc, char **argv)
 	if (optind >= argc) {
 		usage(stderr);
 		return 2;
+	}
+	if (c.config_path == NULL && getenv("HIEPEER_CONFIG") != NULL)
+		c.config_path = getenv("HIEPEER_CONFIG");
+	if (c.config_path != NULL && !store_given) {
+		char err[CONFIG_ERR_MAX];
+		config_init(&cfg);
+		if (config_load(c.config_path, &cfg, err, sizeof(err)) != HX_OK)
+			return ctl_fail("%s", err);
+		c.store_path = cfg.store;
 	}
 	for (size_t i = 0; i < HX_ARRAY_SIZE(commands); i++) {
 		int used = match(&commands[i], argc - optind, argv + optind);
