@@ -113,8 +113,8 @@ static const char *const t_cc[] = {
 	"{Sym}, worse over the past {dur}.",
 };
 static const char *const t_hpi[] = {
-	"{Patient} is a {aged} {sexw} with a history of {cond} who presents with {sym} "
-	"for {dur}.",
+	("{Patient} is a {aged} {sexw} with a history of {cond} who presents with {sym} "
+	 "for {dur}."),
 	"{He} reports that the symptoms began gradually and have been {course}.",
 	"{He} denies fever, chills or unintentional weight loss.",
 	"The {sym} is worse in the evening and improves with rest.",
@@ -218,8 +218,8 @@ static const char *const t_course[] = {
 static const char *const t_instructions[] = {
 	"Take all medications as prescribed.",
 	"Follow up with your primary care provider in {fu}.",
-	"Return to the emergency department for fever, chest pain, shortness of breath or "
-	"worsening symptoms.",
+	("Return to the emergency department for fever, chest pain, shortness of breath or "
+	 "worsening symptoms."),
 	"Resume normal activity as tolerated; avoid heavy lifting for two weeks.",
 	"A low-sodium, heart-healthy diet is recommended.",
 };
@@ -318,7 +318,7 @@ const struct demo_section demo_sections[DEMO_SEC_COUNT] = {
 	[DEMO_SEC_PROC_FINDINGS] = {"59776-5", "Procedure findings", DEMO_GEN_PROC_FINDINGS,
 	                            NULL, 0, NOCHILD, 0, 0, 0, 0},
 	[DEMO_SEC_COMPLICATIONS] = {"55109-3", "Complications", DEMO_GEN_TEXT,
-	                            T(t_complications), NOCHILD, 1, 1},
+	                            T(t_complications), NOCHILD, 1, 1, 0, 0},
 };
 
 const struct demo_section demo_padding = {NULL, "Additional notes", DEMO_GEN_TEXT,
