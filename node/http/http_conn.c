@@ -39,6 +39,7 @@ struct http_conn {
 	int close_after;
 	int counted;            /* holds a per-peer connection slot */
 	int lingering;          /* an error answered before the request was fully read */
+	int continuing;         /* writing "100 Continue" before reading the body */
 	struct trust_peer peer;
 	uint8_t fp[CRYPTO_SHA256_LEN];
 	unsigned requests;
@@ -245,6 +246,15 @@ static void head_parse(struct http_conn *c)
 	}
 	http_request_parse((const char *)c->in.data, c->in.len, &c->req, &status, &why);
 	c->state = C_BODY;
+	if (c->req.expect_continue) {
+		static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+		hx_buf_reset(&c->out);
+		if (hx_buf_append(&c->out, cont, sizeof(cont) - 1) == HX_OK) {
+			c->out_off = 0;
+			c->continuing = 1;
+			c->state = C_WRITE;
+		}
+	}
 }
 
 /* After a response: drop the request's bytes, keep what follows (pipelining). */
@@ -352,6 +362,13 @@ static int do_write(struct http_conn *c)
 		if (r != CRYPTO_TLS_DONE)
 			return r;
 		c->out_off += put;
+	}
+	if (c->continuing) {
+		c->continuing = 0;
+		hx_buf_reset(&c->out);
+		c->out_off = 0;
+		c->state = C_BODY;
+		return CRYPTO_TLS_DONE;
 	}
 	if (c->close_after) {
 		/* Input we did not read (a refused body, a pipelined request) would make close()
