@@ -69,6 +69,11 @@ static int verify_cb(int ok, X509_STORE_CTX *xs)
 	cert = X509_STORE_CTX_get_current_cert(xs);
 	if (cert == NULL || X509_digest(cert, EVP_sha256(), fp, &n) != 1)
 		return 0;
+	/* OpenSSL takes a CA certificate as a leaf; a peer's identity must not be one. */
+	if (X509_check_ca(cert) != 0) {
+		X509_STORE_CTX_set_error(xs, X509_V_ERR_INVALID_CA);
+		return 0;
+	}
 	if (!s->admit(fp, s->admit_arg)) {
 		X509_STORE_CTX_set_error(xs, X509_V_ERR_APPLICATION_VERIFICATION);
 		return 0;
@@ -138,6 +143,9 @@ int crypto_tls_server_new(const struct crypto_tls_server_opts *o, struct crypto_
 		FAIL(HX_ENOMEM, "TLS: out of memory");
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
 	SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION);
+	/* Level 2 whatever the system's openssl.cnf says: keys >= 112 bits (no RSA-1024),
+	 * no SHA-1 signatures. */
+	SSL_CTX_set_security_level(ctx, 2);
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_NO_TICKET |
 	                             SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_SINGLE_ECDH_USE);
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
@@ -424,7 +432,8 @@ static int client_verify_cb(int ok, X509_STORE_CTX *xs)
 	pin = ssl != NULL ? SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), pin_index) : NULL;
 	if (pin == NULL)
 		return ok;
-	if (X509_digest(X509_STORE_CTX_get_current_cert(xs), EVP_sha256(), fp, &n) != 1 ||
+	if (X509_check_ca(X509_STORE_CTX_get_current_cert(xs)) != 0 ||
+	    X509_digest(X509_STORE_CTX_get_current_cert(xs), EVP_sha256(), fp, &n) != 1 ||
 	    memcmp(fp, pin, sizeof(fp)) != 0) {
 		X509_STORE_CTX_set_error(xs, X509_V_ERR_APPLICATION_VERIFICATION);
 		return 0;
@@ -440,6 +449,7 @@ int crypto_tls_client_configure(const struct crypto_tls_client *c, void *ssl_ctx
 
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
 	SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION);
+	SSL_CTX_set_security_level(ctx, 2);
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
 	if (SSL_CTX_set_cipher_list(ctx, TLS12_CIPHERS) != 1 ||
 	    SSL_CTX_set_ciphersuites(ctx, TLS13_SUITES) != 1 ||

@@ -61,6 +61,23 @@ int ctl_peer_ping_run(struct ctl *c);
 int ctl_remote_query_run(struct ctl *c);
 int ctl_remote_retrieve_run(struct ctl *c);
 
+/* pki, cert and peer enrolment (ctl_pki.c, ctl_peer.c). */
+int ctl_pki_ca_run(struct ctl *c);
+int ctl_pki_issue_run(struct ctl *c);
+int ctl_pki_crl_run(struct ctl *c);
+int ctl_cert_show_run(struct ctl *c);
+int ctl_peer_add_run(struct ctl *c);
+int ctl_peer_list_run(struct ctl *c);
+int ctl_peer_show_run(struct ctl *c);
+int ctl_peer_suspend_run(struct ctl *c);
+int ctl_peer_resume_run(struct ctl *c);
+int ctl_peer_revoke_run(struct ctl *c);
+int ctl_peer_remove_run(struct ctl *c);
+/* "N days left" or "expired N days ago" for a notAfter in Unix ms; the same as a number
+ * (negative once expired). */
+void ctl_days_left(int64_t not_after, char *out, size_t size);
+int64_t ctl_days_left_n(int64_t not_after);
+
 /* JSON of a patient / document entry (for --json and show). */
 cJSON *ctl_patient_json(const Hie__V1__Patient *p);
 cJSON *ctl_entry_json(const Hie__V1__DocumentEntry *e);

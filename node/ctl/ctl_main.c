@@ -39,6 +39,25 @@ static const struct ctl_cmd commands[] = {
 	 "query a peer for a patient's documents (needs --config)"},
 	{"remote retrieve", ctl_remote_retrieve_run, "ORG DOCID -o FILE",
 	 "retrieve a document from a peer, checking its SHA-256 (needs --config)"},
+	{"pki ca", ctl_pki_ca_run, "DIR [--cn NAME] [--days N]",
+	 "create a throw-away CA for tests and the demo; prints its fingerprint"},
+	{"pki issue", ctl_pki_issue_run,
+	 "--ca DIR --org OID --cn NAME [--org-name NAME] [--dns NAME]... [--ip ADDR]... "
+	 "--out PREFIX [--days N] [--variant expired|not-yet-valid|self-signed|ca-leaf|"
+	 "wrong-eku|rsa1024|sha1|other-ca [--other-ca DIR]]",
+	 "issue a node certificate (PREFIX.pem, PREFIX.key); prints its fingerprint"},
+	{"pki crl", ctl_pki_crl_run, "--ca DIR --out FILE [--revoke CERT]... [--days N | --expired]",
+	 "write a CRL revoking the given certificates"},
+	{"cert show", ctl_cert_show_run, "FILE", "what a PEM certificate says"},
+	{"peer add", ctl_peer_add_run,
+	 "--org OID --name NAME --url https://HOST:PORT --cert FILE [--role node|rls]",
+	 "enrol a peer organisation with its certificate"},
+	{"peer list", ctl_peer_list_run, "", "list enrolled peers"},
+	{"peer show", ctl_peer_show_run, "ORG", "show one enrolled peer"},
+	{"peer suspend", ctl_peer_suspend_run, "ORG", "stop trusting a peer for now"},
+	{"peer resume", ctl_peer_resume_run, "ORG", "trust a suspended peer again"},
+	{"peer revoke", ctl_peer_revoke_run, "ORG", "stop trusting a peer for good"},
+	{"peer remove", ctl_peer_remove_run, "ORG", "delete a peer's enrolment"},
 };
 
 static void usage(FILE *f)
