@@ -293,6 +293,7 @@ struct crypto_pki_issue {
 	const char *out_prefix;    /* writes <prefix>.pem (certificate) and <prefix>.key */
 	enum crypto_pki_variant variant;
 	const char *other_ca_dir;  /* OTHER_CA: the CA that signs instead */
+	const char *crl_uri;       /* a CRL distribution point (http:// or https://), or NULL */
 };
 
 /*

@@ -367,6 +367,7 @@ struct cert_spec {
 	const char *ext_key_usage;   /* or NULL */
 	const GENERAL_NAMES *san;    /* or NULL */
 	const BIGNUM *serial;
+	const char *crl_uri;         /* crlDistributionPoints URI, or NULL */
 };
 
 static int ext_add(X509 *x, X509V3_CTX *ctx, int nid, const char *value)
@@ -375,6 +376,19 @@ static int ext_add(X509 *x, X509V3_CTX *ctx, int nid, const char *value)
 	int ok = e != NULL && X509_add_ext(x, e, -1) == 1;
 	X509_EXTENSION_free(e);
 	return ok;
+}
+
+/* crlDistributionPoints with one URI; the value is checked to be a plain URL first, since
+ * the X509v3 config syntax would interpret commas and colons. */
+static int crl_dp_add(X509 *x, X509V3_CTX *ctx, const char *uri)
+{
+	char value[600];
+	if (strlen(uri) > 512 ||
+	    (strncmp(uri, "http://", 7) != 0 && strncmp(uri, "https://", 8) != 0) ||
+	    strpbrk(uri, ", \t\r\n") != NULL)
+		return 0;
+	snprintf(value, sizeof(value), "URI:%s", uri);
+	return ext_add(x, ctx, NID_crl_distribution_points, value);
 }
 
 static int time_set(ASN1_TIME *t, time_t now, long offset_s)
@@ -423,7 +437,8 @@ static int cert_build(const struct cert_spec *s, X509 **out, char *err, size_t e
 	    !ext_add(x, &ctx, NID_subject_key_identifier, "hash") ||
 	    !ext_add(x, &ctx, NID_authority_key_identifier, "keyid:always") ||
 	    (s->san != NULL && X509_add1_ext_i2d(x, NID_subject_alt_name, (void *)s->san, 0,
-	                                         X509V3_ADD_DEFAULT) != 1)) {
+	                                         X509V3_ADD_DEFAULT) != 1) ||
+	    (s->crl_uri != NULL && !crl_dp_add(x, &ctx, s->crl_uri))) {
 		rc = ossl_fail(err, errlen, "adding the certificate's extensions");
 		goto fail;
 	}
@@ -765,6 +780,7 @@ int crypto_pki_issue(const struct crypto_pki_issue *o, uint8_t fp[CRYPTO_SHA256_
 	s.issuer = ca.cert;
 	s.sign_key = signer_dir != NULL ? ca.key : key;
 	s.san = san;
+	s.crl_uri = o->crl_uri;
 	s.serial = serial;
 	if ((rc = cert_build(&s, &x, err, errlen)) != HX_OK)
 		goto fail;

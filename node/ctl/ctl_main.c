@@ -43,7 +43,7 @@ static const struct ctl_cmd commands[] = {
 	 "create a throw-away CA for tests and the demo; prints its fingerprint"},
 	{"pki issue", ctl_pki_issue_run,
 	 "--ca DIR --org OID --cn NAME [--org-name NAME] [--dns NAME]... [--ip ADDR]... "
-	 "--out PREFIX [--days N] [--variant expired|not-yet-valid|self-signed|ca-leaf|"
+	 "--out PREFIX [--days N] [--crl-uri URL] [--variant expired|not-yet-valid|self-signed|ca-leaf|"
 	 "wrong-eku|rsa1024|sha1|other-ca [--other-ca DIR]]",
 	 "issue a node certificate (PREFIX.pem, PREFIX.key); prints its fingerprint"},
 	{"pki crl", ctl_pki_crl_run, "--ca DIR --out FILE [--revoke CERT]... [--days N | --expired]",

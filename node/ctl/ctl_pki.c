@@ -96,6 +96,7 @@ int ctl_pki_issue_run(struct ctl *c)
 		{"days", required_argument, NULL, 'd'},
 		{"variant", required_argument, NULL, 'v'},
 		{"other-ca", required_argument, NULL, 'x'},
+		{"crl-uri", required_argument, NULL, 'u'},
 		{"json", no_argument, NULL, 'j'},
 		{NULL, 0, NULL, 0},
 	};
@@ -105,7 +106,7 @@ int ctl_pki_issue_run(struct ctl *c)
 	char err[512], fps[80];
 	int ch, rc;
 
-	while ((ch = getopt_long(c->argc, c->argv, "a:o:O:n:D:I:w:d:v:x:j", opts, NULL)) != -1) {
+	while ((ch = getopt_long(c->argc, c->argv, "a:o:O:n:D:I:w:d:v:x:u:j", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'a':
 			o.ca_dir = optarg;
@@ -144,6 +145,11 @@ int ctl_pki_issue_run(struct ctl *c)
 			break;
 		case 'x':
 			o.other_ca_dir = optarg;
+			break;
+		case 'u':
+			if (strncmp(optarg, "http://", 7) != 0 && strncmp(optarg, "https://", 8) != 0)
+				return ctl_fail("--crl-uri: an http:// or https:// URL, not '%s'", optarg);
+			o.crl_uri = optarg;
 			break;
 		case 'j':
 			c->json = 1;

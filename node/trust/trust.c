@@ -94,7 +94,8 @@ static int table_load(struct store *store, struct trust_table **out)
 		table_free(tb);
 		return rc;
 	}
-	qsort(tb->e, tb->n, sizeof(*tb->e), entry_cmp);
+	if (tb->n > 1)
+		qsort(tb->e, tb->n, sizeof(*tb->e), entry_cmp);
 	*out = tb;
 	return HX_OK;
 }
@@ -222,7 +223,8 @@ int trust_peer_lookup(struct trust *t, const uint8_t fp[CRYPTO_SHA256_LEN], stru
 
 	memcpy(key.fp, fp, CRYPTO_SHA256_LEN);
 	pthread_rwlock_rdlock(&t->lock);
-	e = bsearch(&key, t->table->e, t->table->n, sizeof(key), entry_cmp);
+	e = t->table->n == 0 ? NULL
+	                     : bsearch(&key, t->table->e, t->table->n, sizeof(key), entry_cmp);
 	if (e != NULL && e->peer.status == HIE__V1__PEER_STATUS__PEER_STATUS_ACTIVE) {
 		*out = e->peer;
 		rc = HX_OK;
