@@ -6,6 +6,7 @@ certificate).
 
 usage: peer_battery.py battery HOST PORT CA CERT KEY DOCID DOCBYTES_SHA256
        peer_battery.py auth HOST PORT CA DOCID EXPECT CERT KEY [CERT KEY ...]
+       peer_battery.py resume HOST PORT CA CERT KEY DOCID TRUST_CHANGE_CMD SUSPEND_CMD
          EXPECT is 'ok' or 'refused'; each CERT KEY pair is tried over TLS 1.2 and 1.3.
 """
 import hashlib
@@ -205,11 +206,72 @@ def auth(args):
     return failures
 
 
+_contexts = {}
+
+
+def fetch(host, port, ca, cert, key, docid, version, session=None):
+    """One retrieve; returns (status or None, resumed, session, leaked). A session can only
+    be offered through the context that made it, so contexts are kept per version."""
+    ctx = _contexts.get((cert, version))
+    if ctx is None:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.load_verify_locations(ca)
+        ctx.load_cert_chain(cert, key)
+        v = ssl.TLSVersion.TLSv1_2 if version == "1.2" else ssl.TLSVersion.TLSv1_3
+        ctx.minimum_version = ctx.maximum_version = v
+        _contexts[(cert, version)] = ctx
+    try:
+        raw = socket.create_connection((host, port), timeout=TIMEOUT)
+        s = ctx.wrap_socket(raw, server_hostname="localhost", session=session)
+        s.sendall(post(b"/hie/v1/documents/retrieve", retrieve_body(docid)))
+        status, _, body = read_response(s)
+        out = (status, s.session_reused, s.session, docid.encode() in body)
+        s.close()
+        return out
+    except (ssl.SSLError, ConnectionError, OSError):
+        return None, False, None, False
+
+
+def resume(args):
+    """Sessions and trust changes: a session resumes while trust is unchanged, is not
+    resumed after a trust change, and a peer suspended meanwhile is refused even when it
+    offers a session from before."""
+    import subprocess
+    import time
+    host, port, ca, cert, key, docid, change_cmd, suspend_cmd = args
+    failures = 0
+
+    def check(what, ok):
+        nonlocal failures
+        print("%-62s %s" % (what, "ok" if ok else "FAIL"))
+        failures += not ok
+
+    for version in ("1.2", "1.3"):
+        st, _, sess, _ = fetch(host, port, ca, cert, key, docid, version)
+        check("TLS %s: full handshake" % version, st == 200 and sess is not None)
+        st, reused, sess2, _ = fetch(host, port, ca, cert, key, docid, version, sess)
+        check("TLS %s: the session resumes" % version, st == 200 and reused)
+        subprocess.run(change_cmd, shell=True, check=True, stdout=subprocess.DEVNULL)
+        time.sleep(1.6)  # workers look at the trust generation every second
+        st, reused, _, _ = fetch(host, port, ca, cert, key, docid, version, sess2 or sess)
+        check("TLS %s: after a trust change the old session is not resumed" % version,
+              st == 200 and not reused)
+    st, _, sess, _ = fetch(host, port, ca, cert, key, docid, "1.2")
+    subprocess.run(suspend_cmd, shell=True, check=True, stdout=subprocess.DEVNULL)
+    time.sleep(1.6)
+    st, reused, _, leaked = fetch(host, port, ca, cert, key, docid, "1.2", sess)
+    check("suspended peer offering an old session: refused", st != 200 and not leaked)
+    return failures
+
+
 def main():
     mode = sys.argv[1]
     args = sys.argv[2:]
     args[1] = int(args[1])
-    failures = battery(args) if mode == "battery" else auth(args)
+    if mode == "resume":
+        failures = resume(args)
+    else:
+        failures = battery(args) if mode == "battery" else auth(args)
     print("%s: %d failure(s)" % (mode, failures))
     sys.exit(1 if failures else 0)
 

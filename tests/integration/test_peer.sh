@@ -170,6 +170,14 @@ fake "expired certificate" srv-expired
 fake "self-signed certificate" srv-self
 fake "certificate not enrolled" wrongname   # valid chain and name, another fingerprint
 
+# --- sessions across trust changes ---------------------------------------------------------------
+issue extra 2.16.840.1.113883.3.7030
+python3 "$here/peer_battery.py" resume 127.0.0.1 "$port" ca/ca.pem b.pem b.key "$doc" \
+    "'$ctl' --store sa peer add --org 2.16.840.1.113883.3.7030 --name extra --url https://localhost:1 --cert extra.pem || '$ctl' --store sa peer remove 2.16.840.1.113883.3.7030" \
+    "'$ctl' --store sa peer suspend $B" || fail "session resumption across trust changes"
+"$ctl" --store sa peer resume "$B" >/dev/null
+sleep 1.5 # the workers pick the change up within a second
+
 # --- the daemon survived all of it ---------------------------------------------------------------
 grep -q "^pid = $apid\$" sa/hiepeerd.state || fail "state file"
 kill -0 "$apid" || fail "node A died"
