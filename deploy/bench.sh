@@ -2,28 +2,37 @@
 # Run a benchmark from tests/bench/ on a Release build. Not part of CI.
 #
 #   deploy/bench.sh ingest [DOCS [ROUNDS]]
+#   deploy/bench.sh retrieve-1k|retrieve-100k|handshake|resume [ROUNDS [SECONDS]]
 #
 # Each benchmark measures an anchor (raw LMDB, nginx, ...) in the same run, interleaved with
 # ours, and prints as its last line:  NAME: ratio R (ours X UNIT, anchor Y UNIT) target >= T
+# (or <= T, for a cost such as CPU per request).
 set -eu
 cd "$(dirname "$0")/.."
 root=$(pwd)
 build=${HX_BENCH_BUILD_DIR:-$root/build-bench}
+names="ingest retrieve-1k retrieve-100k handshake resume"
 
 if [ $# -lt 1 ]; then
-    echo "usage: deploy/bench.sh NAME [ARGS]   (names: ingest)" >&2
+    echo "usage: deploy/bench.sh NAME [ARGS]   (names: $names)" >&2
     exit 2
 fi
 name=$1
 shift
 case "$name" in
-ingest) ;;
-*) echo "bench: unknown benchmark '$name' (names: ingest)" >&2; exit 2 ;;
+ingest) targets=bench_ingest ;;
+retrieve-1k | retrieve-100k | handshake | resume)
+    targets="bench_load bench_mkreq hiepeerctl hiepeerd" ;;
+*) echo "bench: unknown benchmark '$name' (names: $names)" >&2; exit 2 ;;
 esac
 
 deploy/install-deps.sh >/dev/null
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DHX_TESTS=ON >/dev/null
-cmake --build "$build" -j"$(nproc)" --target "bench_$name" >/dev/null
+# shellcheck disable=SC2086 # a list of targets
+cmake --build "$build" -j"$(nproc)" --target $targets >/dev/null
 # Keep benchmark data on the same disk as a real store would be, not on tmpfs.
 export HX_BENCH_DIR="${HX_BENCH_DIR:-/var/tmp}"
-exec "$build/tests/bench/bench_$name" "$@"
+case "$name" in
+ingest) exec "$build/tests/bench/bench_ingest" "$@" ;;
+*) export HX_BENCH_BUILD_DIR="$build"; exec tests/bench/bench_tls.sh "$name" "$@" ;;
+esac

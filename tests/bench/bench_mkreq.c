@@ -1,0 +1,122 @@
+/*
+ * bench_mkreq.c: the protobuf bodies of the transport benchmarks (tests/bench/bench_tls.sh).
+ *
+ *   bench_mkreq request DOCID OUT          RetrieveRequest {document_ids: [DOCID],
+ *                                          purpose: TREATMENT}: what bench_load POSTs
+ *   bench_mkreq response STORE DOCID OUT   RetrieveResponse {documents: [{entry, content}]}
+ *                                          of that document, read from the store: the bytes
+ *                                          a node answers, which nginx serves as the anchor
+ *   bench_mkreq health ORG OUT             Health {status: "ok", org_id: ORG, version}: a
+ *                                          stand-in for GET /hie/v1/health until the node
+ *                                          answers it (the script then uses the node's bytes)
+ *
+ * Every message passes proto_check() before it is packed. Exit status 0, or 1 with a reason.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "proto.h"
+#include "store.h"
+
+static int write_file(const char *path, const struct hx_buf *b)
+{
+	FILE *f = fopen(path, "wb");
+	if (f == NULL || fwrite(b->data, 1, b->len, f) != b->len || fclose(f) != 0) {
+		fprintf(stderr, "bench_mkreq: cannot write %s\n", path);
+		return 1;
+	}
+	return 0;
+}
+
+static int pack_out(enum proto_kind kind, const void *msg, const char *path)
+{
+	struct hx_buf b;
+	int rc;
+
+	if (proto_check(kind, msg) != HX_OK) {
+		fprintf(stderr, "bench_mkreq: the %s does not pass proto_check\n",
+		        proto_kind_name(kind));
+		return 1;
+	}
+	hx_buf_init(&b, proto_kind_max_size(kind));
+	if ((rc = proto_pack(msg, &b)) != HX_OK) {
+		fprintf(stderr, "bench_mkreq: packing the %s: %s\n", proto_kind_name(kind),
+		        hx_strerror(rc));
+		hx_buf_clear(&b);
+		return 1;
+	}
+	rc = write_file(path, &b);
+	hx_buf_clear(&b);
+	return rc;
+}
+
+static int make_request(const char *doc_id, const char *out)
+{
+	Hie__V1__RetrieveRequest r = HIE__V1__RETRIEVE_REQUEST__INIT;
+	char *ids[1] = {(char *)doc_id};
+
+	r.n_document_ids = 1;
+	r.document_ids = ids;
+	r.purpose = HIE__V1__PURPOSE_OF_USE__PURPOSE_OF_USE_TREATMENT;
+	return pack_out(PROTO_RETRIEVE_REQUEST, &r, out);
+}
+
+static int make_response(const char *store_dir, const char *doc_id, const char *out)
+{
+	Hie__V1__RetrieveResponse r = HIE__V1__RETRIEVE_RESPONSE__INIT;
+	Hie__V1__Document d = HIE__V1__DOCUMENT__INIT, *docs[1] = {&d};
+	Hie__V1__DocumentEntry *e = NULL;
+	struct store_opts so = {.read_only = 1};
+	struct store *s = NULL;
+	struct store_txn *t = NULL;
+	const uint8_t *content;
+	size_t len;
+	char err[STORE_ERR_MAX];
+	int rc = 1;
+
+	if (store_open(store_dir, &so, &s, err, sizeof(err)) != HX_OK) {
+		fprintf(stderr, "bench_mkreq: %s\n", err);
+		return 1;
+	}
+	if (store_read_begin(s, &t) != HX_OK || store_doc_get(t, doc_id, &e) != HX_OK ||
+	    store_doc_content(t, doc_id, &content, &len) != HX_OK) {
+		fprintf(stderr, "bench_mkreq: no document %s in %s\n", doc_id, store_dir);
+		goto fail;
+	}
+	d.entry = e;
+	d.content.data = (uint8_t *)content;
+	d.content.len = len;
+	r.n_documents = 1;
+	r.documents = docs;
+	rc = pack_out(PROTO_RETRIEVE_RESPONSE, &r, out);
+fail:
+	proto_free(e);
+	store_read_end(t);
+	store_close(s);
+	return rc;
+}
+
+static int make_health(const char *org, const char *out)
+{
+	Hie__V1__Health h = HIE__V1__HEALTH__INIT;
+
+	h.status = "ok";
+	h.org_id = (char *)org;
+	h.version = HX_VERSION;
+	return pack_out(PROTO_HEALTH, &h, out);
+}
+
+int main(int argc, char **argv)
+{
+	hx_log_init("bench_mkreq", HX_LOG_WARNING);
+	if (argc == 4 && strcmp(argv[1], "request") == 0)
+		return make_request(argv[2], argv[3]);
+	if (argc == 5 && strcmp(argv[1], "response") == 0)
+		return make_response(argv[2], argv[3], argv[4]);
+	if (argc == 4 && strcmp(argv[1], "health") == 0)
+		return make_health(argv[2], argv[3]);
+	fprintf(stderr, "usage: bench_mkreq request DOCID OUT\n"
+	                "       bench_mkreq response STORE DOCID OUT\n"
+	                "       bench_mkreq health ORG OUT\n");
+	return 2;
+}
