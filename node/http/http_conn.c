@@ -28,7 +28,10 @@ struct http_conn {
 	struct http_conn *prev, *next;
 	int fd;
 	struct crypto_tls_conn *tls;
-	struct event *ev;
+	struct event *ev;       /* read readiness, persistent */
+	struct event *wev;      /* write readiness, persistent, only while a write is blocked */
+	int rd_on, wr_on;       /* which of the two is added */
+	int64_t deadline;       /* monotonic ms; the worker's sweep enforces it */
 	enum conn_state state;
 	struct hx_buf in;
 	struct http_request req;
@@ -47,12 +50,28 @@ struct http_conn {
 
 static void on_event(evutil_socket_t fd, short what, void *arg);
 
-static void conn_arm(struct http_conn *c, short what, uint64_t timeout_ms)
+/* Wait for what the TLS layer asked for. Level-triggered and persistent: nothing is
+ * re-armed while a connection keeps reading, so a keep-alive request costs no epoll_ctl. The
+ * read event is off while a write is blocked (else unread input would spin the loop). */
+static void conn_want(struct http_conn *c, int r, uint64_t timeout_ms)
 {
-	struct timeval tv = {(time_t)(timeout_ms / 1000), (suseconds_t)(timeout_ms % 1000) * 1000};
-	event_del(c->ev);
-	event_assign(c->ev, c->w->base, c->fd, what, on_event, c);
-	event_add(c->ev, &tv);
+	int want_write = r == CRYPTO_TLS_WANT_WRITE;
+	if (want_write && !c->wr_on) {
+		if (c->rd_on) {
+			event_del(c->ev);
+			c->rd_on = 0;
+		}
+		event_add(c->wev, NULL);
+		c->wr_on = 1;
+	} else if (!want_write && !c->rd_on) {
+		if (c->wr_on) {
+			event_del(c->wev);
+			c->wr_on = 0;
+		}
+		event_add(c->ev, NULL);
+		c->rd_on = 1;
+	}
+	c->deadline = hx_time_mono_ms() + (int64_t)timeout_ms;
 }
 
 void http_conn_close(struct http_conn *c)
@@ -62,10 +81,10 @@ void http_conn_close(struct http_conn *c)
 		crypto_tls_conn_shutdown(c->tls);
 		crypto_tls_conn_free(c->tls);
 	}
-	if (c->ev != NULL) {
-		event_del(c->ev);
-		event_free(c->ev);
-	}
+	if (c->ev != NULL)
+		event_free(c->ev); /* event_free deletes a pending event */
+	if (c->wev != NULL)
+		event_free(c->wev);
 	close(c->fd);
 	if (c->counted)
 		http_peer_count_del(w->srv, c->peer.org_id);
@@ -111,9 +130,12 @@ void http_conn_accept(struct http_worker *w, int fd)
 	hx_buf_init(&c->out, SIZE_MAX);
 	tls_srv = trust_server_get(srv->trust);
 	if (crypto_tls_conn_new(tls_srv, fd, &c->tls) != HX_OK ||
-	    (c->ev = event_new(w->base, fd, EV_READ, on_event, c)) == NULL) {
+	    (c->ev = event_new(w->base, fd, EV_READ | EV_PERSIST, on_event, c)) == NULL ||
+	    (c->wev = event_new(w->base, fd, EV_WRITE | EV_PERSIST, on_event, c)) == NULL) {
 		crypto_tls_server_free(tls_srv);
 		crypto_tls_conn_free(c->tls);
+		if (c->ev != NULL)
+			event_free(c->ev);
 		atomic_fetch_sub(&srv->total_conns, 1);
 		close(fd);
 		free(c);
@@ -396,7 +418,7 @@ static void on_event(evutil_socket_t fd, short what, void *arg)
 			respond_error(c, 408, HX_ETIMEOUT, "request head not received in time", 1);
 			r = do_write(c);
 			if (r == CRYPTO_TLS_WANT_WRITE || r == CRYPTO_TLS_WANT_READ) {
-				conn_arm(c, r == CRYPTO_TLS_WANT_READ ? EV_READ : EV_WRITE, 1000);
+				conn_want(c, r, 1000);
 				return;
 			}
 		}
@@ -440,10 +462,21 @@ static void on_event(evutil_socket_t fd, short what, void *arg)
 			timeout = cfg->read_timeout_ms;
 		else if (c->state == C_LINGER)
 			timeout = LINGER_MS;
-		conn_arm(c, r == CRYPTO_TLS_WANT_READ ? EV_READ : EV_WRITE, timeout);
+		conn_want(c, r, timeout);
 		return;
 	}
 	http_conn_close(c);
+}
+
+void http_conn_sweep(struct http_worker *w)
+{
+	struct http_conn *c = w->conns, *next;
+	int64_t now = hx_time_mono_ms();
+	for (; c != NULL; c = next) {
+		next = c->next;
+		if (c->deadline != 0 && now >= c->deadline)
+			on_event(c->fd, EV_TIMEOUT, c);
+	}
 }
 
 void http_conn_stop_idle(struct http_worker *w)

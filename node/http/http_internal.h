@@ -61,6 +61,8 @@ void http_conn_accept(struct http_worker *w, int fd);
 void http_conn_close(struct http_conn *c);
 /* Called on stop: close idle connections, mark the rest to close after their response. */
 void http_conn_stop_idle(struct http_worker *w);
+/* Apply deadlines (the worker calls it every tick). */
+void http_conn_sweep(struct http_worker *w);
 /* Close connections whose peer is no longer trusted. */
 void http_conn_recheck_trust(struct http_worker *w);
 

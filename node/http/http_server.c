@@ -73,6 +73,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	uint64_t gen;
 	(void)fd;
 	(void)what;
+	http_conn_sweep(w);
 	trust_refresh(w->srv->trust);
 	gen = trust_generation(w->srv->trust);
 	if (gen != w->trust_gen_seen) {
@@ -228,7 +229,7 @@ int http_server_start(const struct config *cfg, struct store *store, struct trus
 	struct http_server *srv;
 	unsigned n = cfg->workers;
 	uint16_t port = cfg->peer.port;
-	struct timeval second = {1, 0};
+	struct timeval second = {0, 500000}; /* the tick: deadlines, trust changes */
 
 	pthread_once(&evthread_once, evthread_init);
 	if (n == 0) {
