@@ -114,11 +114,45 @@ void store_txn_end_raw(struct store *s, MDB_txn *txn, int commit, int *rc)
 	pthread_rwlock_unlock(&s->map_lock);
 }
 
+static atomic_uint_fast64_t store_ids;
+static __thread uint64_t tl_store_id;
+static __thread struct store_txn *tl_txn;
+
+/* Renew a thread's kept read transaction under the map lock. */
+static int txn_renew(struct store *s, struct store_txn *t)
+{
+	for (int attempt = 0; attempt < 2; attempt++) {
+		int r;
+		pthread_rwlock_rdlock(&s->map_lock);
+		r = mdb_txn_renew(t->txn);
+		if (r == MDB_SUCCESS)
+			return HX_OK;
+		pthread_rwlock_unlock(&s->map_lock);
+		if (r != MDB_MAP_RESIZED)
+			return store_err_from_mdb(r);
+		pthread_rwlock_wrlock(&s->map_lock);
+		r = mdb_env_set_mapsize(s->env, 0);
+		pthread_rwlock_unlock(&s->map_lock);
+		if (r != MDB_SUCCESS)
+			return store_err_from_mdb(r);
+	}
+	return HX_EBUSY;
+}
+
 int store_read_begin(struct store *s, struct store_txn **out)
 {
-	struct store_txn *t = calloc(1, sizeof(*t));
+	struct store_txn *t;
 	int rc;
 
+	if (tl_txn != NULL && tl_store_id == s->id && !tl_txn->in_use) {
+		t = tl_txn;
+		if ((rc = txn_renew(s, t)) != HX_OK)
+			return rc;
+		t->in_use = 1;
+		*out = t;
+		return HX_OK;
+	}
+	t = calloc(1, sizeof(*t));
 	if (t == NULL)
 		return HX_ENOMEM;
 	rc = store_txn_begin_raw(s, NULL, MDB_RDONLY, &t->txn);
@@ -127,6 +161,17 @@ int store_read_begin(struct store *s, struct store_txn **out)
 		return rc;
 	}
 	t->s = s;
+	t->in_use = 1;
+	/* Keep it for this thread's next read, unless the thread already keeps one. */
+	if (tl_store_id != s->id) {
+		t->cached = 1;
+		pthread_mutex_lock(&s->cache_lock);
+		t->next_cached = s->cached;
+		s->cached = t;
+		pthread_mutex_unlock(&s->cache_lock);
+		tl_store_id = s->id;
+		tl_txn = t;
+	}
 	*out = t;
 	return HX_OK;
 }
@@ -135,8 +180,26 @@ void store_read_end(struct store_txn *t)
 {
 	if (t == NULL)
 		return;
+	if (t->cached) {
+		mdb_txn_reset(t->txn);
+		t->in_use = 0;
+		pthread_rwlock_unlock(&t->s->map_lock);
+		return;
+	}
 	store_txn_end_raw(t->s, t->txn, 0, NULL);
 	free(t);
+}
+
+/* Abort every kept read transaction (store_close). */
+static void read_cache_clear(struct store *s)
+{
+	struct store_txn *t = s->cached, *next;
+	for (; t != NULL; t = next) {
+		next = t->next_cached;
+		mdb_txn_abort(t->txn);
+		free(t);
+	}
+	s->cached = NULL;
 }
 
 struct store *store_txn_store(struct store_txn *t)
@@ -233,7 +296,7 @@ fail:
 /* Read and check schema version and org id from meta. */
 static int check_meta(struct store *s, MDB_txn *txn, char *err, size_t errlen)
 {
-	struct store_txn t = {s, txn, 0, 0};
+	struct store_txn t = {.s = s, .txn = txn};
 	MDB_val v;
 	uint32_t version;
 	int rc;
@@ -337,6 +400,8 @@ int store_open(const char *path, const struct store_opts *opts, struct store **o
 		pthread_rwlockattr_destroy(&attr);
 	}
 	pthread_mutex_init(&s->qlock, NULL);
+	pthread_mutex_init(&s->cache_lock, NULL);
+	s->id = atomic_fetch_add(&store_ids, 1) + 1;
 	pthread_cond_init(&s->qcond, NULL);
 	pthread_cond_init(&s->donecond, NULL);
 
@@ -386,7 +451,7 @@ int store_open(const char *path, const struct store_opts *opts, struct store **o
 	if ((rc = open_dbs(s, txn, fresh, err, errlen)) != HX_OK)
 		goto fail;
 	if (fresh) {
-		struct store_txn t = {s, txn, 1, 0};
+		struct store_txn t = {.s = s, .txn = txn, .write = 1};
 		Hie__V1__AuditEvent ev = HIE__V1__AUDIT_EVENT__INIT;
 		ev.time = hx_time_now_ms();
 		ev.action = HIE__V1__AUDIT_ACTION__AUDIT_ACTION_STORE_INIT;
@@ -421,10 +486,12 @@ void store_close(struct store *s)
 	if (s == NULL)
 		return;
 	store_writer_stop(s);
+	read_cache_clear(s);
 	if (s->env != NULL)
 		mdb_env_close(s->env);
 	pthread_rwlock_destroy(&s->map_lock);
 	pthread_mutex_destroy(&s->qlock);
+	pthread_mutex_destroy(&s->cache_lock);
 	pthread_cond_destroy(&s->qcond);
 	pthread_cond_destroy(&s->donecond);
 	free(s->path);

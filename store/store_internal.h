@@ -56,6 +56,13 @@ struct store {
 	uint64_t soft_limit;
 	atomic_int over_quota;
 
+	/* Read transactions kept per thread (reset between uses, renewed: much cheaper than
+	 * begin/abort), all aborted by store_close. `id` tells a thread's kept transaction of
+	 * this store from one of a store closed before. */
+	uint64_t id;
+	pthread_mutex_t cache_lock;
+	struct store_txn *cached;
+
 	atomic_uint_fast64_t commits;
 	atomic_uint_fast64_t writes;
 };
@@ -65,6 +72,9 @@ struct store_txn {
 	MDB_txn *txn;
 	int write;
 	int quota_refused; /* a put was refused by the quota: an ordinary failure */
+	int cached;        /* a thread's kept read transaction: reset, not freed, at the end */
+	int in_use;
+	struct store_txn *next_cached;
 };
 
 /* The one place MDB_* and errno codes become hx_err. */

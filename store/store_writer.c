@@ -18,7 +18,7 @@ struct store_op {
  * the first failure in *failed and its error. */
 static int run_direct(struct store *s, MDB_txn *txn, struct store_op *ops, struct store_op **failed)
 {
-	struct store_txn t = {s, txn, 1, 0};
+	struct store_txn t = {.s = s, .txn = txn, .write = 1};
 	for (struct store_op *op = ops; op != NULL; op = op->next) {
 		op->rc = op->fn(&t, op->arg);
 		if (op->rc != HX_OK) {
@@ -35,7 +35,7 @@ static int run_direct(struct store *s, MDB_txn *txn, struct store_op *ops, struc
 static int run_nested(struct store *s, MDB_txn *txn, struct store_op *ops)
 {
 	for (struct store_op *op = ops; op != NULL; op = op->next) {
-		struct store_txn t = {s, NULL, 1, 0};
+		struct store_txn t = {.s = s, .write = 1};
 		int rc = store_txn_begin_raw(s, txn, 0, &t.txn);
 		if (rc != HX_OK)
 			return rc;
@@ -171,7 +171,7 @@ static int grow_map(struct store *s, uint64_t size)
 		return rc;
 	store_be64_put(be, size);
 	{
-		struct store_txn t = {s, txn, 1, 0};
+		struct store_txn t = {.s = s, .txn = txn, .write = 1};
 		rc = store_meta_put_raw(&t, "map_size", be, sizeof(be));
 	}
 	if (rc != HX_OK) {
