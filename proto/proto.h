@@ -91,6 +91,18 @@ size_t proto_packed_size(const void *msg);
 /* Pack into a caller buffer of at least proto_packed_size() bytes; returns bytes written. */
 size_t proto_pack_to(const void *msg, uint8_t *out);
 
+/*
+ * Build a RetrieveResponse directly from stored bytes, without unpacking and packing each
+ * entry: append a Document made of an already packed, already checked DocumentEntry (as
+ * the store keeps it) and its content, or a missing id. The bytes are the same protobuf
+ * encoding protobuf-c would produce for that message (documents, then missing ids).
+ * HX_ELIMIT past the buffer's maximum.
+ */
+int proto_retrieve_response_add_document(struct hx_buf *out, const uint8_t *entry,
+                                         size_t entry_len, const uint8_t *content,
+                                         size_t content_len);
+int proto_retrieve_response_add_missing(struct hx_buf *out, const char *doc_id);
+
 /* Id grammars (docs/ids.md). Each returns HX_OK or HX_EPARSE. */
 int proto_id_org_check(const char *s);     /* OID: 0|1|2 then .arc, 3..64 chars */
 int proto_id_doc_check(const char *s);     /* 32 lowercase hex digits */

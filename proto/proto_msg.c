@@ -392,3 +392,75 @@ int proto_pack(const void *msg, struct hx_buf *out)
 	out->data[out->len] = '\0';
 	return HX_OK;
 }
+
+/* ---- hand-framed RetrieveResponse ------------------------------------------------------- */
+
+static size_t varint_put(uint8_t *p, uint64_t v)
+{
+	size_t n = 0;
+	while (v >= 0x80) {
+		p[n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	p[n++] = (uint8_t)v;
+	return n;
+}
+
+static size_t varint_len(uint64_t v)
+{
+	size_t n = 1;
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
+/* Field numbers (exchange.proto / document.proto). */
+#define TAG_RETRIEVE_DOCUMENTS 0x0a   /* RetrieveResponse.documents = 1, length-delimited */
+#define TAG_RETRIEVE_MISSING 0x12     /* RetrieveResponse.missing_ids = 2 */
+#define TAG_DOCUMENT_ENTRY 0x0a       /* Document.entry = 1 */
+#define TAG_DOCUMENT_CONTENT 0x12     /* Document.content = 2 */
+
+int proto_retrieve_response_add_document(struct hx_buf *out, const uint8_t *entry,
+                                         size_t entry_len, const uint8_t *content,
+                                         size_t content_len)
+{
+	size_t doc_len = 1 + varint_len(entry_len) + entry_len +
+	                 (content_len > 0 ? 1 + varint_len(content_len) + content_len : 0);
+	size_t total = 1 + varint_len(doc_len) + doc_len;
+	uint8_t *p;
+	int rc = hx_buf_reserve(out, total);
+
+	if (rc != HX_OK)
+		return rc;
+	p = out->data + out->len;
+	*p++ = TAG_RETRIEVE_DOCUMENTS;
+	p += varint_put(p, doc_len);
+	*p++ = TAG_DOCUMENT_ENTRY;
+	p += varint_put(p, entry_len);
+	memcpy(p, entry, entry_len);
+	p += entry_len;
+	if (content_len > 0) { /* proto3 leaves an empty bytes field out */
+		*p++ = TAG_DOCUMENT_CONTENT;
+		p += varint_put(p, content_len);
+		memcpy(p, content, content_len);
+	}
+	out->len += total;
+	out->data[out->len] = '\0';
+	return HX_OK;
+}
+
+int proto_retrieve_response_add_missing(struct hx_buf *out, const char *doc_id)
+{
+	size_t n = strlen(doc_id);
+	uint8_t head[1 + 10];
+	size_t h = 0;
+	int rc;
+	head[h++] = TAG_RETRIEVE_MISSING;
+	h += varint_put(head + h, n);
+	if ((rc = hx_buf_reserve(out, h + n)) != HX_OK)
+		return rc;
+	hx_buf_append(out, head, h);
+	return hx_buf_append(out, doc_id, n);
+}

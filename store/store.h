@@ -163,6 +163,9 @@ int store_block_lookup(struct store_txn *t, const uint8_t *key, size_t keylen, s
 int store_doc_put(struct store_txn *t, const Hie__V1__DocumentEntry *e, const uint8_t *content,
                   size_t len);
 int store_doc_get(struct store_txn *t, const char *id, Hie__V1__DocumentEntry **out);
+/* The stored, packed DocumentEntry as a view (checked when it was written), valid until the
+ * transaction ends. HX_ENOTFOUND. */
+int store_doc_entry_raw(struct store_txn *t, const char *id, const uint8_t **data, size_t *len);
 /* The content as a view, valid until the transaction ends. HX_ENOTFOUND. */
 int store_doc_content(struct store_txn *t, const char *id, const uint8_t **data, size_t *len);
 /* Remove entry, content and index entry. HX_ENOTFOUND. */

@@ -135,6 +135,19 @@ int store_doc_get(struct store_txn *t, const char *id, Hie__V1__DocumentEntry **
 	return get_entry(t, id, out);
 }
 
+int store_doc_entry_raw(struct store_txn *t, const char *id, const uint8_t **data, size_t *len)
+{
+	MDB_val k = str_val(id), v;
+	int rc;
+	if (proto_id_doc_check(id) != HX_OK)
+		return HX_EINVAL;
+	if ((rc = store_err_from_mdb(mdb_get(t->txn, t->s->dbi[DB_DOCS], &k, &v))) != HX_OK)
+		return rc;
+	*data = v.mv_data;
+	*len = v.mv_size;
+	return HX_OK;
+}
+
 int store_doc_content(struct store_txn *t, const char *id, const uint8_t **data, size_t *len)
 {
 	MDB_val k = str_val(id), v;

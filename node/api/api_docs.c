@@ -86,67 +86,44 @@ out:
 int api_documents_retrieve(struct http_ctx *ctx)
 {
 	Hie__V1__RetrieveRequest *rr = NULL;
-	Hie__V1__RetrieveResponse resp = HIE__V1__RETRIEVE_RESPONSE__INIT;
-	Hie__V1__DocumentEntry **entries = NULL;
-	Hie__V1__Document *docs = NULL, **dptr = NULL;
-	char **missing = NULL;
+	const char *missing[100];
 	struct store_txn *t = NULL;
-	size_t nd = 0, nm = 0, total = 0;
+	size_t nm = 0, total = 0;
 	int rc;
 
 	if (proto_retrieve_request_unpack(ctx->body, ctx->body_len, &rr) != HX_OK) {
 		ctx->error_text = "the body is not a valid RetrieveRequest";
 		return HX_EPARSE;
 	}
-	entries = calloc(rr->n_document_ids, sizeof(*entries));
-	docs = calloc(rr->n_document_ids, sizeof(*docs));
-	dptr = calloc(rr->n_document_ids, sizeof(*dptr));
-	missing = calloc(rr->n_document_ids, sizeof(*missing));
-	if (entries == NULL || docs == NULL || dptr == NULL || missing == NULL) {
-		rc = HX_ENOMEM;
-		goto out;
-	}
 	if ((rc = store_read_begin(ctx->store, &t)) != HX_OK)
 		goto out;
-	for (size_t i = 0; i < rr->n_document_ids; i++) {
+	/* The response is framed from the stored bytes: each entry as stored (it was checked
+	 * when written), each content straight from the map; one copy into the answer. */
+	for (size_t i = 0; i < rr->n_document_ids && rc == HX_OK; i++) {
 		const char *id = rr->document_ids[i];
-		const uint8_t *data;
-		size_t len;
-		rc = store_doc_get(t, id, &entries[nd]);
+		const uint8_t *entry, *data;
+		size_t elen, len;
+		rc = store_doc_entry_raw(t, id, &entry, &elen);
 		if (rc == HX_ENOTFOUND) {
-			missing[nm++] = (char *)id;
+			if (nm < HX_ARRAY_SIZE(missing))
+				missing[nm++] = id;
+			rc = HX_OK;
 			continue;
 		}
 		if (rc != HX_OK || (rc = store_doc_content(t, id, &data, &len)) != HX_OK)
-			goto out;
+			break;
 		total += len;
 		if (total > RETRIEVE_BYTES_MAX) {
 			ctx->error_text = "the documents exceed 64 MiB together; retrieve fewer at a time";
 			rc = HX_ELIMIT;
-			nd++;
-			goto out;
+			break;
 		}
-		hie__v1__document__init(&docs[nd]);
-		docs[nd].entry = entries[nd];
-		docs[nd].content.data = (uint8_t *)data; /* a view into the read transaction */
-		docs[nd].content.len = len;
-		dptr[nd] = &docs[nd];
-		nd++;
+		rc = proto_retrieve_response_add_document(ctx->out, entry, elen, data, len);
 	}
-	resp.n_documents = nd;
-	resp.documents = dptr;
-	resp.n_missing_ids = nm;
-	resp.missing_ids = missing;
-	/* Pack while the transaction (and so every content view) is alive. */
-	rc = proto_pack(&resp, ctx->out);
+	for (size_t i = 0; i < nm && rc == HX_OK; i++)
+		rc = proto_retrieve_response_add_missing(ctx->out, missing[i]);
 out:
 	store_read_end(t);
-	for (size_t i = 0; i < nd; i++)
-		proto_free(entries[i]);
-	free(entries);
-	free(docs);
-	free(dptr);
-	free(missing);
 	proto_free(rr);
 	return rc;
 }

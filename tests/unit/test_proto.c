@@ -1125,6 +1125,56 @@ static void test_pack_limit(void **state)
 	proto_sample_clear(&s);
 }
 
+/* The hand-framed RetrieveResponse is byte for byte what protobuf-c packs. */
+static void test_retrieve_framing(void **state)
+{
+	(void)state;
+	Hie__V1__Code type = HIE__V1__CODE__INIT;
+	Hie__V1__DocumentEntry e = HIE__V1__DOCUMENT_ENTRY__INIT;
+	Hie__V1__Document d[2], *dp[2] = {&d[0], &d[1]};
+	Hie__V1__RetrieveResponse r = HIE__V1__RETRIEVE_RESPONSE__INIT;
+	static uint8_t sha[32], big[300];
+	char *missing[1] = {"0123456789abcdef0123456789abcdef"};
+	struct hx_buf want, got, entry;
+
+	type.code = "11506-3";
+	e.id = "fedcba9876543210fedcba9876543210";
+	e.patient_id = "P1";
+	e.origin_org = "1.2.3";
+	e.type_code = &type;
+	e.mime_type = "text/plain";
+	e.status = HIE__V1__DOCUMENT_STATUS__DOCUMENT_STATUS_APPROVED;
+	e.creation_time = 1;
+	e.sha256.data = sha;
+	e.sha256.len = 32;
+	memset(big, 'x', sizeof(big));
+	hx_buf_init(&entry, 1 << 20);
+	assert_int_equal(proto_pack(&e, &entry), HX_OK);
+	for (int i = 0; i < 2; i++) {
+		hie__v1__document__init(&d[i]);
+		d[i].entry = &e;
+		d[i].content.data = big;
+		d[i].content.len = i == 0 ? sizeof(big) : 0; /* a long one and an empty one */
+	}
+	r.n_documents = 2;
+	r.documents = dp;
+	r.n_missing_ids = 1;
+	r.missing_ids = missing;
+	hx_buf_init(&want, 1 << 20);
+	hx_buf_init(&got, 1 << 20);
+	assert_int_equal(proto_pack(&r, &want), HX_OK);
+	assert_int_equal(proto_retrieve_response_add_document(&got, entry.data, entry.len, big,
+	                                                      sizeof(big)), HX_OK);
+	assert_int_equal(proto_retrieve_response_add_document(&got, entry.data, entry.len, big, 0),
+	                 HX_OK);
+	assert_int_equal(proto_retrieve_response_add_missing(&got, missing[0]), HX_OK);
+	assert_int_equal(got.len, want.len);
+	assert_memory_equal(got.data, want.data, want.len);
+	hx_buf_clear(&want);
+	hx_buf_clear(&got);
+	hx_buf_clear(&entry);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1150,6 +1200,7 @@ int main(void)
 		cmocka_unit_test(test_required_fields),
 		cmocka_unit_test(test_breaks),
 		cmocka_unit_test(test_pack_limit),
+		cmocka_unit_test(test_retrieve_framing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
