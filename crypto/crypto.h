@@ -100,6 +100,9 @@ int crypto_tls_conn_write(struct crypto_tls_conn *c, const void *buf, size_t n, 
 void crypto_tls_conn_shutdown(struct crypto_tls_conn *c);
 /* The client certificate's SHA-256 fingerprint (also on resumed sessions). HX_EDENIED if none. */
 int crypto_tls_conn_peer_fingerprint(struct crypto_tls_conn *c, uint8_t out[CRYPTO_SHA256_LEN]);
+/* Whether bytes are buffered inside the TLS layer (decrypted or not yet): read again before
+ * waiting for the socket. */
+int crypto_tls_conn_has_pending(const struct crypto_tls_conn *c);
 /* "TLSv1.3" etc.; whether the session was resumed; the last error's reason ("" if none). */
 const char *crypto_tls_conn_version(const struct crypto_tls_conn *c);
 int crypto_tls_conn_resumed(const struct crypto_tls_conn *c);

@@ -192,6 +192,9 @@ int crypto_tls_server_new(const struct crypto_tls_server_opts *o, struct crypto_
 		SSL_CTX_set_session_id_context(ctx, sid, sizeof(sid));
 	}
 	SSL_CTX_set_num_tickets(ctx, 1);
+	/* Read whole records (and whatever follows) in one read(2); SSL_has_pending() tells
+	 * the caller whether to read again before waiting for the socket. */
+	SSL_CTX_set_read_ahead(ctx, 1);
 	s->ctx = ctx;
 	s->admit = o->admit;
 	s->admit_arg = o->admit_arg;
@@ -293,7 +296,7 @@ int crypto_tls_conn_handshake(struct crypto_tls_conn *c)
 int crypto_tls_conn_read(struct crypto_tls_conn *c, void *buf, size_t n, size_t *got)
 {
 	int r;
-	ERR_clear_error();
+	/* The error queue is left empty by every failure path, so no clearing here. */
 	errno = 0;
 	r = SSL_read_ex(c->ssl, buf, n, got);
 	return r == 1 ? CRYPTO_TLS_DONE : io_result(c, 0);
@@ -302,7 +305,6 @@ int crypto_tls_conn_read(struct crypto_tls_conn *c, void *buf, size_t n, size_t 
 int crypto_tls_conn_write(struct crypto_tls_conn *c, const void *buf, size_t n, size_t *put)
 {
 	int r;
-	ERR_clear_error();
 	errno = 0;
 	r = SSL_write_ex(c->ssl, buf, n, put);
 	if (r == 1)
@@ -331,6 +333,11 @@ int crypto_tls_conn_peer_fingerprint(struct crypto_tls_conn *c, uint8_t out[CRYP
 const char *crypto_tls_conn_version(const struct crypto_tls_conn *c)
 {
 	return SSL_get_version(c->ssl);
+}
+
+int crypto_tls_conn_has_pending(const struct crypto_tls_conn *c)
+{
+	return SSL_has_pending(c->ssl);
 }
 
 int crypto_tls_conn_resumed(const struct crypto_tls_conn *c)

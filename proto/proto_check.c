@@ -1,6 +1,7 @@
 /* proto_check.c: the generic cap walk over any hie.v1 message, and the caps table. */
 #include "proto_internal.h"
 
+#include <pthread.h>
 #include <string.h>
 
 /* Defaults for any field not named in cap_table. */
@@ -48,7 +49,8 @@ static const struct field_cap {
 	{"hie.v1.StoredPatient", "blocking_keys", 64},
 };
 
-static size_t field_cap(const ProtobufCMessageDescriptor *md, const ProtobufCFieldDescriptor *f)
+static size_t field_cap_lookup(const ProtobufCMessageDescriptor *md,
+                               const ProtobufCFieldDescriptor *f)
 {
 	for (size_t i = 0; i < HX_ARRAY_SIZE(cap_table); i++)
 		if (strcmp(cap_table[i].field, f->name) == 0 &&
@@ -57,6 +59,54 @@ static size_t field_cap(const ProtobufCMessageDescriptor *md, const ProtobufCFie
 	if (f->label == PROTOBUF_C_LABEL_REPEATED)
 		return CAP_REPEATED;
 	return f->type == PROTOBUF_C_TYPE_BYTES ? CAP_BYTES : CAP_STRING;
+}
+
+/* The caps resolved once per field descriptor (names are compared only at start-up), in an
+ * open-addressing table keyed by the descriptor's address. */
+#define CAP_SLOTS 1024
+static struct {
+	const ProtobufCFieldDescriptor *f;
+	size_t cap;
+} cap_cache[CAP_SLOTS];
+static pthread_once_t cap_once = PTHREAD_ONCE_INIT;
+
+static size_t cap_slot(const ProtobufCFieldDescriptor *f)
+{
+	return ((uintptr_t)f >> 3) * 0x9E3779B97F4A7C15ull >> 54; /* top 10 bits */
+}
+
+static void cap_add(const ProtobufCMessageDescriptor *md, unsigned depth)
+{
+	if (depth > CAP_DEPTH)
+		return;
+	for (unsigned i = 0; i < md->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &md->fields[i];
+		size_t k = cap_slot(f);
+		while (cap_cache[k].f != NULL && cap_cache[k].f != f)
+			k = (k + 1) % CAP_SLOTS;
+		if (cap_cache[k].f == f)
+			continue;
+		cap_cache[k].f = f;
+		cap_cache[k].cap = field_cap_lookup(md, f);
+		if (f->type == PROTOBUF_C_TYPE_MESSAGE)
+			cap_add(f->descriptor, depth + 1);
+	}
+}
+
+static void cap_init(void)
+{
+	for (int k = 0; k < PROTO_KIND_COUNT; k++)
+		cap_add(proto_kind_descriptor((enum proto_kind)k), 0);
+}
+
+static size_t field_cap(const ProtobufCMessageDescriptor *md, const ProtobufCFieldDescriptor *f)
+{
+	size_t k;
+	pthread_once(&cap_once, cap_init);
+	for (k = cap_slot(f); cap_cache[k].f != NULL; k = (k + 1) % CAP_SLOTS)
+		if (cap_cache[k].f == f)
+			return cap_cache[k].cap;
+	return field_cap_lookup(md, f); /* not reachable from a kind: resolve by name */
 }
 
 /* Valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF) without C0/C1 controls or DEL. */

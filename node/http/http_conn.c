@@ -43,6 +43,7 @@ struct http_conn {
 	int counted;            /* holds a per-peer connection slot */
 	int lingering;          /* an error answered before the request was fully read */
 	int continuing;         /* writing "100 Continue" before reading the body */
+	int fresh;              /* the socket was reported readable and not read since */
 	struct trust_peer peer;
 	uint8_t fp[CRYPTO_SHA256_LEN];
 	unsigned requests;
@@ -339,7 +340,13 @@ static int do_read(struct http_conn *c)
 			respond_error(c, 413, HX_ELIMIT, "request too large", 1);
 			return CRYPTO_TLS_DONE;
 		}
+		/* Level-triggered: with nothing buffered in TLS and the socket already read since
+		 * it was reported readable, wait for the next report instead of a read(2) that
+		 * would only say EAGAIN. */
+		if (!c->fresh && !crypto_tls_conn_has_pending(c->tls))
+			return CRYPTO_TLS_WANT_READ;
 		r = crypto_tls_conn_read(c->tls, c->in.data + c->in.len, room, &got);
+		c->fresh = 0;
 		if (r != CRYPTO_TLS_DONE)
 			return r;
 		c->in.len += got;
@@ -425,6 +432,7 @@ static void on_event(evutil_socket_t fd, short what, void *arg)
 		http_conn_close(c);
 		return;
 	}
+	c->fresh = (what & EV_READ) != 0;
 	for (;;) {
 		switch (c->state) {
 		case C_HANDSHAKE:
