@@ -74,6 +74,8 @@ struct crypto_tls_server_opts {
 int crypto_tls_server_new(const struct crypto_tls_server_opts *o, struct crypto_tls_server **out,
                           char *err, size_t errlen);
 void crypto_tls_server_free(struct crypto_tls_server *s);
+/* Drop expired sessions from the cache (call every few seconds from one thread). */
+void crypto_tls_server_flush(struct crypto_tls_server *s);
 /* Another reference to the same server (freed by crypto_tls_server_free). */
 struct crypto_tls_server *crypto_tls_server_ref(struct crypto_tls_server *s);
 

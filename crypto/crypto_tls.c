@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define TLS12_CIPHERS \
@@ -152,8 +153,7 @@ int crypto_tls_server_new(const struct crypto_tls_server_opts *o, struct crypto_
 	                              * Content-Length, so nothing is truncated unseen) must not
 	                              * count as a fatal error, which would evict its session. */
 	                             SSL_OP_IGNORE_UNEXPECTED_EOF);
-	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
-	                          SSL_MODE_RELEASE_BUFFERS);
+	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	if (SSL_CTX_set_cipher_list(ctx, TLS12_CIPHERS) != 1 ||
 	    SSL_CTX_set_ciphersuites(ctx, TLS13_SUITES) != 1 ||
 	    SSL_CTX_set1_groups_list(ctx, TLS_GROUPS) != 1)
@@ -183,7 +183,9 @@ int crypto_tls_server_new(const struct crypto_tls_server_opts *o, struct crypto_
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, verify_cb);
 	SSL_CTX_set_verify_depth(ctx, 4);
 	/* Resumption: server-side cache only; the session id context is the trust generation. */
-	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
+	/* No automatic flush: OpenSSL would walk the whole cache every 255 handshakes; expired
+	 * sessions are flushed by crypto_tls_server_flush() from the daemon's timer instead. */
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER | SSL_SESS_CACHE_NO_AUTO_CLEAR);
 	SSL_CTX_sess_set_cache_size(ctx, o->session_cache != 0 ? o->session_cache : 20480);
 	SSL_CTX_set_timeout(ctx, o->session_timeout_s != 0 ? o->session_timeout_s : 300);
 	{
@@ -207,6 +209,11 @@ fail:
 	free(s);
 	ERR_clear_error();
 	return rc;
+}
+
+void crypto_tls_server_flush(struct crypto_tls_server *s)
+{
+	SSL_CTX_flush_sessions(s->ctx, (long)time(NULL));
 }
 
 struct crypto_tls_server *crypto_tls_server_ref(struct crypto_tls_server *s)

@@ -25,6 +25,7 @@ struct http_worker {
 	size_t nconns;
 	int stopping;
 	uint64_t trust_gen_seen;
+	unsigned ticks;
 	struct peer_client *peers; /* this worker's calls to peers (libcurl multi) */
 };
 

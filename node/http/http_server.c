@@ -75,6 +75,11 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	http_conn_sweep(w);
 	trust_refresh(w->srv->trust);
+	if (w->index == 0 && ++w->ticks % 20 == 0) { /* every 10 s: expired TLS sessions */
+		struct crypto_tls_server *tls = trust_server_get(w->srv->trust);
+		crypto_tls_server_flush(tls);
+		crypto_tls_server_free(tls);
+	}
 	gen = trust_generation(w->srv->trust);
 	if (gen != w->trust_gen_seen) {
 		w->trust_gen_seen = gen;
