@@ -7,6 +7,7 @@ certificate).
 usage: peer_battery.py battery HOST PORT CA CERT KEY DOCID DOCBYTES_SHA256
        peer_battery.py auth HOST PORT CA DOCID EXPECT CERT KEY [CERT KEY ...]
        peer_battery.py resume HOST PORT CA CERT KEY DOCID TRUST_CHANGE_CMD SUSPEND_CMD
+       peer_battery.py limits HOST PORT CA CERT KEY DOCID PER_PEER_CAP
          EXPECT is 'ok' or 'refused'; each CERT KEY pair is tried over TLS 1.2 and 1.3.
 """
 import hashlib
@@ -264,12 +265,60 @@ def resume(args):
     return failures
 
 
+def limits(args):
+    """Connection caps and the header timeout (the node runs with max_connections_per_peer
+    = PER_PEER and header_timeout = 1s)."""
+    import time
+    host, port, ca, cert, key, docid, per_peer = args
+    per_peer = int(per_peer)
+    failures = 0
+
+    def check(what, ok):
+        nonlocal failures
+        print("%-62s %s" % (what, "ok" if ok else "FAIL"))
+        failures += not ok
+
+    held = []
+    for _ in range(per_peer):
+        s = connect(host, port, ca, cert, key)
+        s.sendall(post(b"/hie/v1/documents/retrieve", retrieve_body(docid)))
+        st, _, _ = read_response(s)
+        held.append((s, st))
+    check("%d connections of one peer are served" % per_peer,
+          all(st == 200 for _, st in held))
+    try:
+        s = connect(host, port, ca, cert, key)
+        s.sendall(post(b"/hie/v1/documents/retrieve", retrieve_body(docid)))
+        st, _, _ = read_response(s)
+        s.close()
+    except (ssl.SSLError, ConnectionError, OSError):
+        st = None
+    check("one more connection of the same peer is refused", st is None)
+    held[0][0].close()
+    time.sleep(0.3)
+    check("after one closes, a new connection is served", good_request(args[:6] + ["-"]))
+    for s, _ in held[1:]:
+        s.close()
+    # A head that never completes gets 408 and the connection is closed.
+    s = connect(host, port, ca, cert, key)
+    s.sendall(b"GET /hie/v1/health HTTP/1.1\r\nHost: local")
+    t0 = time.time()
+    st, _, _ = read_response(s)
+    s.close()
+    check("a partial head gets 408 after the header timeout (%.1f s)" % (time.time() - t0),
+          st == 408 and time.time() - t0 < 4)
+    check("the next good request is served", good_request(args[:6] + ["-"]))
+    return failures
+
+
 def main():
     mode = sys.argv[1]
     args = sys.argv[2:]
     args[1] = int(args[1])
     if mode == "resume":
         failures = resume(args)
+    elif mode == "limits":
+        failures = limits(args)
     else:
         failures = battery(args) if mode == "battery" else auth(args)
     print("%s: %d failure(s)" % (mode, failures))

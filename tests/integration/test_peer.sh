@@ -70,6 +70,9 @@ ca = $tmp/ca/ca.pem
 crl = $tmp/ca.crl
 [listen]
 peer = 127.0.0.1:0
+[limits]
+max_connections_per_peer = 6
+header_timeout = 1s
 CONF
 "$hiepeerd" -c a.conf 2>a.log &
 apid=$!
@@ -143,6 +146,10 @@ python3 "$here/peer_battery.py" auth 127.0.0.1 "$port" ca/ca.pem "$doc" refused 
 # --- malformed HTTP ----------------------------------------------------------------------------
 python3 "$here/peer_battery.py" battery 127.0.0.1 "$port" ca/ca.pem b.pem b.key "$doc" - ||
     fail "malformed-HTTP battery"
+
+# --- connection caps and timeouts ------------------------------------------------------------
+python3 "$here/peer_battery.py" limits 127.0.0.1 "$port" ca/ca.pem b.pem b.key "$doc" 6 ||
+    fail "connection caps and timeouts"
 
 # --- client side: fake peers are refused before any request is sent ----------------------------
 issue wrongname "$A" # a valid certificate of A's org, but for another host name
