@@ -1,6 +1,7 @@
 /* crypto_pki.c: a throw-away PKI for tests, the demo and small regions: a CA directory, node
  * certificates (and deliberately wrong ones for the test matrix), CRLs. */
 #include "crypto.h"
+#include "crypto_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -55,18 +56,7 @@ int crypto_pki_variant_parse(const char *name, enum crypto_pki_variant *out)
 
 /* ---- small helpers ---------------------------------------------------------------------- */
 
-static int say(char *err, size_t errlen, int rc, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int say(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	va_list ap;
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
+
 
 /* An OpenSSL call failed: forget its error queue (nothing else reads it) and say so. */
 static int ossl_fail(char *err, size_t errlen, const char *what)
@@ -76,7 +66,7 @@ static int ossl_fail(char *err, size_t errlen, const char *what)
 	if (e != 0)
 		ERR_error_string_n(e, reason, sizeof(reason));
 	ERR_clear_error();
-	return say(err, errlen, HX_EINTERNAL, "%s failed%s%s", what, reason[0] ? ": " : "",
+	return crypto_say(err, errlen, HX_EINTERNAL, "%s failed%s%s", what, reason[0] ? ": " : "",
 	           reason);
 }
 
@@ -84,19 +74,19 @@ static int err_from_errno(int e, const char *path, char *err, size_t errlen)
 {
 	switch (e) {
 	case EEXIST:
-		return say(err, errlen, HX_EEXIST, "%s already exists", path);
+		return crypto_say(err, errlen, HX_EEXIST, "%s already exists", path);
 	case ENOENT:
 	case ENOTDIR:
-		return say(err, errlen, HX_ENOTFOUND, "%s: no such directory", path);
+		return crypto_say(err, errlen, HX_ENOTFOUND, "%s: no such directory", path);
 	case EACCES:
 	case EPERM:
 	case EROFS:
-		return say(err, errlen, HX_EPERM, "%s: permission denied", path);
+		return crypto_say(err, errlen, HX_EPERM, "%s: permission denied", path);
 	case ENOSPC:
 	case EDQUOT:
-		return say(err, errlen, HX_ESPACE, "%s: disk full", path);
+		return crypto_say(err, errlen, HX_ESPACE, "%s: disk full", path);
 	default:
-		return say(err, errlen, HX_EIO, "%s: %s", path, strerror(e));
+		return crypto_say(err, errlen, HX_EIO, "%s: %s", path, strerror(e));
 	}
 }
 
@@ -105,7 +95,7 @@ static int path_join(char *out, size_t size, const char *dir, const char *name, 
 {
 	int n = snprintf(out, size, "%s/%s", dir, name);
 	if (n < 0 || (size_t)n >= size)
-		return say(err, errlen, HX_EINVAL, "path too long: %s/%s", dir, name);
+		return crypto_say(err, errlen, HX_EINVAL, "path too long: %s/%s", dir, name);
 	return HX_OK;
 }
 
@@ -131,7 +121,7 @@ static int file_write(const char *path, const void *data, size_t len, mode_t mod
 	if (replace) {
 		int n = snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
 		if (n < 0 || (size_t)n >= sizeof(tmp))
-			return say(err, errlen, HX_EINVAL, "path too long: %s", path);
+			return crypto_say(err, errlen, HX_EINVAL, "path too long: %s", path);
 		unlink(tmp); /* a leftover of a crashed run with the same pid */
 		target = tmp;
 	}
@@ -175,7 +165,7 @@ static int bio_write_file(BIO *bio, const char *path, mode_t mode, int replace, 
 	char *data;
 	long len = BIO_get_mem_data(bio, &data);
 	if (len <= 0)
-		return say(err, errlen, HX_EINTERNAL, "%s: nothing to write", path);
+		return crypto_say(err, errlen, HX_EINTERNAL, "%s: nothing to write", path);
 	return file_write(path, data, (size_t)len, mode, replace, err, errlen);
 }
 
@@ -204,7 +194,7 @@ static int pem_load_cert(const char *path, X509 **out, char *err, size_t errlen)
 	hx_buf_clear(&b);
 	ERR_clear_error();
 	if (x == NULL)
-		return say(err, errlen, HX_EPARSE, "%s: no PEM certificate found", path);
+		return crypto_say(err, errlen, HX_EPARSE, "%s: no PEM certificate found", path);
 	*out = x;
 	return HX_OK;
 }
@@ -224,7 +214,7 @@ static int pem_load_key(const char *path, EVP_PKEY **out, char *err, size_t errl
 	hx_buf_wipe_clear(&b);
 	ERR_clear_error();
 	if (k == NULL)
-		return say(err, errlen, HX_EPARSE, "%s: no unencrypted PEM private key found",
+		return crypto_say(err, errlen, HX_EPARSE, "%s: no unencrypted PEM private key found",
 		           path);
 	*out = k;
 	return HX_OK;
@@ -256,16 +246,16 @@ static int ca_load(const char *dir, struct pki_ca *ca, char *err, size_t errlen)
 		return rc;
 	hx_strlcpy(ca->dir, dir, sizeof(ca->dir));
 	if (!path_exists(cert_path) || !path_exists(key_path))
-		return say(err, errlen, HX_ENOTFOUND, "no CA in %s (ca.pem and ca.key)", dir);
+		return crypto_say(err, errlen, HX_ENOTFOUND, "no CA in %s (ca.pem and ca.key)", dir);
 	if ((rc = pem_load_cert(cert_path, &ca->cert, err, errlen)) != HX_OK ||
 	    (rc = pem_load_key(key_path, &ca->key, err, errlen)) != HX_OK)
 		goto fail;
 	if (X509_check_private_key(ca->cert, ca->key) != 1) {
-		rc = say(err, errlen, HX_EPARSE, "%s: ca.key is not the key of ca.pem", dir);
+		rc = crypto_say(err, errlen, HX_EPARSE, "%s: ca.key is not the key of ca.pem", dir);
 		goto fail;
 	}
 	if (X509_check_ca(ca->cert) < 1) {
-		rc = say(err, errlen, HX_EPARSE, "%s: ca.pem is not a CA certificate", dir);
+		rc = crypto_say(err, errlen, HX_EPARSE, "%s: ca.pem is not a CA certificate", dir);
 		goto fail;
 	}
 	ERR_clear_error();
@@ -328,7 +318,7 @@ static int serial_new(const char *index_dir, BIGNUM **out, char hex[SERIAL_HEX_M
 		return HX_OK;
 	}
 	hx_buf_clear(&idx);
-	return say(err, errlen, rc != HX_OK ? rc : HX_EINTERNAL, "cannot draw a fresh serial");
+	return crypto_say(err, errlen, rc != HX_OK ? rc : HX_EINTERNAL, "cannot draw a fresh serial");
 }
 
 static int index_append(const char *dir, const char *line, char *err, size_t errlen)
@@ -405,7 +395,7 @@ static int cert_build(const struct cert_spec *s, X509 **out, char *err, size_t e
 	int rc;
 
 	if (x == NULL || name == NULL) {
-		rc = say(err, errlen, HX_ENOMEM, "out of memory");
+		rc = crypto_say(err, errlen, HX_ENOMEM, "out of memory");
 		goto fail;
 	}
 	if (X509_NAME_add_entry_by_NID(name, NID_commonName, MBSTRING_UTF8,
@@ -414,7 +404,7 @@ static int cert_build(const struct cert_spec *s, X509 **out, char *err, size_t e
 	     X509_NAME_add_entry_by_NID(name, NID_organizationName, MBSTRING_UTF8,
 	                                (const unsigned char *)s->org_name, -1, -1, 0) != 1)) {
 		ERR_clear_error();
-		rc = say(err, errlen, HX_EINVAL, "the common or organisation name is not UTF-8");
+		rc = crypto_say(err, errlen, HX_EINVAL, "the common or organisation name is not UTF-8");
 		goto fail;
 	}
 	if (X509_set_version(x, X509_VERSION_3) != 1 ||
@@ -518,11 +508,11 @@ int crypto_pki_ca_new(const char *dir, const char *cn, unsigned days,
 	int rc, written = 0;
 
 	if (!name_ok(cn))
-		return say(err, errlen, HX_EINVAL,
+		return crypto_say(err, errlen, HX_EINVAL,
 		           "the CA name must be 1 to %d bytes without control characters",
 		           NAME_MAX_BYTES);
 	if (days > DAYS_MAX)
-		return say(err, errlen, HX_EINVAL, "at most %u days", DAYS_MAX);
+		return crypto_say(err, errlen, HX_EINVAL, "at most %u days", DAYS_MAX);
 	for (size_t i = 0; i < HX_ARRAY_SIZE(files); i++)
 		if ((rc = path_join(paths[i], sizeof(paths[i]), dir, files[i], err, errlen)) !=
 		    HX_OK)
@@ -530,7 +520,7 @@ int crypto_pki_ca_new(const char *dir, const char *cn, unsigned days,
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
 		return err_from_errno(errno, dir, err, errlen);
 	if (path_exists(paths[0]) || path_exists(paths[1]))
-		return say(err, errlen, HX_EEXIST, "%s already holds a CA", dir);
+		return crypto_say(err, errlen, HX_EEXIST, "%s already holds a CA", dir);
 	if ((key = EVP_EC_gen("P-256")) == NULL) {
 		rc = ossl_fail(err, errlen, "generating the CA key");
 		goto fail;
@@ -613,33 +603,33 @@ static int org_id_ok(const char *s)
 static int issue_check(const struct crypto_pki_issue *o, char *err, size_t errlen)
 {
 	if ((unsigned)o->variant >= HX_ARRAY_SIZE(variant_names))
-		return say(err, errlen, HX_EINVAL, "unknown certificate variant %d",
+		return crypto_say(err, errlen, HX_EINVAL, "unknown certificate variant %d",
 		           (int)o->variant);
 	if (!name_ok(o->cn))
-		return say(err, errlen, HX_EINVAL,
+		return crypto_say(err, errlen, HX_EINVAL,
 		           "the common name must be 1 to %d bytes without control characters",
 		           NAME_MAX_BYTES);
 	if (o->org_name != NULL && !name_ok(o->org_name))
-		return say(err, errlen, HX_EINVAL,
+		return crypto_say(err, errlen, HX_EINVAL,
 		           "the organisation name must be 1 to %d bytes without control "
 		           "characters", NAME_MAX_BYTES);
 	if (!org_id_ok(o->org_id))
-		return say(err, errlen, HX_EINVAL, "the organisation id must be an OID");
+		return crypto_say(err, errlen, HX_EINVAL, "the organisation id must be an OID");
 	if (o->n_dns > CRYPTO_PKI_NAMES_MAX || o->n_ips > CRYPTO_PKI_NAMES_MAX)
-		return say(err, errlen, HX_EINVAL, "at most %d DNS names and %d IP addresses",
+		return crypto_say(err, errlen, HX_EINVAL, "at most %d DNS names and %d IP addresses",
 		           CRYPTO_PKI_NAMES_MAX, CRYPTO_PKI_NAMES_MAX);
 	for (size_t i = 0; i < o->n_dns; i++)
 		if (!dns_ok(o->dns[i]))
-			return say(err, errlen, HX_EINVAL, "'%s' is not a DNS name", o->dns[i]);
+			return crypto_say(err, errlen, HX_EINVAL, "'%s' is not a DNS name", o->dns[i]);
 	if (o->days > DAYS_MAX)
-		return say(err, errlen, HX_EINVAL, "at most %u days", DAYS_MAX);
+		return crypto_say(err, errlen, HX_EINVAL, "at most %u days", DAYS_MAX);
 	if (o->out_prefix == NULL || o->out_prefix[0] == '\0')
-		return say(err, errlen, HX_EINVAL, "no output prefix");
+		return crypto_say(err, errlen, HX_EINVAL, "no output prefix");
 	if (o->variant == CRYPTO_PKI_OTHER_CA && o->other_ca_dir == NULL)
-		return say(err, errlen, HX_EINVAL,
+		return crypto_say(err, errlen, HX_EINVAL,
 		           "the other-ca variant needs the other CA's folder");
 	if (o->variant != CRYPTO_PKI_SELF_SIGNED && o->ca_dir == NULL)
-		return say(err, errlen, HX_EINVAL, "no CA folder");
+		return crypto_say(err, errlen, HX_EINVAL, "no CA folder");
 	return HX_OK;
 }
 
@@ -684,7 +674,7 @@ static int san_build(const struct crypto_pki_issue *o, GENERAL_NAMES **out, char
 	for (size_t i = 0; i < o->n_ips; i++)
 		if ((rc = san_push(gens, GEN_IPADD, o->ips[i])) != HX_OK) {
 			if (rc == HX_EINVAL) {
-				rc = say(err, errlen, HX_EINVAL, "'%s' is not an IP address",
+				rc = crypto_say(err, errlen, HX_EINVAL, "'%s' is not an IP address",
 				         o->ips[i]);
 				GENERAL_NAMES_free(gens);
 				return rc;
@@ -698,7 +688,7 @@ static int san_build(const struct crypto_pki_issue *o, GENERAL_NAMES **out, char
 	return HX_OK;
 fail:
 	GENERAL_NAMES_free(gens);
-	return say(err, errlen, rc, "out of memory");
+	return crypto_say(err, errlen, rc, "out of memory");
 }
 
 /* How the variant shapes the certificate (validity, usages, digest, key). */
@@ -755,9 +745,9 @@ int crypto_pki_issue(const struct crypto_pki_issue *o, uint8_t fp[CRYPTO_SHA256_
 	n = snprintf(cert_path, sizeof(cert_path), "%s.pem", o->out_prefix);
 	if (n < 0 || (size_t)n >= sizeof(cert_path) ||
 	    snprintf(key_path, sizeof(key_path), "%s.key", o->out_prefix) >= (int)sizeof(key_path))
-		return say(err, errlen, HX_EINVAL, "path too long: %s", o->out_prefix);
+		return crypto_say(err, errlen, HX_EINVAL, "path too long: %s", o->out_prefix);
 	if (path_exists(cert_path) || path_exists(key_path))
-		return say(err, errlen, HX_EEXIST, "%s already exists",
+		return crypto_say(err, errlen, HX_EEXIST, "%s already exists",
 		           path_exists(cert_path) ? cert_path : key_path);
 	signer_dir = o->variant == CRYPTO_PKI_OTHER_CA    ? o->other_ca_dir
 	             : o->variant == CRYPTO_PKI_SELF_SIGNED ? NULL
@@ -839,7 +829,7 @@ static int crlnumber_read(const char *path, uint64_t *out, char *err, size_t err
 	rc = hx_u64_parse((const char *)b.data, out);
 	hx_buf_clear(&b);
 	if (rc != HX_OK || *out == 0 || *out >= UINT64_MAX / 2)
-		return say(err, errlen, HX_EPARSE, "%s is damaged", path);
+		return crypto_say(err, errlen, HX_EPARSE, "%s is damaged", path);
 	return HX_OK;
 }
 
@@ -883,12 +873,12 @@ int crypto_pki_crl(const char *ca_dir, const char *const *revoke, size_t n, unsi
 	int rc, len;
 
 	if (days > DAYS_MAX)
-		return say(err, errlen, HX_EINVAL, "at most %u days", DAYS_MAX);
+		return crypto_say(err, errlen, HX_EINVAL, "at most %u days", DAYS_MAX);
 	if (n > 0 && revoke == NULL)
-		return say(err, errlen, HX_EINVAL, "no certificates to revoke given");
+		return crypto_say(err, errlen, HX_EINVAL, "no certificates to revoke given");
 	if (next_update_offset_s < -(int64_t)DAYS_MAX * DAY_S ||
 	    next_update_offset_s > (int64_t)DAYS_MAX * DAY_S)
-		return say(err, errlen, HX_EINVAL, "next update offset out of range");
+		return crypto_say(err, errlen, HX_EINVAL, "next update offset out of range");
 	if ((rc = path_join(num_path, sizeof(num_path), ca_dir, "crlnumber", err, errlen)) != HX_OK)
 		return rc;
 	if ((rc = ca_load(ca_dir, &ca, err, errlen)) != HX_OK)
@@ -915,7 +905,7 @@ int crypto_pki_crl(const char *ca_dir, const char *const *revoke, size_t n, unsi
 		if (X509_check_issued(ca.cert, x) != X509_V_OK ||
 		    X509_verify(x, X509_get0_pubkey(ca.cert)) != 1) {
 			ERR_clear_error();
-			rc = say(err, errlen, HX_EINVAL, "%s was not issued by the CA in %s",
+			rc = crypto_say(err, errlen, HX_EINVAL, "%s was not issued by the CA in %s",
 			         revoke[i], ca_dir);
 			goto fail;
 		}

@@ -1,6 +1,7 @@
 /* crypto_x509.c: certificate inspection (fingerprint, names, validity, key, usages, the
  * organisation id in the SAN) and whether a key belongs to a certificate. */
 #include "crypto.h"
+#include "crypto_internal.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -26,9 +27,7 @@
 #define URN_OID "urn:oid:"
 
 /* Put a sentence in err[errlen] and return rc. */
-static int say(char *err, size_t errlen, int rc, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int say(char *err, size_t errlen, int rc, const char *fmt, ...)
+int crypto_say(char *err, size_t errlen, int rc, const char *fmt, ...)
 {
 	va_list ap;
 	if (err != NULL && errlen > 0) {
@@ -42,8 +41,8 @@ static int say(char *err, size_t errlen, int rc, const char *fmt, ...)
 static int too_large(char *err, size_t errlen, const char *path, size_t max)
 {
 	if (max >= 1024)
-		return say(err, errlen, HX_ELIMIT, "%s: larger than %zu KiB", path, max / 1024);
-	return say(err, errlen, HX_ELIMIT, "%s: larger than %zu bytes", path, max);
+		return crypto_say(err, errlen, HX_ELIMIT, "%s: larger than %zu KiB", path, max / 1024);
+	return crypto_say(err, errlen, HX_ELIMIT, "%s: larger than %zu bytes", path, max);
 }
 
 int crypto_file_read(const char *path, size_t max, struct hx_buf *out, char *err, size_t errlen)
@@ -56,19 +55,19 @@ int crypto_file_read(const char *path, size_t max, struct hx_buf *out, char *err
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		if (errno == ENOENT || errno == ENOTDIR)
-			return say(err, errlen, HX_ENOTFOUND, "%s: no such file", path);
+			return crypto_say(err, errlen, HX_ENOTFOUND, "%s: no such file", path);
 		if (errno == EACCES || errno == EPERM)
-			return say(err, errlen, HX_EPERM, "%s: permission denied", path);
-		return say(err, errlen, HX_EIO, "%s: %s", path, strerror(errno));
+			return crypto_say(err, errlen, HX_EPERM, "%s: permission denied", path);
+		return crypto_say(err, errlen, HX_EIO, "%s: %s", path, strerror(errno));
 	}
 	if (fstat(fd, &st) != 0) {
-		rc = say(err, errlen, HX_EIO, "%s: %s", path, strerror(errno));
+		rc = crypto_say(err, errlen, HX_EIO, "%s: %s", path, strerror(errno));
 		close(fd);
 		return rc;
 	}
 	if (!S_ISREG(st.st_mode)) {
 		close(fd);
-		return say(err, errlen, HX_EINVAL, "%s: not a regular file", path);
+		return crypto_say(err, errlen, HX_EINVAL, "%s: not a regular file", path);
 	}
 	if ((uint64_t)st.st_size > max) {
 		close(fd);
@@ -77,7 +76,7 @@ int crypto_file_read(const char *path, size_t max, struct hx_buf *out, char *err
 	hx_buf_init(&b, max);
 	/* Room for the whole file at once: a key is not left behind in a realloc'd block. */
 	if ((rc = hx_buf_reserve(&b, (size_t)st.st_size)) != HX_OK) {
-		rc = say(err, errlen, rc, "%s: %s", path, hx_strerror(rc));
+		rc = crypto_say(err, errlen, rc, "%s: %s", path, hx_strerror(rc));
 		goto fail;
 	}
 	for (;;) {
@@ -93,7 +92,7 @@ int crypto_file_read(const char *path, size_t max, struct hx_buf *out, char *err
 				if (rc == HX_ELIMIT)
 					too_large(err, errlen, path, max);
 				else
-					say(err, errlen, rc, "%s: %s", path, hx_strerror(rc));
+					crypto_say(err, errlen, rc, "%s: %s", path, hx_strerror(rc));
 				goto fail;
 			}
 		} else {
@@ -104,7 +103,7 @@ int crypto_file_read(const char *path, size_t max, struct hx_buf *out, char *err
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			rc = say(err, errlen, HX_EIO, "%s: %s", path, strerror(errno));
+			rc = crypto_say(err, errlen, HX_EIO, "%s: %s", path, strerror(errno));
 			goto fail;
 		}
 		if (n == 0)
@@ -385,25 +384,25 @@ static int info_from_x509(X509 *x, struct crypto_cert_info *out, char *err, size
 	int rc;
 
 	if (o == NULL)
-		return say(err, errlen, HX_ENOMEM, "out of memory");
+		return crypto_say(err, errlen, HX_ENOMEM, "out of memory");
 	/* Decoding extensions sets EXFLAG_INVALID for a malformed or repeated extension. */
 	if (X509_get_extension_flags(x) & EXFLAG_INVALID) {
-		rc = say(err, errlen, HX_EPARSE,
+		rc = crypto_say(err, errlen, HX_EPARSE,
 		         "certificate has malformed or repeated extensions");
 		goto fail;
 	}
 	if (X509_digest(x, EVP_sha256(), o->fingerprint, &mdlen) != 1 ||
 	    mdlen != CRYPTO_SHA256_LEN) {
-		rc = say(err, errlen, HX_ENOMEM, "cannot hash the certificate");
+		rc = crypto_say(err, errlen, HX_ENOMEM, "cannot hash the certificate");
 		goto fail;
 	}
 	if (serial_describe(x, o->serial, sizeof(o->serial)) != HX_OK) {
-		rc = say(err, errlen, HX_EPARSE, "certificate serial is longer than 32 bytes");
+		rc = crypto_say(err, errlen, HX_EPARSE, "certificate serial is longer than 32 bytes");
 		goto fail;
 	}
 	if (asn1_time_ms(X509_get0_notBefore(x), &o->not_before) != HX_OK ||
 	    asn1_time_ms(X509_get0_notAfter(x), &o->not_after) != HX_OK) {
-		rc = say(err, errlen, HX_EPARSE, "certificate validity dates are malformed");
+		rc = crypto_say(err, errlen, HX_EPARSE, "certificate validity dates are malformed");
 		goto fail;
 	}
 	name_entry(X509_get_subject_name(x), NID_commonName, o->subject_cn, sizeof(o->subject_cn));
@@ -454,10 +453,10 @@ int crypto_cert_info_from_pem(const char *pem, size_t len, struct crypto_cert_in
 	int rc;
 
 	if (len > CRYPTO_PEM_FILE_MAX)
-		return say(err, errlen, HX_ELIMIT, "PEM text larger than %u KiB",
+		return crypto_say(err, errlen, HX_ELIMIT, "PEM text larger than %u KiB",
 		           CRYPTO_PEM_FILE_MAX / 1024);
 	if ((x = x509_from_pem(pem, len)) == NULL)
-		return say(err, errlen, HX_EPARSE, "no PEM certificate found");
+		return crypto_say(err, errlen, HX_EPARSE, "no PEM certificate found");
 	rc = info_from_x509(x, out, err, errlen);
 	X509_free(x);
 	return rc;
@@ -474,7 +473,7 @@ int crypto_cert_info_load(const char *pem_path, struct crypto_cert_info *out, ch
 		return rc;
 	rc = crypto_cert_info_from_pem((const char *)b.data, b.len, out, why, sizeof(why));
 	if (rc != HX_OK)
-		say(err, errlen, rc, "%s: %s", pem_path, why);
+		crypto_say(err, errlen, rc, "%s: %s", pem_path, why);
 	hx_buf_clear(&b);
 	return rc;
 }
