@@ -70,10 +70,14 @@ struct crypto_tls_server_opts {
 };
 
 /* Build a server context. HX_ETLS (with err naming the file and OpenSSL's reason),
- * HX_ENOTFOUND for a missing file, HX_ENOMEM. */
+ * HX_ENOTFOUND for a missing file, HX_ENOMEM. A CRL must be signed by a CA of the bundle
+ * and not past its nextUpdate, or the context is not built. */
 int crypto_tls_server_new(const struct crypto_tls_server_opts *o, struct crypto_tls_server **out,
                           char *err, size_t errlen);
 void crypto_tls_server_free(struct crypto_tls_server *s);
+/* The CRL's earliest nextUpdate (Unix ms; 0 without a CRL) and our certificate's notAfter. */
+int64_t crypto_tls_server_crl_next_update(const struct crypto_tls_server *s);
+int64_t crypto_tls_server_cert_not_after(const struct crypto_tls_server *s);
 /* Drop expired sessions from the cache (call every few seconds from one thread). */
 void crypto_tls_server_flush(struct crypto_tls_server *s);
 /* Another reference to the same server (freed by crypto_tls_server_free). */

@@ -24,6 +24,8 @@
 struct crypto_tls_server {
 	atomic_int refs;
 	SSL_CTX *ctx;
+	int64_t crl_next_update;     /* Unix ms, 0 without a CRL */
+	int64_t cert_not_after;      /* our own certificate's */
 	crypto_tls_admit_fn admit;
 	void *admit_arg;
 };
@@ -61,6 +63,13 @@ static int verify_cb(int ok, X509_STORE_CTX *xs)
 	uint8_t fp[CRYPTO_SHA256_LEN];
 	unsigned int n = sizeof(fp);
 
+	/* A CRL that was current when loaded and has since passed its nextUpdate still lists
+	 * what it listed: keep using it rather than refusing every peer (the daemon warns, and
+	 * hiepeerctl status shows it, until a fresh CRL is published). */
+	if (!ok && X509_STORE_CTX_get_error(xs) == X509_V_ERR_CRL_HAS_EXPIRED) {
+		X509_STORE_CTX_set_error(xs, X509_V_OK);
+		ok = 1;
+	}
 	if (!ok || X509_STORE_CTX_get_error_depth(xs) != 0)
 		return ok;
 	ssl = X509_STORE_CTX_get_ex_data(xs, SSL_get_ex_data_X509_STORE_CTX_idx());
@@ -94,13 +103,31 @@ static int file_readable(const char *path)
 	return path != NULL && access(path, R_OK) == 0;
 }
 
-static int load_crl(SSL_CTX *ctx, const char *path, char *err, size_t errlen)
+/* The CA certificate that issued a CRL (by name), from the context's store. */
+static X509 *crl_issuer(X509_STORE *store, const X509_CRL *crl)
+{
+	STACK_OF(X509_OBJECT) *objs = X509_STORE_get0_objects(store);
+	for (int i = 0; i < sk_X509_OBJECT_num(objs); i++) {
+		X509 *ca = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
+		if (ca != NULL && X509_NAME_cmp(X509_get_subject_name(ca), X509_CRL_get_issuer(crl)) == 0)
+			return ca;
+	}
+	return NULL;
+}
+
+/* Load the CRL(s) of path into the context's store. Each must be signed by a CA of the
+ * bundle and not past its nextUpdate: a CRL that is not is refused (the caller keeps its
+ * previous trust state). *next_update gets the earliest nextUpdate (Unix ms). */
+static int load_crl(SSL_CTX *ctx, const char *path, int64_t *next_update, char *err,
+                    size_t errlen)
 {
 	X509_STORE *store = SSL_CTX_get_cert_store(ctx);
 	STACK_OF(X509_INFO) *infos = NULL;
 	BIO *bio = BIO_new_file(path, "r");
+	time_t now = time(NULL);
 	int n = 0, rc = HX_OK;
 
+	*next_update = 0;
 	if (bio == NULL)
 		FAIL(HX_ENOTFOUND, "CRL %s: cannot read", path);
 	infos = PEM_X509_INFO_read_bio(bio, NULL, NULL, NULL);
@@ -108,11 +135,26 @@ static int load_crl(SSL_CTX *ctx, const char *path, char *err, size_t errlen)
 		FAIL(HX_ETLS, "CRL %s: not PEM", path);
 	for (int i = 0; i < sk_X509_INFO_num(infos); i++) {
 		X509_INFO *xi = sk_X509_INFO_value(infos, i);
-		if (xi->crl != NULL) {
-			if (X509_STORE_add_crl(store, xi->crl) != 1)
-				FAIL(HX_ETLS, "CRL %s: cannot add", path);
-			n++;
-		}
+		const ASN1_TIME *nu;
+		X509 *ca;
+		int64_t nu_ms;
+		struct tm tm;
+		if (xi->crl == NULL)
+			continue;
+		ca = crl_issuer(store, xi->crl);
+		if (ca == NULL || X509_CRL_verify(xi->crl, X509_get0_pubkey(ca)) != 1)
+			FAIL(HX_ETLS, "CRL %s: not signed by a CA of the bundle", path);
+		nu = X509_CRL_get0_nextUpdate(xi->crl);
+		if (nu == NULL || ASN1_TIME_to_tm(nu, &tm) != 1)
+			FAIL(HX_ETLS, "CRL %s: no nextUpdate", path);
+		nu_ms = (int64_t)timegm(&tm) * 1000;
+		if (X509_cmp_time(nu, &now) < 0)
+			FAIL(HX_ETLS, "CRL %s: past its nextUpdate; publish a fresh one", path);
+		if (*next_update == 0 || nu_ms < *next_update)
+			*next_update = nu_ms;
+		if (X509_STORE_add_crl(store, xi->crl) != 1)
+			FAIL(HX_ETLS, "CRL %s: cannot add", path);
+		n++;
 	}
 	if (n == 0)
 		FAIL(HX_ETLS, "CRL %s: holds no CRL", path);
@@ -120,6 +162,7 @@ static int load_crl(SSL_CTX *ctx, const char *path, char *err, size_t errlen)
 fail:
 	sk_X509_INFO_pop_free(infos, X509_INFO_free);
 	BIO_free(bio);
+	ERR_clear_error();
 	return rc;
 }
 
@@ -178,7 +221,7 @@ int crypto_tls_server_new(const struct crypto_tls_server_opts *o, struct crypto_
 			SSL_CTX_set_client_CA_list(ctx, names);
 	}
 	if (o->crl_file != NULL && o->crl_file[0] != '\0' &&
-	    (rc = load_crl(ctx, o->crl_file, err, errlen)) != HX_OK)
+	    (rc = load_crl(ctx, o->crl_file, &s->crl_next_update, err, errlen)) != HX_OK)
 		goto fail;
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, verify_cb);
 	SSL_CTX_set_verify_depth(ctx, 4);
@@ -197,6 +240,12 @@ int crypto_tls_server_new(const struct crypto_tls_server_opts *o, struct crypto_
 	/* Read whole records (and whatever follows) in one read(2); SSL_has_pending() tells
 	 * the caller whether to read again before waiting for the socket. */
 	SSL_CTX_set_read_ahead(ctx, 1);
+	{
+		const ASN1_TIME *na = X509_get0_notAfter(SSL_CTX_get0_certificate(ctx));
+		struct tm tm;
+		if (na != NULL && ASN1_TIME_to_tm(na, &tm) == 1)
+			s->cert_not_after = (int64_t)timegm(&tm) * 1000;
+	}
 	s->ctx = ctx;
 	s->admit = o->admit;
 	s->admit_arg = o->admit_arg;
@@ -209,6 +258,16 @@ fail:
 	free(s);
 	ERR_clear_error();
 	return rc;
+}
+
+int64_t crypto_tls_server_crl_next_update(const struct crypto_tls_server *s)
+{
+	return s->crl_next_update;
+}
+
+int64_t crypto_tls_server_cert_not_after(const struct crypto_tls_server *s)
+{
+	return s->cert_not_after;
 }
 
 void crypto_tls_server_flush(struct crypto_tls_server *s)

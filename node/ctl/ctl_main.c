@@ -33,6 +33,9 @@ static const struct ctl_cmd commands[] = {
 	{"audit list", ctl_audit_list_run, "[--from SEQ] [--limit N]", "list audit records"},
 	{"store stat", ctl_store_stat_run, "", "sizes and record counts of the store"},
 	{"store grow", ctl_store_grow_run, "SIZE", "grow the store's map (while hiepeerd runs)"},
+	{"status", ctl_status_run, "",
+	 "what the running daemon trusts (against the store), expiry warnings, CRL state (needs "
+	 "--config)"},
 	{"peer ping", ctl_peer_ping_run, "ORG", "call a peer's health route (needs --config)"},
 	{"remote query", ctl_remote_query_run,
 	 "ORG --patient ID [--type CODE] [--class CODE] [--from DATE] [--to DATE] [--status S]",

@@ -43,6 +43,7 @@ struct http_server {
 	unsigned nworkers;
 	uint16_t port;
 	unsigned grace_ms;
+	uint64_t state_changes;  /* trust changes reflected in the state file */
 	atomic_uint total_conns;
 	pthread_mutex_t peer_lock;
 	struct peer_count *pc;

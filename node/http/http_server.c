@@ -67,6 +67,8 @@ static void on_accept(evutil_socket_t lfd, short what, void *arg)
 	}
 }
 
+static int state_write(struct http_server *srv, char *err, size_t errlen);
+
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct http_worker *w = arg;
@@ -75,6 +77,13 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	http_conn_sweep(w);
 	trust_refresh(w->srv->trust);
+	if (w->index == 0) {
+		struct trust_status ts;
+		char err[256];
+		trust_status_get(w->srv->trust, &ts);
+		if (ts.changes != w->srv->state_changes && state_write(w->srv, err, sizeof(err)) != HX_OK)
+			hx_log_err("%s", err);
+	}
 	if (w->index == 0 && ++w->ticks % 20 == 0) { /* every 10 s: expired TLS sessions */
 		struct crypto_tls_server *tls = trust_server_get(w->srv->trust);
 		crypto_tls_server_flush(tls);
@@ -172,12 +181,17 @@ void http_peer_count_del(struct http_server *srv, const char *org_id)
 	pthread_mutex_unlock(&srv->peer_lock);
 }
 
-/* Write the state file atomically: a temporary file renamed into place. */
-static int state_write(const struct config *cfg, uint16_t port, char *err, size_t errlen)
+/* Write the state file atomically (a temporary file renamed into place): the bound port for
+ * tests and tools, and what the daemon trusts now for `hiepeerctl status`. */
+static int state_write(struct http_server *srv, char *err, size_t errlen)
 {
-	char path[CONFIG_PATH_MAX + 32], tmp[CONFIG_PATH_MAX + 48];
+	const struct config *cfg = srv->cfg;
+	char path[CONFIG_PATH_MAX + 32], tmp[CONFIG_PATH_MAX + 48], t1[32], t2[32];
+	struct trust_status ts;
 	FILE *f;
 
+	trust_status_get(srv->trust, &ts);
+	srv->state_changes = ts.changes;
 	if (cfg->state[0] != '\0')
 		snprintf(path, sizeof(path), "%s", cfg->state);
 	else
@@ -188,8 +202,17 @@ static int state_write(const struct config *cfg, uint16_t port, char *err, size_
 		snprintf(err, errlen, "state file %s: %s", path, strerror(errno));
 		return HX_EIO;
 	}
-	fprintf(f, "pid = %d\norg_id = %s\npeer = %s:%u\n", (int)getpid(), cfg->org_id,
-	        cfg->peer.host[0] != '\0' ? cfg->peer.host : "0.0.0.0", port);
+	hx_time_format(ts.crl_next_update, t1, sizeof(t1));
+	hx_time_format(ts.cert_not_after, t2, sizeof(t2));
+	fprintf(f, "pid = %d\norg_id = %s\npeer = %s:%u\ntrust_generation = %llu\n"
+	           "enrolled = %zu\ncertificate_not_after = %s\ncrl_next_update = %s\n",
+	        (int)getpid(), cfg->org_id, cfg->peer.host[0] != '\0' ? cfg->peer.host : "0.0.0.0",
+	        srv->port, (unsigned long long)ts.generation, ts.enrolled, t2,
+	        ts.crl_next_update != 0 ? t1 : "-");
+	if (ts.problem[0] != '\0') {
+		hx_time_format(ts.problem_since, t1, sizeof(t1));
+		fprintf(f, "trust_problem = %s\ntrust_problem_since = %s\n", ts.problem, t1);
+	}
 	if (fclose(f) != 0 || rename(tmp, path) != 0) {
 		snprintf(err, errlen, "state file %s: %s", path, strerror(errno));
 		return HX_EIO;
@@ -287,7 +310,7 @@ int http_server_start(const struct config *cfg, struct store *store, struct trus
 		event_add(w->tick_ev, &second);
 	}
 	srv->port = port;
-	if (state_write(cfg, port, err, errlen) != HX_OK)
+	if (state_write(srv, err, errlen) != HX_OK)
 		goto fail;
 	for (unsigned i = 0; i < n; i++) {
 		if (pthread_create(&srv->workers[i].thread, NULL, worker_main, &srv->workers[i]) != 0) {

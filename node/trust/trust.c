@@ -2,6 +2,7 @@
 #include "trust.h"
 
 #include <pthread.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,9 +18,22 @@ struct trust_table {
 	struct trust_entry *e; /* sorted by fingerprint */
 };
 
+/* What a file looked like when last read: a change to any of these rebuilds. */
+struct file_stamp {
+	int exists;
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+};
+
 struct trust {
 	struct store *store;
 	struct trust_files files;
+	struct file_stamp stamps[4]; /* cert, key, ca, crl */
+	char problem[256];
+	int64_t problem_since;
+	uint64_t changes;
 	pthread_rwlock_t lock;        /* guards table and server */
 	pthread_mutex_t refresh_lock; /* one rebuild at a time */
 	struct trust_table *table;
@@ -27,6 +41,36 @@ struct trust {
 	uint64_t gen;
 	int64_t last_check_ms;
 };
+
+static void stamp_take(const char *path, struct file_stamp *st)
+{
+	struct stat sb;
+	memset(st, 0, sizeof(*st));
+	if (path == NULL || stat(path, &sb) != 0)
+		return;
+	st->exists = 1;
+	st->dev = sb.st_dev;
+	st->ino = sb.st_ino;
+	st->size = sb.st_size;
+	st->mtime = sb.st_mtim;
+}
+
+/* Take stamps of the four files; returns 1 if any differs from what is in t. */
+static int stamps_changed(struct trust *t, struct file_stamp now[4])
+{
+	const char *paths[4] = {t->files.cert_file, t->files.key_file, t->files.ca_file,
+	                        t->files.crl_file};
+	int changed = 0;
+	for (int i = 0; i < 4; i++) {
+		stamp_take(paths[i], &now[i]);
+		if (now[i].exists != t->stamps[i].exists || now[i].ino != t->stamps[i].ino ||
+		    now[i].dev != t->stamps[i].dev || now[i].size != t->stamps[i].size ||
+		    now[i].mtime.tv_sec != t->stamps[i].mtime.tv_sec ||
+		    now[i].mtime.tv_nsec != t->stamps[i].mtime.tv_nsec)
+			changed = 1;
+	}
+	return changed;
+}
 
 static void table_free(struct trust_table *tb)
 {
@@ -144,6 +188,7 @@ int trust_new(struct store *store, const struct trust_files *files, struct trust
 	t->files = *files;
 	pthread_rwlock_init(&t->lock, NULL);
 	pthread_mutex_init(&t->refresh_lock, NULL);
+	stamps_changed(t, t->stamps);
 	if ((rc = build(t, &t->table, &t->server, err, errlen)) != HX_OK) {
 		trust_free(t);
 		return rc;
@@ -170,10 +215,11 @@ int trust_refresh(struct trust *t)
 {
 	struct trust_table *tb = NULL, *old_tb;
 	struct crypto_tls_server *srv = NULL, *old_srv;
+	struct file_stamp now[4];
 	struct store_txn *txn;
-	uint64_t gen;
+	uint64_t gen = 0;
 	char err[256];
-	int rc;
+	int rc, files_moved;
 
 	if (pthread_mutex_trylock(&t->refresh_lock) != 0)
 		return 0; /* another worker is at it */
@@ -182,13 +228,21 @@ int trust_refresh(struct trust *t)
 		rc = store_trust_gen_get(txn, &gen);
 		store_read_end(txn);
 	}
-	if (rc != HX_OK || gen == t->gen) {
+	files_moved = stamps_changed(t, now);
+	if (rc != HX_OK || (gen == t->gen && !files_moved)) {
 		pthread_mutex_unlock(&t->refresh_lock);
 		return 0;
 	}
+	/* Whatever happens next, this change has been looked at: remember it. */
+	memcpy(t->stamps, now, sizeof(now));
 	if (build(t, &tb, &srv, err, sizeof(err)) != HX_OK) {
 		hx_log_err("%s; still serving trust generation %llu", err, (unsigned long long)t->gen);
-		t->gen = gen; /* do not retry a broken state every second; the next change will */
+		pthread_rwlock_wrlock(&t->lock);
+		hx_strlcpy(t->problem, err, sizeof(t->problem));
+		t->problem_since = hx_time_now_ms();
+		t->gen = gen; /* do not retry a broken state every tick; the next change will */
+		t->changes++;
+		pthread_rwlock_unlock(&t->lock);
 		pthread_mutex_unlock(&t->refresh_lock);
 		return 0;
 	}
@@ -198,13 +252,31 @@ int trust_refresh(struct trust *t)
 	t->table = tb;
 	t->server = srv;
 	t->gen = tb->gen;
+	t->problem[0] = '\0';
+	t->problem_since = 0;
+	t->changes++;
 	pthread_rwlock_unlock(&t->lock);
 	table_free(old_tb);
 	crypto_tls_server_free(old_srv);
-	hx_log_notice("trust: now generation %llu, %zu enrolled certificate(s)",
-	              (unsigned long long)tb->gen, tb->n);
+	hx_log_notice("trust: now generation %llu, %zu enrolled certificate(s)%s",
+	              (unsigned long long)tb->gen, tb->n,
+	              files_moved ? " (TLS files changed)" : "");
 	pthread_mutex_unlock(&t->refresh_lock);
 	return 1;
+}
+
+void trust_status_get(struct trust *t, struct trust_status *out)
+{
+	memset(out, 0, sizeof(*out));
+	pthread_rwlock_rdlock(&t->lock);
+	out->generation = t->table->gen;
+	out->crl_next_update = crypto_tls_server_crl_next_update(t->server);
+	out->cert_not_after = crypto_tls_server_cert_not_after(t->server);
+	out->enrolled = t->table->n;
+	hx_strlcpy(out->problem, t->problem, sizeof(out->problem));
+	out->problem_since = t->problem_since;
+	out->changes = t->changes;
+	pthread_rwlock_unlock(&t->lock);
 }
 
 struct crypto_tls_server *trust_server_get(struct trust *t)
@@ -237,7 +309,7 @@ uint64_t trust_generation(struct trust *t)
 {
 	uint64_t g;
 	pthread_rwlock_rdlock(&t->lock);
-	g = t->gen;
+	g = t->table->gen;
 	pthread_rwlock_unlock(&t->lock);
 	return g;
 }

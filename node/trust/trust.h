@@ -29,8 +29,11 @@ struct trust_peer {
 int trust_new(struct store *store, const struct trust_files *files, struct trust **out, char *err,
               size_t errlen);
 void trust_free(struct trust *t);
-/* Check the store's trust generation; rebuild if it moved. Cheap when nothing changed. A
- * failed rebuild keeps the previous state serving and is logged. Returns 1 if rebuilt. */
+/* Check the store's trust generation and the TLS files (certificate, key, CA bundle, CRL);
+ * rebuild if any moved. Cheap when nothing changed. A failed rebuild (a CRL past nextUpdate,
+ * unparsable or signed by another CA, a key that does not fit its certificate...) keeps the
+ * previous state serving, is logged once and shows in trust_status_get(). Returns 1 if
+ * rebuilt. */
 int trust_refresh(struct trust *t);
 /* The current TLS server (a reference: free it with crypto_tls_server_free). */
 struct crypto_tls_server *trust_server_get(struct trust *t);
@@ -38,5 +41,17 @@ struct crypto_tls_server *trust_server_get(struct trust *t);
  * HX_OK and *out filled; HX_EDENIED if not enrolled or not active. */
 int trust_peer_lookup(struct trust *t, const uint8_t fp[CRYPTO_SHA256_LEN], struct trust_peer *out);
 uint64_t trust_generation(struct trust *t);
+
+/* What the daemon trusts now, for the state file and `hiepeerctl status`. */
+struct trust_status {
+	uint64_t generation;      /* the store's trust generation now served */
+	int64_t crl_next_update;  /* Unix ms; 0 without a CRL */
+	int64_t cert_not_after;   /* our certificate's expiry, Unix ms */
+	size_t enrolled;          /* enrolled certificate fingerprints (current + staged) */
+	char problem[256];        /* why the last change was not taken ("" when none) */
+	int64_t problem_since;    /* Unix ms */
+	uint64_t changes;         /* rebuilds since start: the state file is rewritten on change */
+};
+void trust_status_get(struct trust *t, struct trust_status *out);
 
 #endif
