@@ -240,6 +240,33 @@ int crypto_cert_info_from_pem(const char *pem, size_t len, struct crypto_cert_in
  */
 int crypto_key_matches_cert(const char *key_path, const char *cert_path);
 
+/* Most certificates (leaf and intermediates) crypto_cert_validate() reads from one file. */
+#define CRYPTO_CHAIN_MAX 10
+
+/*
+ * Whether the certificate in pem_path (leaf first, then any intermediates; other PEM blocks
+ * such as a key are skipped) may be enrolled as organisation org_id's, at now_ms (Unix ms).
+ * In this order, it refuses:
+ *   HX_ELIMIT  a file over CRYPTO_PEM_FILE_MAX (refused by its size, unread), or more than
+ *              CRYPTO_CHAIN_MAX certificates in it;
+ *   HX_EPARSE  no certificate, a malformed PEM block or certificate, malformed extensions;
+ *   HX_EDENIED the SAN names no organisation, a malformed or ambiguous one, or another one
+ *              than org_id; not yet valid or expired at now_ms; not an end-entity (CA:TRUE or
+ *              keyCertSign); keyUsage without digitalSignature; extKeyUsage absent or
+ *              lacking serverAuth or clientAuth (a peer is both); a key other than EC
+ *              P-256/P-384/P-521, RSA of 2048 bits or more, Ed25519 or Ed448; a signature
+ *              digest weaker than 112 bits (SHA-1, MD5); a chain that does not verify to a CA
+ *              of ca_file at now_ms (OpenSSL, with intermediates from pem_path and every key
+ *              and signature of the chain at least 112 bits); revoked in crl_file (PEM CRLs,
+ *              may be NULL or ""; with one, it must be the issuer's and current).
+ * Errors reading ca_file or crl_file are those of crypto_file_read() (HX_EPARSE if they hold
+ * no CA or CRL). `why` receives one sentence naming pem_path and the reason; info (may be
+ * NULL) receives the leaf's description when HX_OK is returned.
+ */
+int crypto_cert_validate(const char *pem_path, const char *ca_file, const char *crl_file,
+                         const char *org_id, int64_t now_ms, struct crypto_cert_info *info,
+                         char *why, size_t whylen);
+
 /*
  * A throw-away PKI for tests, the demo and small regions: a CA directory and node
  * certificates signed by it, ECDSA P-256 with SHA-256. Not an operator-grade CA (no

@@ -509,3 +509,265 @@ fail:
 	hx_buf_clear(&cb);
 	return rc;
 }
+
+/* ---- validation before enrolment -------------------------------------------------------- */
+
+/* Read the certificates of a PEM text, at most max: HX_OK (possibly none), HX_ELIMIT (more
+ * than max), HX_EPARSE (a malformed PEM block or certificate), HX_ENOMEM. */
+static int pem_certs(const struct hx_buf *b, size_t max, STACK_OF(X509) **out)
+{
+	STACK_OF(X509) *sk = sk_X509_new_null();
+	BIO *bio = NULL;
+	X509 *x;
+	int rc = HX_ENOMEM;
+
+	if (sk == NULL || (bio = BIO_new_mem_buf(b->data, (int)b->len)) == NULL)
+		goto fail;
+	ERR_clear_error();
+	while ((x = PEM_read_bio_X509(bio, NULL, no_passphrase, NULL)) != NULL) {
+		if ((size_t)sk_X509_num(sk) >= max) {
+			X509_free(x);
+			rc = HX_ELIMIT;
+			goto fail;
+		}
+		if (sk_X509_push(sk, x) <= 0) {
+			X509_free(x);
+			goto fail;
+		}
+	}
+	/* The end of the text reads as "no start line"; anything else is a damaged block. */
+	if (ERR_GET_LIB(ERR_peek_last_error()) != ERR_LIB_PEM ||
+	    ERR_GET_REASON(ERR_peek_last_error()) != PEM_R_NO_START_LINE) {
+		rc = HX_EPARSE;
+		goto fail;
+	}
+	ERR_clear_error();
+	BIO_free(bio);
+	*out = sk;
+	return HX_OK;
+fail:
+	ERR_clear_error();
+	BIO_free(bio);
+	sk_X509_pop_free(sk, X509_free);
+	return rc;
+}
+
+/* The CRLs of a PEM text into the store; HX_EPARSE if there are none or one is damaged. */
+static int pem_crls(const struct hx_buf *b, X509_STORE *st)
+{
+	BIO *bio = BIO_new_mem_buf(b->data, (int)b->len);
+	X509_CRL *crl;
+	int n = 0, rc = HX_OK;
+
+	if (bio == NULL)
+		return HX_ENOMEM;
+	ERR_clear_error();
+	while ((crl = PEM_read_bio_X509_CRL(bio, NULL, no_passphrase, NULL)) != NULL) {
+		int ok = X509_STORE_add_crl(st, crl);
+		X509_CRL_free(crl);
+		if (ok != 1) {
+			rc = HX_ENOMEM;
+			goto done;
+		}
+		n++;
+	}
+	if (n == 0 || ERR_GET_LIB(ERR_peek_last_error()) != ERR_LIB_PEM ||
+	    ERR_GET_REASON(ERR_peek_last_error()) != PEM_R_NO_START_LINE)
+		rc = HX_EPARSE;
+done:
+	ERR_clear_error();
+	BIO_free(bio);
+	return rc;
+}
+
+/* What the leaf says about itself: the organisation, dates, role, usages and strength. */
+static int leaf_check(const struct crypto_cert_info *ci, const char *org_id, int64_t now_ms,
+                      char *why, size_t whylen)
+{
+	static const char *const strong[] = {"EC P-256", "EC P-384", "EC P-521", "ED25519",
+	                                     "ED448"};
+	unsigned both = CRYPTO_EKU_SERVER_AUTH | CRYPTO_EKU_CLIENT_AUTH;
+	int key_ok = 0;
+	char t[32];
+
+	switch (ci->org_state) {
+	case CRYPTO_CERT_ORG_NONE:
+		return crypto_say(why, whylen, HX_EDENIED,
+		                  "names no organisation (no SAN URI urn:oid:OID)");
+	case CRYPTO_CERT_ORG_MALFORMED:
+		return crypto_say(why, whylen, HX_EDENIED, "has a malformed urn:oid: URI");
+	case CRYPTO_CERT_ORG_AMBIGUOUS:
+		return crypto_say(why, whylen, HX_EDENIED, "names several organisations");
+	default:
+		break;
+	}
+	if (org_id == NULL || strcmp(ci->org_id, org_id) != 0)
+		return crypto_say(why, whylen, HX_EDENIED, "is for organisation %s, not %s",
+		                  ci->org_id, org_id != NULL ? org_id : "(none)");
+	if (now_ms < ci->not_before) {
+		hx_time_format(ci->not_before, t, sizeof(t));
+		return crypto_say(why, whylen, HX_EDENIED, "is not yet valid (not before %s)", t);
+	}
+	if (now_ms > ci->not_after) {
+		hx_time_format(ci->not_after, t, sizeof(t));
+		return crypto_say(why, whylen, HX_EDENIED, "expired on %s", t);
+	}
+	if (ci->is_ca || (ci->has_key_usage && (ci->key_usage & CRYPTO_KU_KEY_CERT_SIGN)))
+		return crypto_say(why, whylen, HX_EDENIED,
+		                  "is a CA certificate (CA:TRUE or keyCertSign), "
+		                  "not an end-entity");
+	if (ci->has_key_usage && !(ci->key_usage & CRYPTO_KU_DIGITAL_SIGNATURE))
+		return crypto_say(why, whylen, HX_EDENIED, "key usage lacks digitalSignature");
+	if (!ci->has_ext_key_usage || (ci->ext_key_usage & both) != both)
+		return crypto_say(why, whylen, HX_EDENIED,
+		                  "extended key usage lacks %s (a peer is a TLS server and client)",
+		                  !(ci->ext_key_usage & CRYPTO_EKU_SERVER_AUTH) ? "serverAuth"
+		                                                                 : "clientAuth");
+	for (size_t i = 0; i < HX_ARRAY_SIZE(strong); i++)
+		if (strcmp(ci->key_type, strong[i]) == 0)
+			key_ok = 1;
+	if (strncmp(ci->key_type, "RSA ", 4) == 0 && ci->key_bits >= 2048)
+		key_ok = 1;
+	if (!key_ok)
+		return crypto_say(why, whylen, HX_EDENIED,
+		                  "has a weak or unsupported key (%s; EC P-256 or stronger, or RSA "
+		                  "of 2048 bits or more, is needed)",
+		                  ci->key_type);
+	if (ci->sig_security_bits < 112)
+		return crypto_say(why, whylen, HX_EDENIED,
+		                  "has a weak signature (%s; SHA-256 or stronger is needed)",
+		                  ci->sig_alg);
+	return HX_OK;
+}
+
+/* One sentence for X509_verify_cert()'s verdict. */
+static int chain_refusal(int e, const char *ca_file, const char *crl_file, char *why,
+                         size_t whylen)
+{
+	const char *s = X509_verify_cert_error_string(e);
+
+	switch (e) {
+	case X509_V_ERR_CERT_REVOKED:
+		return crypto_say(why, whylen, HX_EDENIED, "is revoked in the CRL %s", crl_file);
+	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+		return crypto_say(why, whylen, HX_EDENIED,
+		                  "is self-signed, not issued by the community CA in %s", ca_file);
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+	case X509_V_ERR_CERT_SIGNATURE_FAILURE:
+		return crypto_say(why, whylen, HX_EDENIED,
+		                  "is not issued by the community CA in %s (%s)", ca_file, s);
+	case X509_V_ERR_UNABLE_TO_GET_CRL:
+	case X509_V_ERR_CRL_HAS_EXPIRED:
+	case X509_V_ERR_CRL_NOT_YET_VALID:
+	case X509_V_ERR_CRL_SIGNATURE_FAILURE:
+		return crypto_say(why, whylen, HX_EDENIED,
+		                  "cannot be checked against the CRL %s (%s)", crl_file, s);
+	default:
+		return crypto_say(why, whylen, HX_EDENIED,
+		                  "does not verify against the community CA in %s (%s)", ca_file,
+		                  s);
+	}
+}
+
+int crypto_cert_validate(const char *pem_path, const char *ca_file, const char *crl_file,
+                         const char *org_id, int64_t now_ms, struct crypto_cert_info *info,
+                         char *why, size_t whylen)
+{
+	struct hx_buf pb = {0}, cb = {0}, rb = {0};
+	STACK_OF(X509) *chain = NULL, *cas = NULL;
+	X509_STORE *st = NULL;
+	X509_STORE_CTX *ctx = NULL;
+	X509_VERIFY_PARAM *param;
+	struct crypto_cert_info *ci = NULL;
+	int have_crl = crl_file != NULL && crl_file[0] != '\0';
+	char err[256];
+	int rc;
+
+	if ((rc = crypto_file_read(pem_path, CRYPTO_PEM_FILE_MAX, &pb, why, whylen)) != HX_OK)
+		return rc;
+	rc = pem_certs(&pb, CRYPTO_CHAIN_MAX, &chain);
+	if (rc == HX_ELIMIT) {
+		crypto_say(why, whylen, rc, "%s: more than %d certificates in one file", pem_path,
+		           CRYPTO_CHAIN_MAX);
+		goto out;
+	}
+	if (rc == HX_EPARSE) {
+		crypto_say(why, whylen, rc, "%s: malformed PEM (a damaged block or certificate)",
+		           pem_path);
+		goto out;
+	}
+	if (rc != HX_OK) {
+		crypto_say(why, whylen, rc, "%s: %s", pem_path, hx_strerror(rc));
+		goto out;
+	}
+	if (sk_X509_num(chain) == 0) {
+		rc = crypto_say(why, whylen, HX_EPARSE, "%s: no PEM certificate found", pem_path);
+		goto out;
+	}
+	if ((ci = calloc(1, sizeof(*ci))) == NULL) {
+		rc = crypto_say(why, whylen, HX_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = info_from_x509(sk_X509_value(chain, 0), ci, err, sizeof(err))) != HX_OK ||
+	    (rc = leaf_check(ci, org_id, now_ms, err, sizeof(err))) != HX_OK) {
+		crypto_say(why, whylen, rc, "%s: %s", pem_path, err);
+		goto out;
+	}
+
+	/* The chain, to the community CA, at now_ms, and the CRL. */
+	if ((rc = crypto_file_read(ca_file, CRYPTO_PEM_FILE_MAX, &cb, why, whylen)) != HX_OK)
+		goto out;
+	if ((rc = pem_certs(&cb, 1000, &cas)) != HX_OK || sk_X509_num(cas) == 0) {
+		rc = rc == HX_ENOMEM ? rc : HX_EPARSE;
+		crypto_say(why, whylen, rc, "%s: no usable CA certificate", ca_file);
+		goto out;
+	}
+	if ((st = X509_STORE_new()) == NULL || (ctx = X509_STORE_CTX_new()) == NULL)
+		goto nomem;
+	for (int i = 0; i < sk_X509_num(cas); i++)
+		if (X509_STORE_add_cert(st, sk_X509_value(cas, i)) != 1)
+			goto nomem;
+	if (have_crl) {
+		rc = crypto_file_read(crl_file, CRYPTO_PEM_FILE_MAX, &rb, why, whylen);
+		if (rc != HX_OK)
+			goto out;
+		if ((rc = pem_crls(&rb, st)) != HX_OK) {
+			crypto_say(why, whylen, rc, "%s: %s", crl_file,
+			           rc == HX_EPARSE ? "not a PEM CRL" : hx_strerror(rc));
+			goto out;
+		}
+	}
+	if (X509_STORE_CTX_init(ctx, st, sk_X509_value(chain, 0), chain) != 1)
+		goto nomem;
+	param = X509_STORE_CTX_get0_param(ctx);
+	X509_VERIFY_PARAM_set_time(param, (time_t)(now_ms / 1000));
+	X509_VERIFY_PARAM_set_auth_level(param, 2); /* 112-bit keys and signatures throughout */
+	if (have_crl)
+		X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_CRL_CHECK);
+	if (X509_verify_cert(ctx) != 1) {
+		rc = chain_refusal(X509_STORE_CTX_get_error(ctx), ca_file, crl_file, err,
+		                   sizeof(err));
+		crypto_say(why, whylen, rc, "%s: %s", pem_path, err);
+		goto out;
+	}
+	if (info != NULL)
+		*info = *ci;
+	rc = HX_OK;
+	goto out;
+nomem:
+	rc = crypto_say(why, whylen, HX_ENOMEM, "out of memory");
+out:
+	ERR_clear_error();
+	X509_STORE_CTX_free(ctx);
+	X509_STORE_free(st);
+	sk_X509_pop_free(cas, X509_free);
+	sk_X509_pop_free(chain, X509_free);
+	free(ci);
+	hx_buf_clear(&pb);
+	hx_buf_clear(&cb);
+	hx_buf_clear(&rb);
+	return rc;
+}

@@ -81,7 +81,7 @@ done
 echo
 echo "== St Mary enrols General, and starts serving"
 "$ctl" --store "$demo/st-mary" peer add --org "$B" --name "General Hospital" \
-    --url https://localhost:1 --cert "$demo/pki/general.pem" >/dev/null
+    --url https://localhost:1 --cert "$demo/pki/general.pem" --ca "$demo/pki/ca/ca.pem" >/dev/null
 "$hiepeerd" -c "$demo/st-mary.conf" </dev/null >/dev/null 2>"$demo/st-mary.log" &
 n=0
 until [ -s "$demo/st-mary/hiepeerd.state" ]; do
@@ -95,7 +95,7 @@ cat "$demo/st-mary/hiepeerd.state"
 echo
 echo "== General enrols St Mary and calls it over mutual TLS"
 "$ctl" --store "$demo/general" peer add --org "$A" --name "St Mary Hospital" \
-    --url "https://localhost:$port" --cert "$demo/pki/st-mary.pem" >/dev/null
+    --url "https://localhost:$port" --cert "$demo/pki/st-mary.pem" --ca "$demo/pki/ca/ca.pem" >/dev/null
 "$ctl" --config "$demo/general.conf" peer list
 "$ctl" --config "$demo/general.conf" peer ping "$A"
 pid=$("$ctl" --store "$demo/st-mary" --json patient list --limit 1 |

@@ -53,8 +53,10 @@ static const struct ctl_cmd commands[] = {
 	 "write a CRL revoking the given certificates"},
 	{"cert show", ctl_cert_show_run, "FILE", "what a PEM certificate says"},
 	{"peer add", ctl_peer_add_run,
-	 "--org OID --name NAME --url https://HOST:PORT --cert FILE [--role node|rls]",
-	 "enrol a peer organisation with its certificate"},
+	 "--org OID --name NAME --url https://HOST:PORT --cert FILE [--ca FILE] [--crl FILE] "
+	 "[--role node|rls]",
+	 "enrol a peer organisation with its certificate, once it validates against the community "
+	 "CA (--ca, or [tls] ca and crl of --config)"},
 	{"peer list", ctl_peer_list_run, "", "list enrolled peers"},
 	{"peer show", ctl_peer_show_run, "ORG", "show one enrolled peer"},
 	{"peer suspend", ctl_peer_suspend_run, "ORG", "stop trusting a peer for now"},

@@ -3,10 +3,12 @@
  * together or not at all. */
 #include "ctl.h"
 
+#include "config.h"
 #include "crypto.h"
 
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define PEER_NAME_MAX 128
@@ -127,11 +129,14 @@ int ctl_peer_add_run(struct ctl *c)
 		{"name", required_argument, NULL, 'n'},
 		{"url", required_argument, NULL, 'u'},
 		{"cert", required_argument, NULL, 'c'},
+		{"ca", required_argument, NULL, 'C'},
+		{"crl", required_argument, NULL, 'R'},
 		{"role", required_argument, NULL, 'r'},
 		{"json", no_argument, NULL, 'j'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *org = NULL, *name = NULL, *url = NULL, *cert = NULL;
+	const char *org = NULL, *name = NULL, *url = NULL, *cert = NULL, *ca = NULL, *crl = NULL;
+	struct config *cfg = NULL;
 	Hie__V1__Peer p = HIE__V1__PEER__INIT;
 	Hie__V1__PeerProfile prof = HIE__V1__PEER_PROFILE__INIT;
 	Hie__V1__AuditEvent ev;
@@ -154,6 +159,12 @@ int ctl_peer_add_run(struct ctl *c)
 			break;
 		case 'c':
 			cert = optarg;
+			break;
+		case 'C':
+			ca = optarg;
+			break;
+		case 'R':
+			crl = optarg;
 			break;
 		case 'r':
 			if (strcmp(optarg, "node") == 0)
@@ -183,25 +194,30 @@ int ctl_peer_add_run(struct ctl *c)
 		                "characters", PEER_NAME_MAX);
 	if (!url_ok(url))
 		return ctl_fail("peer add: --url '%s' is not https://HOST[:PORT]", url);
-	if ((rc = crypto_cert_info_load(cert, &ci, err, sizeof(err))) != HX_OK)
-		return ctl_fail("peer add: cannot use the certificate: %s", err);
-	switch (ci.org_state) {
-	case CRYPTO_CERT_ORG_NONE:
-		return ctl_fail("peer add: %s names no organisation (no SAN URI urn:oid:OID)",
-		                cert);
-	case CRYPTO_CERT_ORG_MALFORMED:
-		return ctl_fail("peer add: %s has a malformed urn:oid: URI", cert);
-	case CRYPTO_CERT_ORG_AMBIGUOUS:
-		return ctl_fail("peer add: %s names several organisations", cert);
-	default:
-		break;
+	if (ca == NULL && c->config_path == NULL)
+		return ctl_fail("peer add: --ca FILE (the community CA) is required without "
+		                "--config");
+	if (c->config_path != NULL && (ca == NULL || crl == NULL)) {
+		/* The node's [tls] ca and crl, unless given here. */
+		if ((cfg = calloc(1, sizeof(*cfg))) == NULL)
+			return ctl_fail("peer add: out of memory");
+		config_init(cfg);
+		if (config_load(c->config_path, cfg, err, sizeof(err)) != HX_OK) {
+			free(cfg);
+			return ctl_fail("%s", err);
+		}
+		if (ca == NULL && cfg->ca[0] == '\0') {
+			free(cfg);
+			return ctl_fail("peer add: %s has no [tls] ca; give --ca FILE",
+			                c->config_path);
+		}
+		ca = ca != NULL ? ca : cfg->ca;
+		crl = crl != NULL ? crl : cfg->crl;
 	}
-	if (proto_id_org_check(ci.org_id) != HX_OK)
-		return ctl_fail("peer add: %s names organisation '%s', which is not an OID", cert,
-		                ci.org_id);
-	if (strcmp(ci.org_id, org) != 0)
-		return ctl_fail("peer add: %s is for organisation %s, not %s", cert, ci.org_id,
-		                org);
+	rc = crypto_cert_validate(cert, ca, crl, org, hx_time_now_ms(), &ci, err, sizeof(err));
+	free(cfg); /* ca and crl are not used after this */
+	if (rc != HX_OK)
+		return ctl_fail("peer add: refused: %s", err);
 	if (ctl_store_open(c, 0) != 0)
 		return 1;
 	if (strcmp(org, store_org_id(c->store)) == 0)

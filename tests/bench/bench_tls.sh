@@ -272,7 +272,7 @@ enrol_client() {
 		return 0
 	fi
 	if ! "$ctl" --store "$store" peer add --org "$CLIENT_ORG" --name bench \
-		--url https://127.0.0.1:1 --cert "$pki/client.pem" >"$tmp/peer-add.out" 2>&1; then
+		--url https://127.0.0.1:1 --cert "$pki/client.pem" --ca "$pki/ca.pem" >"$tmp/peer-add.out" 2>&1; then
 		missing "'hiepeerctl peer add' failed: $(tr '\n' ' ' <"$tmp/peer-add.out")"
 	fi
 }

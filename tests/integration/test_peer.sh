@@ -47,14 +47,14 @@ done
 # --- node A --------------------------------------------------------------------------------
 "$ctl" --store sa init --org "$A" >/dev/null
 "$ctl" --store sa demo-data --seed 3 --persons 60 --docs 4 >/dev/null
-"$ctl" --store sa peer add --org "$B" --name "Node B" --url https://localhost:1 --cert b.pem >/dev/null
+"$ctl" --store sa peer add --org "$B" --name "Node B" --url https://localhost:1 --cert b.pem --ca ca/ca.pem >/dev/null
 i=10
 for v in expired not-yet-valid self-signed ca-leaf wrong-eku rsa1024 other-ca revoked \
          not-enrolled suspended; do
     # Enrol where enrolment takes it: the server must refuse them for their own flaw.
     [ "$v" = not-enrolled ] && { i=$((i + 1)); continue; }
     "$ctl" --store sa peer add --org "2.16.840.1.113883.3.70$i" --name "$v" \
-        --url https://localhost:1 --cert "$v.pem" >/dev/null 2>&1 || true
+        --url https://localhost:1 --cert "$v.pem" --ca ca/ca.pem >/dev/null 2>&1 || true
     i=$((i + 1))
 done
 "$ctl" --store sa peer suspend 2.16.840.1.113883.3.7019 >/dev/null
@@ -87,7 +87,7 @@ port=$(sed -n 's/^peer = .*:\([0-9]*\)$/\1/p' sa/hiepeerd.state)
 
 # --- node B calls A ------------------------------------------------------------------------
 "$ctl" --store sb init --org "$B" >/dev/null
-"$ctl" --store sb peer add --org "$A" --name "Node A" --url "https://localhost:$port" --cert a.pem >/dev/null
+"$ctl" --store sb peer add --org "$A" --name "Node A" --url "https://localhost:$port" --cert a.pem --ca ca/ca.pem >/dev/null
 cat >b.conf <<CONF
 [node]
 org_id = $B
@@ -164,7 +164,7 @@ fake() { # fake NAME CERT: an openssl s_server with CERT; B calls it as A
     spid=$!
     sleep 0.3
     "$ctl" --store sb peer remove "$A" >/dev/null
-    "$ctl" --store sb peer add --org "$A" --name "Node A" --url "https://localhost:$fport" --cert a.pem >/dev/null
+    "$ctl" --store sb peer add --org "$A" --name "Node A" --url "https://localhost:$fport" --cert a.pem --ca ca/ca.pem >/dev/null
     if "$ctl" --config b.conf remote retrieve "$A" "$doc" -o fake.bin 2>"fake-$name.err"; then
         fail "fake peer ($name) was accepted"
     fi
@@ -180,7 +180,7 @@ fake "certificate not enrolled" wrongname   # valid chain and name, another fing
 # --- sessions across trust changes ---------------------------------------------------------------
 issue extra 2.16.840.1.113883.3.7030
 python3 "$here/peer_battery.py" resume 127.0.0.1 "$port" ca/ca.pem b.pem b.key "$doc" \
-    "'$ctl' --store sa peer add --org 2.16.840.1.113883.3.7030 --name extra --url https://localhost:1 --cert extra.pem || '$ctl' --store sa peer remove 2.16.840.1.113883.3.7030" \
+    "'$ctl' --store sa peer add --org 2.16.840.1.113883.3.7030 --name extra --url https://localhost:1 --cert extra.pem --ca $tmp/ca/ca.pem || '$ctl' --store sa peer remove 2.16.840.1.113883.3.7030" \
     "'$ctl' --store sa peer suspend $B" || fail "session resumption across trust changes"
 "$ctl" --store sa peer resume "$B" >/dev/null
 sleep 1.5 # the workers pick the change up within a second
@@ -189,7 +189,7 @@ sleep 1.5 # the workers pick the change up within a second
 grep -q "^pid = $apid\$" sa/hiepeerd.state || fail "state file"
 kill -0 "$apid" || fail "node A died"
 "$ctl" --store sb peer remove "$A" >/dev/null
-"$ctl" --store sb peer add --org "$A" --name "Node A" --url "https://localhost:$port" --cert a.pem >/dev/null
+"$ctl" --store sb peer add --org "$A" --name "Node A" --url "https://localhost:$port" --cert a.pem --ca ca/ca.pem >/dev/null
 "$ctl" --config b.conf peer ping "$A" >/dev/null || fail "node A does not answer at the end"
 kill -TERM "$apid"
 wait "$apid" || fail "node A's exit status after SIGTERM"

@@ -157,7 +157,8 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -su
     -keyout "$tmp/nosan.key" -out "$tmp/nosan.pem" >/dev/null 2>&1
 "$ctl" pki issue --ca "$ca" --org "$org" --cn self.example --out "$tmp/own" >/dev/null
 add() {
-    "$ctl" --store "$s" peer add --name "St Ann's Clinic" --url https://node2.example:8443 "$@"
+    "$ctl" --store "$s" peer add --name "St Ann's Clinic" --url https://node2.example:8443 \
+        --ca "$ca/ca.pem" "$@"
 }
 expect_error "no such file" add --org "$peer" --cert "$tmp/none.pem"
 expect_error "no PEM certificate" add --org "$peer" --cert "$tmp/garbage.pem"
@@ -176,6 +177,88 @@ expect_error "is not https://" "$ctl" --store "$s" peer add --org "$peer" --name
 expect_error "not node or rls" add --org "$peer" --cert "$tmp/peer.pem" --role hub
 [ "$(peers)" = "[]" ] || fail "a refused peer add stored a peer"
 [ "$(audit_count)" = "$n0" ] || fail "a refused peer add wrote an audit record"
+
+# --- peer enrolment: the certificate must validate against the community CA ----------------
+# Each refusal: one line naming the reason, no peer stored, no audit record, the chain intact.
+rls_=2.16.840.1.113883.3.7003
+peers >"$tmp/peers0.json"
+refused() { # refused PATTERN ADD-ARGS...
+    expect_error "$@"
+    peers >"$tmp/peers1.json"
+    cmp -s "$tmp/peers0.json" "$tmp/peers1.json" || fail "refused ($1): the peers changed"
+    [ "$(audit_count)" = "$n0" ] || fail "refused ($1): an audit record was written"
+    "$ctl" --store "$s" audit verify >/dev/null || fail "refused ($1): audit verify"
+}
+# A damaged PEM block: one base64 character replaced; and a certificate cut short.
+sed '3s/^./#/' "$tmp/peer.pem" >"$tmp/bad64.pem"
+head -c 400 "$tmp/peer.pem" >"$tmp/trunc.pem"
+refused "malformed PEM" add --org "$peer" --cert "$tmp/bad64.pem"
+refused "malformed PEM" add --org "$peer" --cert "$tmp/trunc.pem"
+# A 1 MB PEM of valid-looking certificates is refused by its size, at once.
+: >"$tmp/big2.pem"
+while [ "$(stat -c %s "$tmp/big2.pem")" -lt 1048576 ]; do cat "$tmp/peer.pem" >>"$tmp/big2.pem"; done
+t0=$(date +%s%N)
+refused "larger than 256 KiB" add --org "$peer" --cert "$tmp/big2.pem"
+[ $(( ($(date +%s%N) - t0) / 1000000 )) -lt 2000 ] || fail "the 1 MB PEM took over 2 s"
+# 100 certificates in one file (under 256 KiB), 11, and 10 (accepted later: see below).
+for _ in $(seq 100); do cat "$tmp/peer.pem"; done >"$tmp/chain100.pem"
+[ "$(stat -c %s "$tmp/chain100.pem")" -lt 262144 ] || fail "chain100.pem is not under 256 KiB"
+refused "more than 10 certificates" add --org "$peer" --cert "$tmp/chain100.pem"
+for _ in $(seq 11); do cat "$tmp/peer.pem"; done >"$tmp/chain11.pem"
+refused "more than 10 certificates" add --org "$peer" --cert "$tmp/chain11.pem"
+refused "not an end-entity" add --org "$peer" --cert "$tmp/v-ca-leaf.pem"
+refused "weak or unsupported key (RSA 1024" add --org "$peer" --cert "$tmp/v-rsa1024.pem"
+refused "weak signature (ecdsa-with-SHA1" add --org "$peer" --cert "$tmp/v-sha1.pem"
+refused "extended key usage lacks serverAuth" add --org "$peer" --cert "$tmp/v-wrong-eku.pem"
+refused "expired on" add --org "$peer" --cert "$tmp/v-expired.pem"
+refused "not yet valid" add --org "$peer" --cert "$tmp/v-not-yet-valid.pem"
+refused "not issued by the community CA" add --org "$peer" --cert "$tmp/v-other-ca.pem"
+refused "is self-signed" add --org "$peer" --cert "$tmp/v-self-signed.pem"
+# Against another CA bundle, our good certificate is foreign.
+refused "not issued by the community CA" "$ctl" --store "$s" peer add --org "$peer" --name x \
+    --url https://node2.example:8443 --cert "$tmp/peer.pem" --ca "$tmp/other/ca.pem"
+# Revoked in the CRL, given with --crl, or as [tls] crl of --config.
+"$ctl" pki issue --ca "$ca" --org "$peer" --cn revoked.example --out "$tmp/revoked" >/dev/null
+"$ctl" pki crl --ca "$ca" --out "$tmp/revoked.crl" --revoke "$tmp/revoked.pem" >/dev/null
+refused "is revoked in the CRL" add --org "$peer" --cert "$tmp/revoked.pem" \
+    --crl "$tmp/revoked.crl"
+cat >"$tmp/node.conf" <<CONF
+[node]
+org_id = $org
+store = $s
+[tls]
+certificate = $tmp/own.pem
+key = $tmp/own.key
+ca = $ca/ca.pem
+crl = $tmp/revoked.crl
+CONF
+refused "is revoked in the CRL" "$ctl" --config "$tmp/node.conf" peer add --org "$peer" \
+    --name x --url https://node2.example:8443 --cert "$tmp/revoked.pem"
+# A stale CRL, or one of another CA, cannot vouch for anything.
+"$ctl" pki crl --ca "$ca" --out "$tmp/stale2.crl" --expired >/dev/null
+refused "cannot be checked against the CRL" add --org "$peer" --cert "$tmp/peer.pem" \
+    --crl "$tmp/stale2.crl"
+"$ctl" pki crl --ca "$tmp/other" --out "$tmp/other.crl" >/dev/null
+refused "cannot be checked against the CRL" add --org "$peer" --cert "$tmp/peer.pem" \
+    --crl "$tmp/other.crl"
+refused "not a PEM CRL" add --org "$peer" --cert "$tmp/peer.pem" --crl "$tmp/peer.pem"
+# The certificate of organisation X, enrolled as organisation Y.
+refused "is for organisation $peer, not $rls_" add --org "$rls_" --cert "$tmp/peer.pem"
+# No community CA at all.
+refused "--ca FILE (the community CA) is required" "$ctl" --store "$s" peer add --org "$peer" \
+    --name x --url https://node2.example:8443 --cert "$tmp/peer.pem"
+refused "no such file" add --org "$peer" --cert "$tmp/peer.pem" --ca "$tmp/none.pem"
+refused "no usable CA certificate" add --org "$peer" --cert "$tmp/peer.pem" \
+    --ca "$tmp/garbage.pem"
+# --config alone: its [tls] ca and crl; a good certificate (with up to 10 in the file: the CA
+# repeated is harmless) is accepted, then removed again for what follows.
+{ cat "$tmp/peer.pem"; for _ in $(seq 9); do cat "$ca/ca.pem"; done; } >"$tmp/chain10.pem"
+"$ctl" --config "$tmp/node.conf" peer add --org "$peer" --name x \
+    --url https://node2.example:8443 --cert "$tmp/chain10.pem" >/dev/null ||
+    fail "a good certificate with --config (and 10 in its file)"
+"$ctl" --store "$s" peer remove "$peer" >/dev/null
+"$ctl" --store "$s" audit verify >/dev/null || fail "audit verify after --config enrolment"
+n0=$(audit_count)
 
 # --- enrol, list, show ---------------------------------------------------------------------
 add --org "$peer" --cert "$tmp/peer.pem" >"$tmp/out"
@@ -219,7 +302,7 @@ cmp -s "$tmp/peers.json" "$tmp/peers2.json" || fail "a refused duplicate changed
 rls=2.16.840.1.113883.3.7009
 "$ctl" pki issue --ca "$ca" --org "$rls" --cn rls.example --out "$tmp/rls" >/dev/null
 "$ctl" --store "$s" peer add --org "$rls" --name "Region RLS" --url https://[::1]:9443 \
-    --cert "$tmp/rls.pem" --role rls >/dev/null
+    --cert "$tmp/rls.pem" --ca "$ca/ca.pem" --role rls >/dev/null
 "$ctl" --store "$s" --json peer show "$rls" >"$tmp/rls.json"
 [ "$(json "$tmp/rls.json" 'j["roles"]')" = "['rls']" ] || fail "peer add --role rls"
 
@@ -260,6 +343,48 @@ expect_error "no peer $peer is enrolled" "$ctl" --store "$s" peer remove "$peer"
 "$ctl" pki issue --ca "$ca" --org "$peer" --cn node2.example --out "$tmp/peer2" >/dev/null
 add --org "$peer" --cert "$tmp/peer2.pem" >/dev/null || fail "enrol again after remove"
 "$ctl" --store "$s" audit verify >/dev/null || fail "audit verify"
+
+# --- two enrolments at the same moment, ten times --------------------------------------------
+# Both succeed (or one fails cleanly, in one line); each stored peer has exactly one PEER_ADD
+# record, and the audit chain verifies.
+c1=2.16.840.1.113883.3.7004
+c2=2.16.840.1.113883.3.7005
+"$ctl" pki issue --ca "$ca" --org "$c1" --cn c1.example --out "$tmp/c1" >/dev/null
+"$ctl" pki issue --ca "$ca" --org "$c2" --cn c2.example --out "$tmp/c2" >/dev/null
+for round in 1 2 3 4 5 6 7 8 9 10; do
+    cs="$tmp/conc$round"
+    "$ctl" --store "$cs" init --org "$org" >/dev/null
+    for k in 1 2; do
+        eval "o=\$c$k"
+        "$ctl" --store "$cs" peer add --org "$o" --name "C$k" --url "https://c$k.example:8443" \
+            --cert "$tmp/c$k.pem" --ca "$ca/ca.pem" >"$tmp/c$k.out" 2>"$tmp/c$k.err" &
+        eval "pid$k=\$!"
+    done
+    st1=0; st2=0
+    wait "$pid1" || st1=$?
+    wait "$pid2" || st2=$?
+    stored=$("$ctl" --store "$cs" --json peer list | python3 -c \
+        'import json,sys; print(" ".join(sorted(p["org_id"] for p in json.load(sys.stdin))))')
+    want=""
+    for k in 1 2; do
+        eval "st=\$st$k; o=\$c$k"
+        if [ "$st" -eq 0 ]; then
+            want="$want $o"
+            [ -s "$tmp/c$k.err" ] && fail "round $round: peer add $k succeeded with stderr"
+        else
+            [ "$(wc -l <"$tmp/c$k.err")" -eq 1 ] ||
+                { fail "round $round: peer add $k failed without one error line"; cat "$tmp/c$k.err" >&2; }
+        fi
+    done
+    [ "$stored" = "${want# }" ] || fail "round $round: stored '$stored', succeeded '${want# }'"
+    [ "$st1" -eq 0 ] && [ "$st2" -eq 0 ] || echo "note: round $round: a concurrent add failed: $(cat "$tmp/c1.err" "$tmp/c2.err")"
+    adds=$("$ctl" --store "$cs" --json audit list --limit 10000 | python3 -c \
+        'import json,sys; print(" ".join(sorted(r["target_org"] for r in json.load(sys.stdin)
+        if r["action"] == "PEER_ADD")))')
+    [ "$adds" = "$stored" ] || fail "round $round: PEER_ADD records '$adds', peers '$stored'"
+    "$ctl" --store "$cs" audit verify >/dev/null || fail "round $round: audit verify"
+    rm -rf "$cs"
+done
 
 if [ "$fails" -ne 0 ]; then
     echo "test_pki: $fails failure(s)"

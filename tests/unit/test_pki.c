@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "crypto.h"
@@ -616,6 +617,115 @@ static void test_refusals(void **state)
 	                 HX_ENOTFOUND);
 }
 
+/* ---- validation before enrolment --------------------------------------------------------- */
+
+/* crypto_cert_validate(pem) must refuse with rc and a reason containing `word`. */
+static void refused(const char *pem, const char *ca, const char *crl, const char *org, int rc,
+                    const char *word)
+{
+	struct crypto_cert_info ci;
+	char why[512];
+	int got;
+
+	memset(&ci, 0x5a, sizeof(ci));
+	why[0] = '\0';
+	got = crypto_cert_validate(pem, ca, crl, org, (int64_t)time(NULL) * 1000, &ci, why,
+	                           sizeof(why));
+	if (got != rc || strstr(why, word) == NULL || strchr(why, '\n') != NULL)
+		fail_msg("%s: got %s '%s', want %s '%s'", pem, hx_errname(got), why, hx_errname(rc),
+		         word);
+	assert_int_equal(((unsigned char *)&ci)[0], 0x5a); /* untouched on failure */
+}
+
+static void test_validate(void **state)
+{
+	static const struct {
+		enum crypto_pki_variant v;
+		const char *word;
+	} bad[] = {
+		{CRYPTO_PKI_EXPIRED, "expired on"},
+		{CRYPTO_PKI_NOT_YET_VALID, "not yet valid"},
+		{CRYPTO_PKI_SELF_SIGNED, "is self-signed"},
+		{CRYPTO_PKI_CA_LEAF, "not an end-entity"},
+		{CRYPTO_PKI_WRONG_EKU, "extended key usage lacks"},
+		{CRYPTO_PKI_RSA1024, "weak or unsupported key"},
+		{CRYPTO_PKI_SHA1, "weak signature"},
+		{CRYPTO_PKI_OTHER_CA, "not issued by the community CA"},
+	};
+	struct env *e = *state;
+	struct crypto_cert_info ci;
+	uint8_t fp[CRYPTO_SHA256_LEN];
+	char ca[256], pem[256], why[512], name[32];
+	const char *list[1];
+	int64_t now = (int64_t)time(NULL) * 1000;
+	int rc;
+
+	snprintf(ca, sizeof(ca), "%s/ca.pem", e->ca);
+	snprintf(pem, sizeof(pem), "%s", issue(e, "val-good", CRYPTO_PKI_NORMAL, fp));
+	/* Success: info describes the leaf. */
+	rc = crypto_cert_validate(pem, ca, NULL, ORG, now, &ci, why, sizeof(why));
+	if (rc != HX_OK)
+		fail_msg("validate: %s", why);
+	assert_memory_equal(ci.fingerprint, fp, CRYPTO_SHA256_LEN);
+	assert_string_equal(ci.org_id, ORG);
+	assert_int_equal(crypto_cert_validate(pem, ca, "", ORG, now, NULL, why, sizeof(why)),
+	                 HX_OK);
+	/* The dates are those of now_ms: a year and a day on, it has expired. */
+	assert_int_equal(crypto_cert_validate(pem, ca, NULL, ORG, now + 367 * DAY_MS, NULL, why,
+	                                      sizeof(why)),
+	                 HX_EDENIED);
+	assert_non_null(strstr(why, "expired on"));
+	/* Each flawed variant, for its own flaw. */
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(name, sizeof(name), "val-%d", (int)bad[i].v);
+		refused(issue(e, name, bad[i].v, NULL), ca, NULL, ORG, HX_EDENIED, bad[i].word);
+	}
+	/* The wrong organisation; no CA; another CA bundle. */
+	refused(pem, ca, NULL, "2.16.840.1.113883.3.7999", HX_EDENIED, "is for organisation");
+	refused(pem, path(e, "none.pem"), NULL, ORG, HX_ENOTFOUND, "no such file");
+	snprintf(why, sizeof(why), "%s/ca.pem", e->other);
+	refused(pem, why, NULL, ORG, HX_EDENIED, "not issued by the community CA");
+	/* Revoked in a CRL; a CRL of another CA cannot vouch; a file that is no CRL. */
+	list[0] = issue(e, "val-revoked", CRYPTO_PKI_NORMAL, NULL);
+	rc = crypto_pki_crl(e->ca, list, 1, 7, 0, path(e, "val.crl"), why, sizeof(why));
+	assert_int_equal(rc, HX_OK);
+	refused(path(e, "val-revoked.pem"), ca, path(e, "val.crl"), ORG, HX_EDENIED, "revoked");
+	assert_int_equal(crypto_cert_validate(pem, ca, path(e, "val.crl"), ORG, now, NULL, why,
+	                                      sizeof(why)),
+	                 HX_OK);
+	rc = crypto_pki_crl(e->other, NULL, 0, 7, 0, path(e, "other.crl"), why, sizeof(why));
+	assert_int_equal(rc, HX_OK);
+	refused(pem, ca, path(e, "other.crl"), ORG, HX_EDENIED, "against the CRL");
+	refused(pem, ca, pem, ORG, HX_EPARSE, "not a PEM CRL");
+	/* Malformed PEM, no certificate, too large, too many certificates. */
+	assert_int_equal(run(e, "{ sed '3s/^./#/' '%s' > '%s'; }", pem, path(e, "val-bad.pem")),
+	                 0);
+	refused(path(e, "val-bad.pem"), ca, NULL, ORG, HX_EPARSE, "malformed PEM");
+	assert_int_equal(run(e, "{ head -c 300 '%s' > '%s'; }", pem, path(e, "val-cut.pem")), 0);
+	refused(path(e, "val-cut.pem"), ca, NULL, ORG, HX_EPARSE, "malformed PEM");
+	assert_int_equal(run(e, "{ echo hello > '%s'; }", path(e, "val-none.pem")), 0);
+	refused(path(e, "val-none.pem"), ca, NULL, ORG, HX_EPARSE, "no PEM certificate");
+	assert_int_equal(run(e, "{ head -c 1048576 /dev/zero > '%s'; }", path(e, "val-big.pem")),
+	                 0);
+	refused(path(e, "val-big.pem"), ca, NULL, ORG, HX_ELIMIT, "larger than 256 KiB");
+	assert_int_equal(run(e, "{ for i in $(seq 11); do cat '%s'; done > '%s'; }", pem,
+	                     path(e, "val-11.pem")),
+	                 0);
+	refused(path(e, "val-11.pem"), ca, NULL, ORG, HX_ELIMIT, "more than 10 certificates");
+	/* Ten, the key first and the CA as a (needless) intermediate: accepted. */
+	assert_int_equal(run(e, "{ { cat '%s/val-good.key' '%s'; for i in $(seq 9); do cat '%s'; "
+	                        "done; } > '%s'; }",
+	                     e->dir, pem, ca, path(e, "val-10.pem")),
+	                 0);
+	rc = crypto_cert_validate(path(e, "val-10.pem"), ca, NULL, ORG, now, NULL, why,
+	                          sizeof(why));
+	if (rc != HX_OK)
+		fail_msg("validate 10: %s", why);
+	/* Where a key is involved, it must be the certificate's. */
+	assert_int_equal(crypto_key_matches_cert(path(e, "val-good.key"), pem), HX_OK);
+	assert_int_equal(crypto_key_matches_cert(path(e, "val-revoked.key"), pem), HX_EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -625,6 +735,7 @@ int main(void)
 		cmocka_unit_test(test_crl),
 		cmocka_unit_test(test_org_ids),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_validate),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
