@@ -59,6 +59,7 @@ int ctl_patient_add_run(struct ctl *c);
 int ctl_doc_import_run(struct ctl *c);
 int ctl_peer_ping_run(struct ctl *c);
 int ctl_status_run(struct ctl *c);
+int ctl_peer_rotate_run(struct ctl *c);
 int ctl_remote_query_run(struct ctl *c);
 int ctl_remote_retrieve_run(struct ctl *c);
 

@@ -33,6 +33,9 @@ static const struct ctl_cmd commands[] = {
 	{"audit list", ctl_audit_list_run, "[--from SEQ] [--limit N]", "list audit records"},
 	{"store stat", ctl_store_stat_run, "", "sizes and record counts of the store"},
 	{"store grow", ctl_store_grow_run, "SIZE", "grow the store's map (while hiepeerd runs)"},
+	{"peer rotate", ctl_peer_rotate_run, "ORG --cert NEW.pem [--ca FILE] | --commit | --abort",
+	 "stage a peer's next certificate (both accepted), then commit it (the old one is "
+	 "refused)"},
 	{"status", ctl_status_run, "",
 	 "what the running daemon trusts (against the store), expiry warnings, CRL state (needs "
 	 "--config)"},

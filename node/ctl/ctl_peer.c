@@ -98,6 +98,40 @@ static void audit_init(struct ctl *c, Hie__V1__AuditEvent *ev, int action, const
 	ev->target_org = (char *)org;
 }
 
+/* Validate a certificate for org against the community CA (--ca, or [tls] ca of --config)
+ * and CRL (--crl, or [tls] crl). Prints the refusal and returns 1. */
+static int validate(struct ctl *c, const char *cmd, const char *cert, const char *ca,
+                    const char *crl, const char *org, struct crypto_cert_info *ci)
+{
+	struct config *cfg = NULL;
+	char err[512];
+	int rc;
+
+	if (ca == NULL && c->config_path == NULL)
+		return ctl_fail("%s: --ca FILE (the community CA) is required without --config", cmd);
+	if (c->config_path != NULL && (ca == NULL || crl == NULL)) {
+		/* The node's [tls] ca and crl, unless given here. */
+		if ((cfg = calloc(1, sizeof(*cfg))) == NULL)
+			return ctl_fail("%s: out of memory", cmd);
+		config_init(cfg);
+		if (config_load(c->config_path, cfg, err, sizeof(err)) != HX_OK) {
+			free(cfg);
+			return ctl_fail("%s", err);
+		}
+		if (ca == NULL && cfg->ca[0] == '\0') {
+			free(cfg);
+			return ctl_fail("%s: %s has no [tls] ca; give --ca FILE", cmd, c->config_path);
+		}
+		ca = ca != NULL ? ca : cfg->ca;
+		crl = crl != NULL ? crl : cfg->crl;
+	}
+	rc = crypto_cert_validate(cert, ca, crl, org, hx_time_now_ms(), ci, err, sizeof(err));
+	free(cfg);
+	if (rc != HX_OK)
+		return ctl_fail("%s: refused: %s", cmd, err);
+	return 0;
+}
+
 /* ---- peer add --------------------------------------------------------------------------- */
 
 struct peer_add {
@@ -136,14 +170,13 @@ int ctl_peer_add_run(struct ctl *c)
 		{NULL, 0, NULL, 0},
 	};
 	const char *org = NULL, *name = NULL, *url = NULL, *cert = NULL, *ca = NULL, *crl = NULL;
-	struct config *cfg = NULL;
 	Hie__V1__Peer p = HIE__V1__PEER__INIT;
 	Hie__V1__PeerProfile prof = HIE__V1__PEER_PROFILE__INIT;
 	Hie__V1__AuditEvent ev;
 	Hie__V1__PeerRole role = HIE__V1__PEER_ROLE__PEER_ROLE_NODE;
 	struct crypto_cert_info ci;
 	struct peer_add a = {&p, &ev};
-	char err[512], fps[80], detail[512];
+	char fps[80], detail[512];
 	int ch, rc;
 
 	while ((ch = getopt_long(c->argc, c->argv, "o:n:u:c:r:j", opts, NULL)) != -1) {
@@ -194,30 +227,8 @@ int ctl_peer_add_run(struct ctl *c)
 		                "characters", PEER_NAME_MAX);
 	if (!url_ok(url))
 		return ctl_fail("peer add: --url '%s' is not https://HOST[:PORT]", url);
-	if (ca == NULL && c->config_path == NULL)
-		return ctl_fail("peer add: --ca FILE (the community CA) is required without "
-		                "--config");
-	if (c->config_path != NULL && (ca == NULL || crl == NULL)) {
-		/* The node's [tls] ca and crl, unless given here. */
-		if ((cfg = calloc(1, sizeof(*cfg))) == NULL)
-			return ctl_fail("peer add: out of memory");
-		config_init(cfg);
-		if (config_load(c->config_path, cfg, err, sizeof(err)) != HX_OK) {
-			free(cfg);
-			return ctl_fail("%s", err);
-		}
-		if (ca == NULL && cfg->ca[0] == '\0') {
-			free(cfg);
-			return ctl_fail("peer add: %s has no [tls] ca; give --ca FILE",
-			                c->config_path);
-		}
-		ca = ca != NULL ? ca : cfg->ca;
-		crl = crl != NULL ? crl : cfg->crl;
-	}
-	rc = crypto_cert_validate(cert, ca, crl, org, hx_time_now_ms(), &ci, err, sizeof(err));
-	free(cfg); /* ca and crl are not used after this */
-	if (rc != HX_OK)
-		return ctl_fail("peer add: refused: %s", err);
+	if (validate(c, "peer add", cert, ca, crl, org, &ci) != 0)
+		return 1;
 	if (ctl_store_open(c, 0) != 0)
 		return 1;
 	if (strcmp(org, store_org_id(c->store)) == 0)
@@ -560,4 +571,145 @@ int ctl_peer_revoke_run(struct ctl *c)
 int ctl_peer_remove_run(struct ctl *c)
 {
 	return peer_change(c, "peer remove", NULL);
+}
+
+/* ---- peer rotate: stage a peer's next certificate, then commit (or abort) ----------------- */
+
+enum rotate_op { ROTATE_STAGE, ROTATE_COMMIT, ROTATE_ABORT };
+
+struct peer_rotate {
+	enum rotate_op op;
+	const struct crypto_cert_info *ci; /* STAGE */
+	Hie__V1__AuditEvent *ev;
+	uint8_t old_fp[CRYPTO_SHA256_LEN], new_fp[CRYPTO_SHA256_LEN];
+	char detail[PEER_NAME_MAX + 128];
+};
+
+static int w_peer_rotate(struct store_txn *t, void *arg)
+{
+	struct peer_rotate *a = arg;
+	Hie__V1__Peer *p;
+	int rc;
+
+	if ((rc = store_peer_get(t, a->ev->target_org, &p)) != HX_OK)
+		return rc;
+	if (p->status == HIE__V1__PEER_STATUS__PEER_STATUS_REVOKED) {
+		proto_free(p);
+		return HX_EDENIED;
+	}
+	memcpy(a->old_fp, p->fingerprint.data, CRYPTO_SHA256_LEN);
+	if (a->op == ROTATE_STAGE) {
+		if (memcmp(a->ci->fingerprint, p->fingerprint.data, CRYPTO_SHA256_LEN) == 0) {
+			proto_free(p);
+			return HX_EEXIST;
+		}
+		memcpy(a->new_fp, a->ci->fingerprint, CRYPTO_SHA256_LEN);
+		free(p->next_fingerprint.data);
+		p->next_fingerprint.data = malloc(CRYPTO_SHA256_LEN);
+		if (p->next_fingerprint.data == NULL) {
+			proto_free(p);
+			return HX_ENOMEM;
+		}
+		memcpy(p->next_fingerprint.data, a->ci->fingerprint, CRYPTO_SHA256_LEN);
+		p->next_fingerprint.len = CRYPTO_SHA256_LEN;
+		p->next_not_after = a->ci->not_after;
+		snprintf(a->detail, sizeof(a->detail), "%s: next certificate staged (both accepted)",
+		         p->name);
+	} else {
+		if (p->next_fingerprint.len != CRYPTO_SHA256_LEN) {
+			proto_free(p);
+			return HX_ENOTFOUND;
+		}
+		memcpy(a->new_fp, p->next_fingerprint.data, CRYPTO_SHA256_LEN);
+		if (a->op == ROTATE_COMMIT) {
+			memcpy(p->fingerprint.data, p->next_fingerprint.data, CRYPTO_SHA256_LEN);
+			p->not_after = p->next_not_after;
+			snprintf(a->detail, sizeof(a->detail),
+			         "%s: rotation committed (the old certificate is refused)", p->name);
+		} else {
+			snprintf(a->detail, sizeof(a->detail), "%s: staged certificate withdrawn",
+			         p->name);
+		}
+		p->next_fingerprint.len = 0;
+		p->next_not_after = 0;
+	}
+	p->updated = hx_time_now_ms();
+	rc = store_peer_put(t, p);
+	proto_free(p);
+	if (rc != HX_OK)
+		return rc;
+	a->ev->old_fingerprint.data = a->op == ROTATE_ABORT ? a->new_fp : a->old_fp;
+	a->ev->old_fingerprint.len = CRYPTO_SHA256_LEN;
+	a->ev->new_fingerprint.data = a->op == ROTATE_ABORT ? a->old_fp : a->new_fp;
+	a->ev->new_fingerprint.len = CRYPTO_SHA256_LEN;
+	a->ev->detail = a->detail;
+	return store_audit_append(t, a->ev, NULL);
+}
+
+int ctl_peer_rotate_run(struct ctl *c)
+{
+	static const struct option opts[] = {
+		{"cert", required_argument, NULL, 'c'}, {"ca", required_argument, NULL, 'C'},
+		{"crl", required_argument, NULL, 'R'},  {"commit", no_argument, NULL, 'm'},
+		{"abort", no_argument, NULL, 'a'},      {NULL, 0, NULL, 0},
+	};
+	const char *cert = NULL, *ca = NULL, *crl = NULL, *org;
+	struct crypto_cert_info ci;
+	Hie__V1__AuditEvent ev;
+	struct peer_rotate a = {.op = ROTATE_STAGE, .ci = &ci, .ev = &ev};
+	char fps[80];
+	int ch, rc, ops = 0;
+
+	while ((ch = getopt_long(c->argc, c->argv, "c:", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			cert = optarg;
+			break;
+		case 'C':
+			ca = optarg;
+			break;
+		case 'R':
+			crl = optarg;
+			break;
+		case 'm':
+			a.op = ROTATE_COMMIT;
+			ops++;
+			break;
+		case 'a':
+			a.op = ROTATE_ABORT;
+			ops++;
+			break;
+		default:
+			return 2;
+		}
+	}
+	if (optind + 1 != c->argc || ops + (cert != NULL) != 1)
+		return ctl_fail("peer rotate: usage: hiepeerctl peer rotate ORG --cert NEW.pem | "
+		                "--commit | --abort");
+	org = c->argv[optind];
+	if (proto_id_org_check(org) != HX_OK)
+		return ctl_fail("peer rotate: '%s' is not an OID", org);
+	if (cert != NULL && validate(c, "peer rotate", cert, ca, crl, org, &ci) != 0)
+		return 1;
+	if (ctl_store_open(c, 0) != 0)
+		return 1;
+	audit_init(c, &ev, HIE__V1__AUDIT_ACTION__AUDIT_ACTION_PEER_CHANGE, org);
+	rc = store_write(c->store, w_peer_rotate, &a);
+	if (rc == HX_ENOTFOUND && a.op != ROTATE_STAGE)
+		return ctl_fail("peer rotate: %s has no staged certificate (or is not enrolled)", org);
+	if (rc == HX_ENOTFOUND)
+		return ctl_fail("peer rotate: no peer %s is enrolled", org);
+	if (rc == HX_EDENIED)
+		return ctl_fail("peer rotate: %s is revoked", org);
+	if (rc == HX_EEXIST)
+		return ctl_fail("peer rotate: that is already %s's current certificate", org);
+	if (rc != HX_OK)
+		return ctl_fail("peer rotate: %s", hx_strerror(rc));
+	crypto_fingerprint_format(a.new_fp, fps, sizeof(fps));
+	printf("%s: %s %s\n", org,
+	       a.op == ROTATE_STAGE    ? "staged"
+	       : a.op == ROTATE_COMMIT ? "now uses"
+	                               : "withdrew the staged",
+	       fps);
+	return 0;
 }

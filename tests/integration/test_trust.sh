@@ -104,7 +104,33 @@ done
 "$ctl" --config a.conf status >status.txt
 grep -q "kept its previous" status.txt && fail "status still shows a problem after a good CRL"
 
-# 4. Renewal of the node's own certificate and key, in place: new handshakes use it.
+# 4. Rotation of a peer's certificate: staged (both accepted), then committed (old refused).
+"$ctl" pki issue --ca ca --org "$B" --cn localhost --dns localhost --ip 127.0.0.1 --out b2 >/dev/null
+sed "s|$tmp/b.pem|$tmp/b2.pem|; s|$tmp/b.key|$tmp/b2.key|" b.conf >b2.conf
+ping2_ok() { "$ctl" --config b2.conf peer ping "$A" >/dev/null 2>&1; }
+ping2_ok && fail "B's next certificate was accepted before it was staged"
+"$ctl" --store sa peer rotate "$B" --cert b2.pem --ca ca/ca.pem >/dev/null || fail "peer rotate (stage)"
+n=0
+until ping2_ok; do
+    n=$((n + 1)); [ $n -lt 20 ] || { fail "the staged certificate is not accepted after 2 s"; break; }
+    sleep 0.1
+done
+ping_ok || fail "the current certificate was refused while the next one is staged"
+"$ctl" --store sa peer rotate "$B" --commit >/dev/null || fail "peer rotate --commit"
+within 1 2 || fail "the old certificate is still accepted 2 s after the rotation was committed"
+ping2_ok || fail "the new certificate is refused after the commit"
+"$ctl" --store sa peer rotate "$B" --commit 2>err.txt && fail "a second commit succeeded"
+grep -q "no staged certificate" err.txt || fail "second commit message"
+"$ctl" --store sa --json audit list >audit.json
+python3 - audit.json "$(file_fp b.pem)" "$(file_fp b2.pem)" <<'PY' || fail "rotation audit records"
+import base64, json, sys
+ev = [e for e in json.load(open(sys.argv[1])) if e["action"] == "PEER_CHANGE"]
+assert len(ev) >= 2 and "staged" in ev[-2]["detail"] and "committed" in ev[-1]["detail"], ev
+PY
+"$ctl" --store sa audit verify >/dev/null || fail "audit chain after the rotation"
+cp b2.conf b.conf # B now calls with its new certificate
+
+# 5. Renewal of the node's own certificate and key, in place: new handshakes use it.
 old=$(served_fp)
 [ "$old" = "$(file_fp a.pem)" ] || fail "the served certificate is not a.pem"
 "$ctl" pki issue --ca ca --org "$A" --cn localhost --dns localhost --ip 127.0.0.1 --out a2 >/dev/null
