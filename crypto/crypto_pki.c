@@ -886,7 +886,9 @@ int crypto_pki_crl(const char *ca_dir, const char *const *revoke, size_t n, unsi
 	if ((rc = crlnumber_read(num_path, &crlnum, err, errlen)) != HX_OK)
 		goto fail;
 	next = now + (time_t)days * DAY_S + (time_t)next_update_offset_s;
-	this_update = next < now ? next - DAY_S : now;
+	/* Backdated a little, like certificates' notBefore: a verifier whose clock is a moment
+	 * behind must not see a CRL from the future. */
+	this_update = next < now ? next - DAY_S : now - 300;
 	crl = X509_CRL_new();
 	t_this = ASN1_TIME_set(NULL, this_update);
 	t_next = ASN1_TIME_set(NULL, next);

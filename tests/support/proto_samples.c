@@ -464,6 +464,7 @@ static Hie__V1__Peer *sample_peer(struct proto_sample *s, int full)
 	p->profile->max_concurrency = 8;
 	p->profile->max_docs_per_retrieve = 50;
 	p->not_after = T0 + 365LL * 86400000;
+	p->next_not_after = T0 + 730LL * 86400000;
 	p->created = T0 - 86400000;
 	p->updated = T0;
 	return p;
