@@ -32,6 +32,10 @@ struct crypto_tls_server {
 
 struct crypto_tls_conn {
 	SSL *ssl;
+	/* The server it was accepted by: its SSL_CTX's ex_data points at it (the admit callback
+	 * runs during the handshake), so it must live as long as the connection, even after the
+	 * daemon swapped in a newer one. */
+	struct crypto_tls_server *srv;
 	char error[160];
 };
 
@@ -304,6 +308,7 @@ int crypto_tls_conn_new(struct crypto_tls_server *s, int fd, struct crypto_tls_c
 		return HX_ENOMEM;
 	}
 	SSL_set_accept_state(c->ssl);
+	c->srv = crypto_tls_server_ref(s);
 	*out = c;
 	return HX_OK;
 }
@@ -313,6 +318,7 @@ void crypto_tls_conn_free(struct crypto_tls_conn *c)
 	if (c == NULL)
 		return;
 	SSL_free(c->ssl);
+	crypto_tls_server_free(c->srv);
 	free(c);
 }
 

@@ -9,7 +9,7 @@ hiepeerd=$2
 load=$3
 tmp=$(mktemp -d /tmp/hx-tload-XXXXXX)
 pids=""
-trap 'for p in $pids; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"' EXIT
+trap '[ -f "$tmp/a.log" ] && [ "${fails:-0}" -ne 0 ] && tail -30 "$tmp/a.log"; for p in $pids; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"' EXIT
 cd "$tmp"
 fails=0
 fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
