@@ -78,6 +78,9 @@ void crypto_tls_server_free(struct crypto_tls_server *s);
 /* The CRL's earliest nextUpdate (Unix ms; 0 without a CRL) and our certificate's notAfter. */
 int64_t crypto_tls_server_crl_next_update(const struct crypto_tls_server *s);
 int64_t crypto_tls_server_cert_not_after(const struct crypto_tls_server *s);
+/* The SHA-256 fingerprint of the certificate it presents. */
+void crypto_tls_server_cert_fingerprint(const struct crypto_tls_server *s,
+                                        uint8_t out[CRYPTO_SHA256_LEN]);
 /* Drop expired sessions from the cache (call every few seconds from one thread). */
 void crypto_tls_server_flush(struct crypto_tls_server *s);
 /* Another reference to the same server (freed by crypto_tls_server_free). */
@@ -120,8 +123,8 @@ const char *crypto_tls_conn_error(const struct crypto_tls_conn *c);
  * community CA store, loaded once; crypto_tls_client_configure() applies them to such an
  * SSL_CTX without touching a file, with the same protocol and cipher policy as the server,
  * and, when `fp` is given, pins the server's leaf certificate to that SHA-256 fingerprint
- * (the peer's enrolled one): any other certificate fails the handshake before a request
- * byte is sent.
+ * (the peer's enrolled one) or to `fp_next` (its staged next one during a rotation; may be
+ * NULL): any other certificate fails the handshake before a request byte is sent.
  */
 struct crypto_tls_client;
 int crypto_tls_client_new(const char *cert_file, const char *key_file, const char *ca_file,
@@ -129,7 +132,8 @@ int crypto_tls_client_new(const char *cert_file, const char *key_file, const cha
 void crypto_tls_client_free(struct crypto_tls_client *c);
 /* ssl_ctx is an SSL_CTX *. HX_ETLS or HX_ENOMEM on failure. */
 int crypto_tls_client_configure(const struct crypto_tls_client *c, void *ssl_ctx,
-                                const uint8_t fp[CRYPTO_SHA256_LEN]);
+                                const uint8_t fp[CRYPTO_SHA256_LEN],
+                                const uint8_t fp_next[CRYPTO_SHA256_LEN]);
 
 
 /* ---- certificates and PKI (crypto_x509.c, crypto_pki.c) --------------------------------- */

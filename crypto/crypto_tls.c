@@ -26,6 +26,7 @@ struct crypto_tls_server {
 	SSL_CTX *ctx;
 	int64_t crl_next_update;     /* Unix ms, 0 without a CRL */
 	int64_t cert_not_after;      /* our own certificate's */
+	uint8_t cert_fp[CRYPTO_SHA256_LEN]; /* and its SHA-256 fingerprint */
 	crypto_tls_admit_fn admit;
 	void *admit_arg;
 };
@@ -245,10 +246,14 @@ int crypto_tls_server_new(const struct crypto_tls_server_opts *o, struct crypto_
 	 * the caller whether to read again before waiting for the socket. */
 	SSL_CTX_set_read_ahead(ctx, 1);
 	{
-		const ASN1_TIME *na = X509_get0_notAfter(SSL_CTX_get0_certificate(ctx));
+		X509 *own = SSL_CTX_get0_certificate(ctx);
+		const ASN1_TIME *na = X509_get0_notAfter(own);
 		struct tm tm;
+		unsigned int fplen = 0;
 		if (na != NULL && ASN1_TIME_to_tm(na, &tm) == 1)
 			s->cert_not_after = (int64_t)timegm(&tm) * 1000;
+		if (own != NULL)
+			X509_digest(own, EVP_sha256(), s->cert_fp, &fplen);
 	}
 	s->ctx = ctx;
 	s->admit = o->admit;
@@ -272,6 +277,12 @@ int64_t crypto_tls_server_crl_next_update(const struct crypto_tls_server *s)
 int64_t crypto_tls_server_cert_not_after(const struct crypto_tls_server *s)
 {
 	return s->cert_not_after;
+}
+
+void crypto_tls_server_cert_fingerprint(const struct crypto_tls_server *s,
+                                        uint8_t out[CRYPTO_SHA256_LEN])
+{
+	memcpy(out, s->cert_fp, CRYPTO_SHA256_LEN);
 }
 
 void crypto_tls_server_flush(struct crypto_tls_server *s)
@@ -431,6 +442,13 @@ struct crypto_tls_client {
 	X509_STORE *store;
 };
 
+/* The fingerprints a client accepts for the server's leaf: the enrolled one, and during a
+ * rotation the staged next one. */
+struct pin {
+	uint8_t fp[2][CRYPTO_SHA256_LEN];
+	int n;
+};
+
 static int pin_index = -1;
 static pthread_once_t pin_once = PTHREAD_ONCE_INIT;
 
@@ -505,9 +523,10 @@ void crypto_tls_client_free(struct crypto_tls_client *c)
 static int client_verify_cb(int ok, X509_STORE_CTX *xs)
 {
 	SSL *ssl;
-	const uint8_t *pin;
+	const struct pin *pin;
 	uint8_t fp[CRYPTO_SHA256_LEN];
 	unsigned int n = sizeof(fp);
+	int match = 0;
 
 	if (!ok || X509_STORE_CTX_get_error_depth(xs) != 0)
 		return ok;
@@ -515,9 +534,11 @@ static int client_verify_cb(int ok, X509_STORE_CTX *xs)
 	pin = ssl != NULL ? SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), pin_index) : NULL;
 	if (pin == NULL)
 		return ok;
-	if (X509_check_ca(X509_STORE_CTX_get_current_cert(xs)) != 0 ||
-	    X509_digest(X509_STORE_CTX_get_current_cert(xs), EVP_sha256(), fp, &n) != 1 ||
-	    memcmp(fp, pin, sizeof(fp)) != 0) {
+	if (X509_check_ca(X509_STORE_CTX_get_current_cert(xs)) == 0 &&
+	    X509_digest(X509_STORE_CTX_get_current_cert(xs), EVP_sha256(), fp, &n) == 1)
+		for (int i = 0; i < pin->n; i++)
+			match |= memcmp(fp, pin->fp[i], sizeof(fp)) == 0;
+	if (!match) {
 		X509_STORE_CTX_set_error(xs, X509_V_ERR_APPLICATION_VERIFICATION);
 		return 0;
 	}
@@ -525,10 +546,11 @@ static int client_verify_cb(int ok, X509_STORE_CTX *xs)
 }
 
 int crypto_tls_client_configure(const struct crypto_tls_client *c, void *ssl_ctx,
-                                const uint8_t fp[CRYPTO_SHA256_LEN])
+                                const uint8_t fp[CRYPTO_SHA256_LEN],
+                                const uint8_t fp_next[CRYPTO_SHA256_LEN])
 {
 	SSL_CTX *ctx = ssl_ctx;
-	uint8_t *pin = NULL;
+	struct pin *pin = NULL;
 
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
 	SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION);
@@ -548,10 +570,12 @@ int crypto_tls_client_configure(const struct crypto_tls_client *c, void *ssl_ctx
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, client_verify_cb);
 	if (fp != NULL) {
 		pthread_once(&pin_once, pin_init);
-		pin = malloc(CRYPTO_SHA256_LEN);
+		pin = calloc(1, sizeof(*pin));
 		if (pin == NULL)
 			goto fail;
-		memcpy(pin, fp, CRYPTO_SHA256_LEN);
+		memcpy(pin->fp[pin->n++], fp, CRYPTO_SHA256_LEN);
+		if (fp_next != NULL)
+			memcpy(pin->fp[pin->n++], fp_next, CRYPTO_SHA256_LEN);
 		if (SSL_CTX_set_ex_data(ctx, pin_index, pin) != 1) {
 			free(pin);
 			goto fail;

@@ -87,6 +87,8 @@ static int remote_call(struct remote *r, const char *what, const char *path, con
 	}
 	req.url = url;
 	req.fp = r->peer->fingerprint.data;
+	if (r->peer->next_fingerprint.len == CRYPTO_SHA256_LEN)
+		req.fp_next = r->peer->next_fingerprint.data;
 	req.body = msg != NULL ? body.data : NULL;
 	req.body_len = body.len;
 	req.timeout_ms = r->peer->profile != NULL && r->peer->profile->timeout_ms != 0

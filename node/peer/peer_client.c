@@ -20,7 +20,8 @@ struct peer_call {
 	struct peer_call *prev, *next;
 	CURL *easy;
 	struct curl_slist *headers;
-	uint8_t fp[CRYPTO_SHA256_LEN];
+	uint8_t fp[CRYPTO_SHA256_LEN], fp_next[CRYPTO_SHA256_LEN];
+	int has_next;
 	peer_done_fn done;
 	void *arg;
 	struct peer_result res;
@@ -232,7 +233,8 @@ static CURLcode ssl_ctx_cb(CURL *easy, void *ssl_ctx, void *arg)
 {
 	struct peer_call *call = arg;
 	(void)easy;
-	return crypto_tls_client_configure(call->pc->tls, ssl_ctx, call->fp) == HX_OK
+	return crypto_tls_client_configure(call->pc->tls, ssl_ctx, call->fp,
+	                                   call->has_next ? call->fp_next : NULL) == HX_OK
 	               ? CURLE_OK
 	               : CURLE_SSL_CERTPROBLEM;
 }
@@ -254,6 +256,8 @@ int peer_call_start(struct peer_client *pc, const struct peer_request *req, peer
 	call->done = done;
 	call->arg = arg;
 	memcpy(call->fp, req->fp, CRYPTO_SHA256_LEN);
+	if ((call->has_next = req->fp_next != NULL))
+		memcpy(call->fp_next, req->fp_next, CRYPTO_SHA256_LEN);
 	hx_buf_init(&call->res.body, req->max_response);
 	call->headers = curl_slist_append(NULL, "Content-Type: application/x-protobuf");
 	call->headers = curl_slist_append(call->headers, "Expect:");
