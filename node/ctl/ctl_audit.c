@@ -1,6 +1,8 @@
 /* ctl_audit.c: audit verify, audit list. */
 #include "ctl.h"
 
+#include "crypto.h"
+
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -61,7 +63,7 @@ static const char *outcome_name(int o)
 static int audit_cb(const Hie__V1__AuditEvent *ev, void *arg)
 {
 	struct audit_state *st = arg;
-	char ts[32];
+	char ts[32], fp[100];
 
 	hx_time_format(ev->time, ts, sizeof(ts));
 	if (st->arr != NULL) {
@@ -74,6 +76,14 @@ static int audit_cb(const Hie__V1__AuditEvent *ev, void *arg)
 		cJSON_AddStringToObject(o, "actor_user", ev->actor_user);
 		cJSON_AddStringToObject(o, "target_org", ev->target_org);
 		cJSON_AddStringToObject(o, "detail", ev->detail);
+		if (ev->old_fingerprint.len == CRYPTO_SHA256_LEN) {
+			crypto_fingerprint_format(ev->old_fingerprint.data, fp, sizeof(fp));
+			cJSON_AddStringToObject(o, "old_fingerprint", fp);
+		}
+		if (ev->new_fingerprint.len == CRYPTO_SHA256_LEN) {
+			crypto_fingerprint_format(ev->new_fingerprint.data, fp, sizeof(fp));
+			cJSON_AddStringToObject(o, "new_fingerprint", fp);
+		}
 		cJSON_AddItemToArray(st->arr, o);
 		return 0;
 	}

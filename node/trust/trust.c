@@ -55,21 +55,100 @@ static void stamp_take(const char *path, struct file_stamp *st)
 	st->mtime = sb.st_mtim;
 }
 
-/* Take stamps of the four files; returns 1 if any differs from what is in t. */
-static int stamps_changed(struct trust *t, struct file_stamp now[4])
+static const char *const file_names[4] = {"certificate", "key", "CA bundle", "CRL"};
+
+/* Take stamps of the four files; returns a bit mask (1 << index) of those that differ from
+ * what is in t. */
+static unsigned stamps_changed(struct trust *t, struct file_stamp now[4])
 {
 	const char *paths[4] = {t->files.cert_file, t->files.key_file, t->files.ca_file,
 	                        t->files.crl_file};
-	int changed = 0;
+	unsigned changed = 0;
 	for (int i = 0; i < 4; i++) {
 		stamp_take(paths[i], &now[i]);
 		if (now[i].exists != t->stamps[i].exists || now[i].ino != t->stamps[i].ino ||
 		    now[i].dev != t->stamps[i].dev || now[i].size != t->stamps[i].size ||
 		    now[i].mtime.tv_sec != t->stamps[i].mtime.tv_sec ||
 		    now[i].mtime.tv_nsec != t->stamps[i].mtime.tv_nsec)
-			changed = 1;
+			changed |= 1u << i;
 	}
 	return changed;
+}
+
+/* Whether any file of the mask was modified less than SETTLE_MS ago: an administrator may
+ * be halfway through replacing a key and its certificate (or a CA bundle with them). A CRL
+ * stands alone: a bad one is reported at once. */
+#define SETTLE_MS 2000
+static int stamps_fresh(const struct file_stamp now[4], unsigned mask)
+{
+	int64_t t = hx_time_now_ms();
+	for (int i = 0; i < 4; i++) {
+		int64_t m = (int64_t)now[i].mtime.tv_sec * 1000 + now[i].mtime.tv_nsec / 1000000;
+		if ((mask & (1u << i)) && now[i].exists && t - m < SETTLE_MS)
+			return 1;
+	}
+	return 0;
+}
+
+/* ---- audit of file changes ----------------------------------------------------------------
+ * A change to the TLS files is made outside the store (an editor, a deployment tool, `cert
+ * install`), so the daemon records when it adopted one, or why it did not: which files, and
+ * the old and new fingerprints of our certificate. The record goes through group commit
+ * without waiting (the caller is a worker's event loop). */
+struct file_audit {
+	Hie__V1__AuditEvent ev;
+	uint8_t old_fp[CRYPTO_SHA256_LEN], new_fp[CRYPTO_SHA256_LEN];
+	char detail[200];
+};
+
+static int w_file_audit(struct store_txn *txn, void *arg)
+{
+	return store_audit_append(txn, &((struct file_audit *)arg)->ev, NULL);
+}
+
+static void file_audit_done(int rc, void *arg)
+{
+	if (rc != HX_OK)
+		hx_log_err("trust: cannot write the audit record of a TLS file change: %s",
+		           hx_strerror(rc));
+	free(arg);
+}
+
+static void file_audit(struct trust *t, unsigned mask, const struct crypto_tls_server *old_srv,
+                       const struct crypto_tls_server *new_srv, const char *problem)
+{
+	struct file_audit *a = calloc(1, sizeof(*a));
+	size_t o;
+	if (a == NULL)
+		return;
+	hie__v1__audit_event__init(&a->ev);
+	a->ev.time = hx_time_now_ms();
+	a->ev.action = HIE__V1__AUDIT_ACTION__AUDIT_ACTION_TRUST_CHANGE;
+	a->ev.outcome = problem == NULL ? HIE__V1__AUDIT_OUTCOME__AUDIT_OUTCOME_SUCCESS
+	                                : HIE__V1__AUDIT_OUTCOME__AUDIT_OUTCOME_FAILED;
+	a->ev.actor_org = (char *)store_org_id(t->store);
+	a->ev.actor_user = (char *)"hiepeerd";
+	o = (size_t)snprintf(a->detail, sizeof(a->detail), "TLS files changed:");
+	for (int i = 0; i < 4 && o < sizeof(a->detail); i++)
+		if (mask & (1u << i))
+			o += (size_t)snprintf(a->detail + o, sizeof(a->detail) - o, " %s",
+			                      file_names[i]);
+	if (o < sizeof(a->detail))
+		snprintf(a->detail + o, sizeof(a->detail) - o, problem == NULL ? "; adopted"
+		         : "; not adopted, still serving the previous state: %s", problem);
+	a->ev.detail = a->detail;
+	if (old_srv != NULL) {
+		crypto_tls_server_cert_fingerprint(old_srv, a->old_fp);
+		a->ev.old_fingerprint.data = a->old_fp;
+		a->ev.old_fingerprint.len = CRYPTO_SHA256_LEN;
+	}
+	if (new_srv != NULL) {
+		crypto_tls_server_cert_fingerprint(new_srv, a->new_fp);
+		a->ev.new_fingerprint.data = a->new_fp;
+		a->ev.new_fingerprint.len = CRYPTO_SHA256_LEN;
+	}
+	if (store_write_submit(t->store, w_file_audit, file_audit_done, a) != HX_OK)
+		free(a);
 }
 
 static void table_free(struct trust_table *tb)
@@ -215,11 +294,12 @@ int trust_refresh(struct trust *t)
 {
 	struct trust_table *tb = NULL, *old_tb;
 	struct crypto_tls_server *srv = NULL, *old_srv;
-	struct file_stamp now[4];
+	struct file_stamp now[4], was[4];
 	struct store_txn *txn;
 	uint64_t gen = 0;
 	char err[256];
-	int rc, files_moved;
+	int rc;
+	unsigned files_moved;
 
 	if (pthread_mutex_trylock(&t->refresh_lock) != 0)
 		return 0; /* another worker is at it */
@@ -234,8 +314,18 @@ int trust_refresh(struct trust *t)
 		return 0;
 	}
 	/* Whatever happens next, this change has been looked at: remember it. */
+	memcpy(was, t->stamps, sizeof(was));
 	memcpy(t->stamps, now, sizeof(now));
 	if (build(t, &tb, &srv, err, sizeof(err)) != HX_OK) {
+		if (stamps_fresh(now, files_moved & 7u)) {
+			/* Perhaps a key replaced and its certificate not yet: look again next tick,
+			 * and only call it a problem once the files have been still for a while. */
+			memcpy(t->stamps, was, sizeof(was));
+			pthread_mutex_unlock(&t->refresh_lock);
+			return 0;
+		}
+		if (files_moved)
+			file_audit(t, files_moved, t->server, NULL, err);
 		hx_log_err("%s; still serving trust generation %llu", err, (unsigned long long)t->gen);
 		pthread_rwlock_wrlock(&t->lock);
 		hx_strlcpy(t->problem, err, sizeof(t->problem));
@@ -256,6 +346,8 @@ int trust_refresh(struct trust *t)
 	t->problem_since = 0;
 	t->changes++;
 	pthread_rwlock_unlock(&t->lock);
+	if (files_moved)
+		file_audit(t, files_moved, old_srv, srv, NULL);
 	table_free(old_tb);
 	crypto_tls_server_free(old_srv);
 	hx_log_notice("trust: now generation %llu, %zu enrolled certificate(s)%s",

@@ -103,6 +103,12 @@ for bad in stale other garbage; do
 done
 "$ctl" --config a.conf status >status.txt
 grep -q "kept its previous" status.txt && fail "status still shows a problem after a good CRL"
+# Each file change the daemon looked at is in the audit chain, taken or not.
+"$ctl" --store sa --json audit list >audit-crl.json
+n=$(grep -o 'TLS files changed: CRL; not adopted' audit-crl.json | wc -l)
+[ "$n" -eq 3 ] || fail "audit: $n records of refused CRLs, expected 3"
+n=$(grep -o 'TLS files changed: CRL; adopted' audit-crl.json | wc -l)
+[ "$n" -ge 5 ] || fail "audit: $n records of adopted CRLs, expected at least 5"
 
 # 4. Rotation of a peer's certificate: staged (both accepted), then committed (old refused).
 "$ctl" pki issue --ca ca --org "$B" --cn localhost --dns localhost --ip 127.0.0.1 --out b2 >/dev/null
