@@ -68,6 +68,7 @@ int ctl_pki_ca_run(struct ctl *c);
 int ctl_pki_issue_run(struct ctl *c);
 int ctl_pki_crl_run(struct ctl *c);
 int ctl_cert_show_run(struct ctl *c);
+int ctl_cert_install_run(struct ctl *c);
 int ctl_peer_add_run(struct ctl *c);
 int ctl_peer_list_run(struct ctl *c);
 int ctl_peer_show_run(struct ctl *c);
@@ -79,6 +80,10 @@ int ctl_peer_remove_run(struct ctl *c);
  * (negative once expired). */
 void ctl_days_left(int64_t not_after, char *out, size_t size);
 int64_t ctl_days_left_n(int64_t not_after);
+/* Certificates expiring within this many days are warned about (peer list/show, status). */
+#define CTL_WARN_DAYS 30
+/* "" when more than CTL_WARN_DAYS are left, else a short warning to append to a line. */
+const char *ctl_expiry_mark(int64_t not_after);
 
 /* JSON of a patient / document entry (for --json and show). */
 cJSON *ctl_patient_json(const Hie__V1__Patient *p);

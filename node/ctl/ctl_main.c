@@ -55,6 +55,9 @@ static const struct ctl_cmd commands[] = {
 	{"pki crl", ctl_pki_crl_run, "--ca DIR --out FILE [--revoke CERT]... [--days N | --expired]",
 	 "write a CRL revoking the given certificates"},
 	{"cert show", ctl_cert_show_run, "FILE", "what a PEM certificate says"},
+	{"cert install", ctl_cert_install_run, "--cert NEW.pem --key NEW.key",
+	 "renew this node's own certificate and key while hiepeerd runs, once they validate "
+	 "(needs --config)"},
 	{"peer add", ctl_peer_add_run,
 	 "--org OID --name NAME --url https://HOST:PORT --cert FILE [--ca FILE] [--crl FILE] "
 	 "[--role node|rls]",
