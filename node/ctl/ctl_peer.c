@@ -297,6 +297,7 @@ static cJSON *peer_json(const Hie__V1__Peer *p)
 	hx_time_format(p->not_after, iso, sizeof(iso));
 	cJSON_AddStringToObject(o, "not_after", iso);
 	cJSON_AddNumberToObject(o, "days_left", (double)ctl_days_left_n(p->not_after));
+	cJSON_AddBoolToObject(o, "expiry_warning", ctl_days_left_n(p->not_after) <= CTL_WARN_DAYS);
 	prof = cJSON_AddObjectToObject(o, "profile");
 	if (p->profile != NULL) {
 		cJSON_AddNumberToObject(prof, "timeout_ms", p->profile->timeout_ms);
@@ -333,8 +334,53 @@ static int list_cb(const Hie__V1__Peer *p, void *arg)
 	ctl_days_left(p->not_after, left, sizeof(left));
 	printf("%-26s ", p->org_id);
 	ctl_print_padded(p->name, 24);
-	printf(" %-9s %-34s %-23s %s (%s)\n", status_name(p->status), p->endpoint, fps, until,
-	       left);
+	printf(" %-9s %-34s %-23s %s (%s)%s\n", status_name(p->status), p->endpoint, fps, until,
+	       left, ctl_expiry_mark(p->not_after));
+	return 0;
+}
+
+/* With --config, peer list ends with this node's own certificate and the community CA, with
+ * the same expiry warning (in JSON: entries with "self": "certificate" / "ca"). */
+static int own_lines(struct ctl *c, cJSON *arr)
+{
+	struct config cfg;
+	char err[CONFIG_ERR_MAX];
+	const char *what[2] = {"certificate", "ca"};
+
+	config_init(&cfg);
+	if (config_load(c->config_path, &cfg, err, sizeof(err)) != HX_OK)
+		return ctl_fail("%s", err);
+	const char *path[2] = {cfg.certificate, cfg.ca};
+	if (arr == NULL)
+		printf("\n");
+	for (int i = 0; i < 2; i++) {
+		struct crypto_cert_info ci;
+		char fps[80], until[24], left[48];
+		if (path[i][0] == '\0')
+			continue;
+		if (crypto_cert_info_load(path[i], &ci, err, sizeof(err)) != HX_OK)
+			return ctl_fail("peer list: %s", err);
+		crypto_fingerprint_format(ci.fingerprint, fps, sizeof(fps));
+		ctl_time_short(ci.not_after, until, sizeof(until));
+		until[10] = '\0';
+		ctl_days_left(ci.not_after, left, sizeof(left));
+		if (arr != NULL) {
+			cJSON *o = cJSON_CreateObject();
+			cJSON_AddStringToObject(o, "self", what[i]);
+			cJSON_AddStringToObject(o, "file", path[i]);
+			cJSON_AddStringToObject(o, "fingerprint", fps);
+			cJSON_AddNumberToObject(o, "days_left", (double)ctl_days_left_n(ci.not_after));
+			cJSON_AddBoolToObject(o, "expiry_warning",
+			                      ctl_days_left_n(ci.not_after) <= CTL_WARN_DAYS);
+			cJSON_AddItemToArray(arr, o);
+			continue;
+		}
+		fps[7 + 16] = '\0';
+		printf("%-26s ", i == 0 ? cfg.org_id : "(community CA)");
+		ctl_print_padded(i == 0 ? "this node" : "CA", 24);
+		printf(" %-9s %-34s %-23s %s (%s)%s\n", "-", path[i], fps, until, left,
+		       ctl_expiry_mark(ci.not_after));
+	}
 	return 0;
 }
 
@@ -372,10 +418,14 @@ int ctl_peer_list_run(struct ctl *c)
 		cJSON_Delete(st.arr);
 		return ctl_fail("peer list: %s", hx_strerror(rc));
 	}
+	if (st.n == 0 && st.arr == NULL)
+		printf("(no peers enrolled)\n");
+	if (c->config_path != NULL && own_lines(c, st.arr) != 0) {
+		cJSON_Delete(st.arr);
+		return 1;
+	}
 	if (st.arr != NULL)
 		ctl_json_print(st.arr);
-	else if (st.n == 0)
-		printf("(no peers enrolled)\n");
 	return 0;
 }
 
@@ -442,7 +492,7 @@ int ctl_peer_show_run(struct ctl *c)
 	}
 	ctl_time_short(p->not_after, when, sizeof(when));
 	ctl_days_left(p->not_after, left, sizeof(left));
-	printf("not after      %s UTC (%s)\n", when, left);
+	printf("not after      %s UTC (%s)%s\n", when, left, ctl_expiry_mark(p->not_after));
 	if (p->profile != NULL)
 		printf("profile        timeout %u ms, concurrency %u, %u documents per retrieve\n",
 		       p->profile->timeout_ms, p->profile->max_concurrency,

@@ -26,6 +26,14 @@ int64_t ctl_days_left_n(int64_t not_after)
 	return diff >= 0 ? diff / DAY_MS : -((-diff + DAY_MS - 1) / DAY_MS);
 }
 
+const char *ctl_expiry_mark(int64_t not_after)
+{
+	int64_t d = ctl_days_left_n(not_after);
+	if (d < 0)
+		return "  ! EXPIRED";
+	return d <= CTL_WARN_DAYS ? "  ! renew: 30 days or fewer left" : "";
+}
+
 static int parse_days(const char *s, unsigned *out)
 {
 	uint64_t v;

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define WARN_DAYS 30
+#define WARN_DAYS CTL_WARN_DAYS
 
 struct state {
 	long pid;

@@ -279,7 +279,8 @@ peers >"$tmp/peers.json"
 head -1 "$tmp/table" | grep -q "^ORG  *NAME  *STATUS  *URL  *FINGERPRINT  *NOT AFTER" ||
     fail "peer list header"
 grep -q "^$peer  *St Ann's Clinic  *active  *https://node2.example:8443  *$(echo "$fp_peer" |
-    cut -c1-23) .*(36[45] days left)" "$tmp/table" || fail "peer list row"
+    cut -c1-23) .*(36[45] days left)\$" "$tmp/table" || fail "peer list row"
+[ "$(json "$tmp/peers.json" 'j[0]["expiry_warning"]')" = False ] || fail "peer list: a warning at 365 days"
 "$ctl" --store "$s" peer show "$peer" >"$tmp/show.txt"
 grep -q "^status  *active" "$tmp/show.txt" || fail "peer show status"
 grep -q "^fingerprint  *$fp_peer" "$tmp/show.txt" || fail "peer show fingerprint"
@@ -385,6 +386,27 @@ for round in 1 2 3 4 5 6 7 8 9 10; do
     "$ctl" --store "$cs" audit verify >/dev/null || fail "round $round: audit verify"
     rm -rf "$cs"
 done
+
+# Expiry warnings at 30 days or fewer: a peer's, our own certificate's and the CA's.
+w="$tmp/warn"
+mkdir -p "$w"
+"$ctl" pki ca "$w/ca" --days 25 >/dev/null
+"$ctl" pki issue --ca "$w/ca" --org "$org" --cn localhost --dns localhost --out "$w/own" --days 10 >/dev/null
+"$ctl" pki issue --ca "$w/ca" --org "$peer" --cn localhost --dns localhost --out "$w/p" --days 20 >/dev/null
+"$ctl" --store "$w/s" init --org "$org" >/dev/null
+"$ctl" --store "$w/s" peer add --org "$peer" --name P --url https://localhost:1 --cert "$w/p.pem" \
+    --ca "$w/ca/ca.pem" >/dev/null || fail "peer add of a 20-day certificate"
+printf '[node]\norg_id = %s\nstore = %s/s\n[tls]\ncertificate = %s/own.pem\nkey = %s/own.key\nca = %s/ca/ca.pem\n' \
+    "$org" "$w" "$w" "$w" "$w" >"$w/n.conf"
+"$ctl" --config "$w/n.conf" peer list >"$w/list"
+grep -q "^$peer .*(19 days left)  ! renew" "$w/list" || { fail "peer list: no warning at 19 days"; cat "$w/list"; }
+grep -q "^$org  *this node .*(9 days left)  ! renew" "$w/list" || { fail "peer list: own certificate"; cat "$w/list"; }
+grep -q "^(community CA)  *CA .*(24 days left)  ! renew" "$w/list" || { fail "peer list: CA"; cat "$w/list"; }
+"$ctl" --store "$w/s" peer show "$peer" | grep -q "^not after .*(19 days left)  ! renew" ||
+    fail "peer show: no warning at 19 days"
+"$ctl" --config "$w/n.conf" --json peer list >"$w/list.json"
+[ "$(json "$w/list.json" '[e["expiry_warning"] for e in j]')" = "[True, True, True]" ] ||
+    fail "peer list --json: expiry warnings"
 
 if [ "$fails" -ne 0 ]; then
     echo "test_pki: $fails failure(s)"
