@@ -7,5 +7,6 @@
 int api_health(struct http_ctx *ctx);
 int api_documents_query(struct http_ctx *ctx);
 int api_documents_retrieve(struct http_ctx *ctx);
+int api_patients_discover(struct http_ctx *ctx);
 
 #endif

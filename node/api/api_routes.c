@@ -12,6 +12,8 @@ const struct http_route http_routes[] = {
 	 64 * 1024},
 	{HTTP_METHOD_POST, "/hie/v1/documents/retrieve", api_documents_retrieve, NODE, ANY_PEER,
 	 64 * 1024},
+	{HTTP_METHOD_POST, "/hie/v1/patients/discover", api_patients_discover, NODE, ANY_PEER,
+	 64 * 1024},
 };
 
 const size_t http_routes_count = sizeof(http_routes) / sizeof(http_routes[0]);

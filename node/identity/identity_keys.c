@@ -1,29 +1,21 @@
-/* identity_keys.c: blocking keys, a first cut: enough to find candidates for an exact or
- * near-exact record. The matching issue replaces the normalisation with the full one. */
+/* identity_keys.c: blocking keys. Each key is a cheap, typo-resistant summary of a few
+ * fields; a record is a candidate for a query when they share any key. Several keys, each
+ * blind to a different kind of error, give recall; each is specific enough that its bucket
+ * stays small in an index of millions (docs/matching.md lists them). */
 #include "identity.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
-/* Lowercase ASCII letters only: accents and punctuation dropped, digits dropped. */
-static void fold(const char *s, char *out, size_t size)
-{
-	size_t o = 0;
-	for (; *s != '\0' && o + 1 < size; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (isalpha(c) && c < 0x80)
-			out[o++] = (char)tolower(c);
-	}
-	out[o] = '\0';
-}
-
-/* Add the key "<tag>:<a>:<b>" (cut at STORE_BLOCK_KEY_MAX bytes). */
+/* Add the key "<tag>:<a>:<b>" (cut at STORE_BLOCK_KEY_MAX bytes), unless a part is empty. */
 static void add(struct identity_keys *k, const char *tag, const char *a, const char *b)
 {
 	char tmp[STORE_BLOCK_KEY_MAX + 1];
-	int n = snprintf(tmp, sizeof(tmp), "%s:%s:%s", tag, a, b);
-	if (n <= 0 || k->n == IDENTITY_KEYS_MAX)
+	int n;
+	if (a[0] == '\0' || b[0] == '\0' || k->n == IDENTITY_KEYS_MAX)
+		return;
+	n = snprintf(tmp, sizeof(tmp), "%s:%s:%s", tag, a, b);
+	if (n <= 0)
 		return;
 	if ((size_t)n > STORE_BLOCK_KEY_MAX)
 		n = STORE_BLOCK_KEY_MAX;
@@ -37,26 +29,72 @@ static void add(struct identity_keys *k, const char *tag, const char *a, const c
 	k->n++;
 }
 
-size_t identity_keys_build(const Hie__V1__Demographics *d, struct identity_keys *out)
+/* A name's NYSIIS code, cut to 6 characters (the customary length: typos late in a long
+ * name then do not matter). */
+static void ny6(const char *name, char out[8])
 {
-	char fam[64], giv[64];
+	idc_nysiis(name, out, 8);
+	out[6] = '\0';
+}
+
+size_t identity_keys_from_record(const struct idn_record *r, struct identity_keys *out)
+{
+	char dob[16] = "", dob_swapped[16] = "", sf[5], sg[5], nf[8], ng[8], pair[40], year[8];
 
 	out->n = 0;
 	out->used = 0;
-	for (size_t i = 0; i < d->n_names && i < 4; i++) {
-		const Hie__V1__HumanName *nm = d->names[i];
-		fold(nm->family, fam, sizeof(fam));
-		fold(nm->n_given > 0 ? nm->given[0] : "", giv, sizeof(giv));
-		/* birth date + first two letters of the family name */
-		if (d->birth_date[0] != '\0' && fam[0] != '\0') {
-			char two[3] = {fam[0], fam[1], '\0'};
-			add(out, "bd", d->birth_date, two);
-		}
-		/* full family + given name */
-		if (fam[0] != '\0' && giv[0] != '\0')
-			add(out, "fg", fam, giv);
+	if (r->birth_year != 0 && r->birth_month != 0 && r->birth_day != 0) {
+		snprintf(dob, sizeof(dob), "%04u%02u%02u", r->birth_year, r->birth_month,
+		         r->birth_day);
+		if (r->birth_day <= 12 && r->birth_day != r->birth_month)
+			snprintf(dob_swapped, sizeof(dob_swapped), "%04u%02u%02u", r->birth_year,
+			         r->birth_day, r->birth_month);
 	}
-	for (size_t i = 0; i < d->n_identifiers; i++)
-		add(out, "id", d->identifiers[i]->system, d->identifiers[i]->value);
+	if (r->birth_year != 0)
+		snprintf(year, sizeof(year), "%04u", r->birth_year);
+	else
+		year[0] = '\0';
+	idc_soundex(r->family, sf);
+	idc_soundex(r->given, sg);
+	ny6(r->family, nf);
+	ny6(r->given, ng);
+	/* Exact birth date with the sound of either name: any typo in the other name, or in
+	 * this one past its first letter. Day and month swapped is filed the same way. */
+	add(out, "fb", sf, dob);
+	add(out, "gb", sg, dob);
+	add(out, "fb", sf, dob_swapped);
+	/* Both names by NYSIIS, in either order: any birth-date error, swapped names. */
+	if (strcmp(nf, ng) <= 0)
+		add(out, "nn", nf, ng);
+	else
+		add(out, "nn", ng, nf);
+	/* The given name (canonical: nicknames meet) with the birth year: a married name. */
+	add(out, "gy", r->given_canon, year);
+	/* Where the person lives, with the family name's sound: birth date and given name
+	 * both wrong. */
+	add(out, "pf", r->postcode, sf);
+	if (r->street_number[0] != '\0' && r->street[0] != '\0') {
+		char st[16];
+		snprintf(st, sizeof(st), "%.4s", r->street);
+		snprintf(pair, sizeof(pair), "%s:%s", r->street_number, st);
+		add(out, "sa", pair, r->postcode[0] != '\0' ? r->postcode : r->locality);
+	}
+	/* Previous and other family names, like the first two keys. */
+	for (size_t i = 0; i < r->n_family_alt; i++) {
+		char sa[5];
+		idc_soundex(r->family_alt[i], sa);
+		add(out, "fb", sa, dob);
+	}
+	/* Shared identifiers and the phone number, whole. */
+	for (size_t i = 0; i < r->n_ident; i++)
+		add(out, "id", r->ident[i].value, r->ident[i].system);
+	add(out, "ph", r->phone, "t");
 	return out->n;
+}
+
+size_t identity_keys_build(const Hie__V1__Demographics *d, struct identity_keys *out)
+{
+	struct idn_record r;
+	idn_from_demographics(d, &r);
+	return identity_keys_from_record(&r, out);
 }
