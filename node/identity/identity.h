@@ -73,8 +73,19 @@ struct idm_profile {
 	double m[IDM_NFIELDS][IDM_LEVELS_MAX];
 	double u[IDM_NFIELDS][IDM_LEVELS_MAX];
 	double certain, probable, possible; /* score thresholds, in bits */
+	/* Whether the population has households: people who share a family name, an address and
+	 * a phone without being the same person. Then a grade also needs evidence about the
+	 * person (given name, birth date, identifier), not only the household (see
+	 * idm_grade_of). On in the built-in profile; a fit measures it (idm_household_share). */
+	int household_guard;
 	char source[96];                    /* where it came from: "built-in", "em: 1000 records" */
 };
+
+/* The share of records that have a household member in the set: another record with the
+ * same family name, house number and street, whose given name and birth date both differ.
+ * A fit turns household_guard on when it is above IDM_HOUSEHOLD_SHARE_MIN. */
+#define IDM_HOUSEHOLD_SHARE_MIN 0.02
+double idm_household_share(const struct idn_record *recs, size_t n);
 
 /* Where a node keeps its profile (store meta, as text), and the longest text. */
 #define IDM_PROFILE_META "match_profile"

@@ -3,6 +3,7 @@
 #include "identity.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -196,18 +197,37 @@ void idm_compare(const struct idn_record *a, const struct idn_record *b,
 
 /* ---- score and grade -------------------------------------------------------------------- */
 
+/* The address fields are one piece of evidence, not five: the same street and number imply
+ * the same locality, postcode and state, and a household shares them all. Their positive
+ * weights together count for at most this many bits. */
+#define ADDRESS_BITS_MAX 12.0
+
+static int is_address(int f)
+{
+	return f == IDM_POSTCODE || f == IDM_STREET_NO || f == IDM_STREET || f == IDM_LOCALITY ||
+	       f == IDM_STATE;
+}
+
 double idm_score(const struct idm_profile *p, const uint8_t lv[IDM_NFIELDS],
                  double contrib[IDM_NFIELDS])
 {
-	double s = 0;
+	double s = 0, addr_pos = 0, w[IDM_NFIELDS];
 	for (int f = 0; f < IDM_NFIELDS; f++) {
-		double w = 0;
 		int l = lv[f];
+		w[f] = 0;
 		if (l > 0 && l < fields[f].levels && p->m[f][l] > 0 && p->u[f][l] > 0)
-			w = log2(p->m[f][l] / p->u[f][l]);
+			w[f] = log2(p->m[f][l] / p->u[f][l]);
+		if (is_address(f) && w[f] > 0)
+			addr_pos += w[f];
+	}
+	for (int f = 0; f < IDM_NFIELDS; f++) {
+		/* Scale the address group's positive parts down to the cap, keeping their
+		 * proportions (the trace then still shows which parts agreed). */
+		if (is_address(f) && w[f] > 0 && addr_pos > ADDRESS_BITS_MAX)
+			w[f] *= ADDRESS_BITS_MAX / addr_pos;
 		if (contrib != NULL)
-			contrib[f] = w;
-		s += w;
+			contrib[f] = w[f];
+		s += w[f];
 	}
 	return s;
 }
@@ -215,18 +235,101 @@ double idm_score(const struct idm_profile *p, const uint8_t lv[IDM_NFIELDS],
 enum idm_grade idm_grade_of(const struct idm_profile *p, double score,
                             const uint8_t lv[IDM_NFIELDS])
 {
-	/* Precision first: a link someone relies on needs a name and a birth date (or a shared
-	 * identifier) that agree at least closely, whatever the address says. */
-	int name_ok = (lv[IDM_FAMILY] >= 1 && lv[IDM_FAMILY] <= 2) ||
-	              (lv[IDM_GIVEN] >= 1 && lv[IDM_GIVEN] <= 2);
-	int anchor = (lv[IDM_BIRTH] >= 1 && lv[IDM_BIRTH] <= 2) || lv[IDM_IDENT] == 1;
-	if (score >= p->certain && name_ok && anchor)
+	int fam = lv[IDM_FAMILY] == 1 || lv[IDM_FAMILY] == 2;
+	int giv = lv[IDM_GIVEN] == 1 || lv[IDM_GIVEN] == 2;
+	int giv_sim = giv || lv[IDM_GIVEN] == 3;
+	int dob = lv[IDM_BIRTH] == 1 || lv[IDM_BIRTH] == 2;
+	int id_ok = lv[IDM_IDENT] == 1 || lv[IDM_IDENT] == 2;
+	int id_bad = lv[IDM_IDENT] == 3;
+	int addr = lv[IDM_STREET_NO] == 1 && (lv[IDM_STREET] == 1 || lv[IDM_STREET] == 2);
+
+	if (!p->household_guard) {
+		/* No households in the data: a name agreeing closely and a birth date (or a shared
+		 * identifier) for certain; either for probable. */
+		int name_ok = fam || giv;
+		int anchor = dob || lv[IDM_IDENT] == 1;
+		if (score >= p->certain && name_ok && anchor)
+			return IDM_CERTAIN;
+		if (score >= p->probable && (name_ok || anchor))
+			return IDM_PROBABLE;
+		return score >= p->possible ? IDM_POSSIBLE : IDM_NONE;
+	}
+	/* Households. Scores assume the fields independent, and in a household they are not:
+	 * a parent and child share a family name, an address and a phone; twins share a birth
+	 * date too. So a grade also needs evidence about the person:
+	 *   certain:  given name and birth date agree (at least closely), with the same family
+	 *             name, or a shared identifier, or a family name close to it with the same
+	 *             house or phone; and no shared identifier that disagrees;
+	 *   probable: given name and birth date agree; or a shared identifier agrees (a typo
+	 *             allowed) with a name or the birth date, or exactly with the house and
+	 *             street; or family name and birth date agree with a similar given name.
+	 * Twins and a parent and child of the same name stay possible unless an identifier
+	 * tells them apart in their favour. */
+	if (score >= p->certain && giv && dob && !id_bad &&
+	    (lv[IDM_FAMILY] == 1 || id_ok || (fam && (addr || lv[IDM_PHONE] == 1))))
 		return IDM_CERTAIN;
-	if (score >= p->probable && (name_ok || anchor))
+	if (score >= p->probable &&
+	    ((giv && dob) || (id_ok && (giv || dob || fam)) || (fam && dob && giv_sim) ||
+	     (lv[IDM_IDENT] == 1 && addr)))
 		return IDM_PROBABLE;
-	if (score >= p->possible)
-		return IDM_POSSIBLE;
-	return IDM_NONE;
+	return score >= p->possible ? IDM_POSSIBLE : IDM_NONE;
+}
+
+static const struct idn_record *hh_recs;
+
+static int hh_cmp_pair(const struct idn_record *r, size_t a, size_t b)
+{
+	int c = strcmp(r[a].family, r[b].family);
+	if (c == 0)
+		c = strcmp(r[a].street_number, r[b].street_number);
+	return c != 0 ? c : strcmp(r[a].street, r[b].street);
+}
+
+static int hh_cmp(const void *a, const void *b)
+{
+	const struct idn_record *x = &hh_recs[*(const size_t *)a], *y = &hh_recs[*(const size_t *)b];
+	int c = strcmp(x->family, y->family);
+	if (c == 0)
+		c = strcmp(x->street_number, y->street_number);
+	return c != 0 ? c : strcmp(x->street, y->street);
+}
+
+double idm_household_share(const struct idn_record *recs, size_t n)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	size_t *ix, *members, i = 0, with = 0, m = 0;
+	if (n == 0)
+		return 0;
+	ix = malloc(n * sizeof(*ix));
+	if (ix == NULL)
+		return 1; /* cannot tell: be careful */
+	for (size_t k = 0; k < n; k++)
+		if (recs[k].family[0] && recs[k].street_number[0] && recs[k].street[0])
+			ix[m++] = k;
+	pthread_mutex_lock(&lock); /* qsort has no context argument */
+	hh_recs = recs;
+	qsort(ix, m, sizeof(*ix), hh_cmp);
+	pthread_mutex_unlock(&lock);
+	members = ix;
+	while (i < m) {
+		size_t j = i;
+		while (j < m && hh_cmp_pair(recs, ix[i], ix[j]) == 0)
+			j++;
+		for (size_t a = i; a < j; a++)
+			for (size_t b = i; b < j && b < i + 64; b++) {
+				uint8_t lv[IDM_NFIELDS];
+				if (a == b)
+					continue;
+				idm_compare(&recs[members[a]], &recs[members[b]], lv);
+				if (lv[IDM_GIVEN] == 4 && lv[IDM_BIRTH] == 4) {
+					with++;
+					break;
+				}
+			}
+		i = j;
+	}
+	free(ix);
+	return (double)with / (double)n;
 }
 
 /* ---- estimation ------------------------------------------------------------------------- */
@@ -301,7 +404,10 @@ void idm_profile_default(struct idm_profile *p)
 	/* m: how often a true match shows each level; u: how often two different people do.
 	 * Fitted once on FEBRL data sets 1-3 together (bench_match --print-profile on their
 	 * concatenation), then rounded. FEBRL has no sex and no phone: those two are set by
-	 * hand (households share a phone: a match on it is worth about 11 bits, not 16). */
+	 * hand (households share a phone: a match on it is worth about 11 bits, not 16). u of
+	 * postcode, locality and state is set for one region, where many people share them
+	 * (FEBRL spreads people over a whole country); a fit on the node's own patients
+	 * replaces all of it. */
 	static const double m[IDM_NFIELDS][IDM_LEVELS_MAX] = {
 		[IDM_FAMILY] = {0, 0.589, 0.269, 0.033, 0.108},
 		[IDM_GIVEN] = {0, 0.604, 0.210, 0.037, 0.149},
@@ -320,11 +426,11 @@ void idm_profile_default(struct idm_profile *p)
 		[IDM_GIVEN] = {0, 0.00378, 0.00141, 0.00803, 0.9868},
 		[IDM_BIRTH] = {0, 0.000206, 0.00100, 0.00963, 0.9892},
 		[IDM_SEX] = {0, 0.5, 0.5},
-		[IDM_POSTCODE] = {0, 0.00110, 0.0131, 0.9858},
+		[IDM_POSTCODE] = {0, 0.01, 0.03, 0.96},
 		[IDM_STREET_NO] = {0, 0.0138, 0.217, 0.769},
 		[IDM_STREET] = {0, 0.00044, 0.00112, 0.9984},
-		[IDM_LOCALITY] = {0, 0.00113, 0.00064, 0.9982},
-		[IDM_STATE] = {0, 0.222, 0.778},
+		[IDM_LOCALITY] = {0, 0.02, 0.005, 0.975},
+		[IDM_STATE] = {0, 0.5, 0.5},
 		[IDM_PHONE] = {0, 0.0005, 0.002, 0.9975},
 		[IDM_IDENT] = {0, 0.000192, 0.0000175, 0.9998},
 	};
@@ -334,6 +440,7 @@ void idm_profile_default(struct idm_profile *p)
 	p->certain = 20;
 	p->probable = 12;
 	p->possible = 4;
+	p->household_guard = 1;
 	snprintf(p->source, sizeof(p->source), "built-in");
 }
 
@@ -352,6 +459,7 @@ size_t idm_profile_format(const struct idm_profile *p, char *out, size_t size)
 	PUT("# hiepeer match profile (%s)\n", p->source);
 	PUT("# a field's level adds log2(m/u) bits to the score; a missing field adds 0\n");
 	PUT("certain %.2f\nprobable %.2f\npossible %.2f\n", p->certain, p->probable, p->possible);
+	PUT("household_guard %s\n", p->household_guard ? "on" : "off");
 	for (int f = 0; f < IDM_NFIELDS; f++)
 		for (int l = 1; l < fields[f].levels; l++)
 			PUT("%-14s %-8s m=%.6g u=%.6g   # %+.2f bits\n", fields[f].name,
@@ -381,6 +489,7 @@ int idm_profile_parse(const char *text, struct idm_profile *p, char *err, size_t
 {
 	struct idm_profile q;
 	unsigned seen[IDM_NFIELDS] = {0}, thr = 0;
+	int guard_seen = 0;
 	int lineno = 0;
 	const char *s = text;
 
@@ -405,6 +514,16 @@ int idm_profile_parse(const char *text, struct idm_profile *p, char *err, size_t
 			*hash = '\0';
 		if (sscanf(line, " %31s", a) != 1)
 			continue;
+		if (sscanf(line, " household_guard %31s %n", b, &n) == 1 && line[n] == '\0') {
+			if (strcmp(b, "on") != 0 && strcmp(b, "off") != 0) {
+				snprintf(err, errlen, "profile line %d: household_guard on or off",
+				         lineno);
+				return HX_EPARSE;
+			}
+			q.household_guard = strcmp(b, "on") == 0;
+			guard_seen = 1;
+			continue;
+		}
 		if (sscanf(line, " %31s %lf %n", a, &v1, &n) == 2 && line[n] == '\0') {
 			double *t = strcmp(a, "certain") == 0    ? &q.certain
 			            : strcmp(a, "probable") == 0 ? &q.probable
@@ -454,6 +573,8 @@ int idm_profile_parse(const char *text, struct idm_profile *p, char *err, size_t
 		                      "possible");
 		return HX_EPARSE;
 	}
+	if (!guard_seen)
+		q.household_guard = 1; /* the careful default */
 	*p = q;
 	return HX_OK;
 }

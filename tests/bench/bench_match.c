@@ -509,6 +509,17 @@ int main(int argc, char **argv)
 		}
 		double share = idm_estimate_m(&p, (const uint8_t (*)[IDM_NFIELDS])vec, nvec, 50);
 		free(vec);
+		{
+			struct idn_record *nr_ = malloc(I->n * sizeof(*nr_));
+			double hh;
+			for (size_t k = 0; k < I->n; k++)
+				nr_[k] = I->r[k].norm;
+			hh = idm_household_share(nr_, I->n);
+			free(nr_);
+			p.household_guard = hh > IDM_HOUSEHOLD_SHARE_MIN;
+			fprintf(stderr, "%s: household share %.4f: household guard %s\n", name, hh,
+			        p.household_guard ? "on" : "off");
+		}
 		snprintf(p.source, sizeof(p.source), "em: u from %zu random pairs, m from %zu "
 		         "candidate pairs (%.1f%% matches)", nr, nvec, share * 100);
 	}
@@ -534,10 +545,16 @@ int main(int argc, char **argv)
 			size_t j = find_index(I, out.r[k].patient_id);
 			if (j == (size_t)-1)
 				continue;
-			if (show_scores)
-				fprintf(stderr, "score %s %s %.2f %s %s\n", A.r[i].id, I->r[j].id,
+			if (show_scores) {
+				fprintf(stderr, "score %s %s %.2f %s %s:", A.r[i].id, I->r[j].id,
 				        out.r[k].score, idm_grade_name(out.r[k].grade),
 				        A.r[i].truth == I->r[j].truth ? "true" : "false");
+				for (int f = 0; f < IDM_NFIELDS; f++)
+					if (out.r[k].levels[f] != 0)
+						fprintf(stderr, " %s=%s", idm_field_name(f),
+						        idm_level_name(f, out.r[k].levels[f]));
+				fprintf(stderr, "\n");
+			}
 			if (link)
 				pairs_add(&got, (uint32_t)i, (uint32_t)j, out.r[k].grade);
 			else
