@@ -69,7 +69,9 @@ static int name_level(const char *a, const char *b)
 	if (strcmp(a, b) == 0)
 		return 1;
 	jw = idc_jaro_winkler(a, b);
-	if (jw >= 0.92)
+	/* One typo (an edit or two letters swapped) in a name of four letters or more is
+	 * close, whatever Jaro-Winkler makes of it ("smith"/"smyth" is 0.89). */
+	if (jw >= 0.92 || (strlen(a) >= 4 && strlen(b) >= 4 && idc_damerau_levenshtein(a, b) == 1))
 		return 2;
 	if (jw >= 0.80)
 		return 3;
