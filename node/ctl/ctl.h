@@ -3,6 +3,7 @@
 #define HX_CTL_H
 
 #include <cjson/cJSON.h>
+#include <getopt.h>
 
 #include "hx.h"
 #include "store.h"
@@ -88,5 +89,80 @@ const char *ctl_expiry_mark(int64_t not_after);
 /* JSON of a patient / document entry (for --json and show). */
 cJSON *ctl_patient_json(const Hie__V1__Patient *p);
 cJSON *ctl_entry_json(const Hie__V1__DocumentEntry *e);
+
+/* ---- demographics on the command line (match, remote discover; ctl_match.c) ------------ */
+
+/* Long-only option values, above every short option letter. */
+enum {
+	CTL_OPT_FAMILY = 0x100,
+	CTL_OPT_GIVEN,
+	CTL_OPT_MAIDEN,
+	CTL_OPT_BIRTH_DATE,
+	CTL_OPT_SEX,
+	CTL_OPT_SSN,
+	CTL_OPT_IDENTIFIER,
+	CTL_OPT_ADDRESS,
+	CTL_OPT_CITY,
+	CTL_OPT_STATE,
+	CTL_OPT_POSTCODE,
+	CTL_OPT_PHONE,
+};
+/* The entries to put in a command's struct option table. */
+#define CTL_DEMOGRAPHICS_OPTIONS                                                              \
+	{"family", required_argument, NULL, CTL_OPT_FAMILY},                                  \
+	{"given", required_argument, NULL, CTL_OPT_GIVEN},                                    \
+	{"maiden", required_argument, NULL, CTL_OPT_MAIDEN},                                  \
+	{"birth-date", required_argument, NULL, CTL_OPT_BIRTH_DATE},                          \
+	{"sex", required_argument, NULL, CTL_OPT_SEX},                                        \
+	{"ssn", required_argument, NULL, CTL_OPT_SSN},                                        \
+	{"identifier", required_argument, NULL, CTL_OPT_IDENTIFIER},                          \
+	{"address", required_argument, NULL, CTL_OPT_ADDRESS},                                \
+	{"city", required_argument, NULL, CTL_OPT_CITY},                                      \
+	{"state", required_argument, NULL, CTL_OPT_STATE},                                    \
+	{"postcode", required_argument, NULL, CTL_OPT_POSTCODE},                              \
+	{"phone", required_argument, NULL, CTL_OPT_PHONE}
+#define CTL_DEMOGRAPHICS_USAGE                                                                \
+	"[--family F] [--given G]... [--maiden F] [--birth-date YYYY-MM-DD] "                 \
+	"[--sex female|male|other|unknown] [--ssn N] [--identifier SYSTEM=VALUE]... "         \
+	"[--address LINE]... [--city C] [--state S] [--postcode P] [--phone N]"
+#define CTL_GIVEN_MAX 4 /* --given: first, then middle names */
+#define CTL_LINES_MAX 4 /* --address lines */
+#define CTL_IDENT_MAX 4 /* --ssn and --identifier together (what matching looks at) */
+
+/* Demographics in the caller's storage. Strings borrow the option arguments (argv), so
+ * nothing is allocated and there is nothing to free; d lives as long as the struct. */
+struct ctl_demographics {
+	Hie__V1__Demographics d; /* the result, complete after ctl_demographics_finish() */
+	Hie__V1__HumanName name, maiden, *names[2];
+	char *given[CTL_GIVEN_MAX];
+	Hie__V1__Address addr, *addrs[1];
+	char *lines[CTL_LINES_MAX];
+	Hie__V1__ContactPoint phone, *telecom[1];
+	Hie__V1__Identifier ssn, ident[CTL_IDENT_MAX], *idents[CTL_IDENT_MAX];
+	size_t n_ident; /* --identifier options */
+};
+void ctl_demographics_init(struct ctl_demographics *a);
+/* One getopt_long result `ch` with its argument (an --identifier argument is split in
+ * place at its '='). Returns 1 when it was a demographics option, 0 when it is not one,
+ * and -1 after printing a one-line error prefixed with `cmd` (a bad date, sex, identifier,
+ * or too many of a repeatable option). */
+int ctl_demographics_opt(struct ctl_demographics *a, const char *cmd, int ch, char *arg);
+/* Assemble a->d from the options seen. Returns 0, or 1 after printing a one-line error
+ * when the demographics are not acceptable (proto_check: UTF-8, lengths). */
+int ctl_demographics_finish(struct ctl_demographics *a, const char *cmd);
+
+/* Open the peer `org` from the configuration and the store, POST msg to path, and leave a
+ * 200 answer's body in resp (ctl_remote.c). On any failure it prints one line ("WHAT:
+ * STATUS: the peer's Error message", or the transport's reason) and returns 1. */
+int ctl_remote_call(struct ctl *c, const char *org, const char *what, const char *path,
+                    const void *msg, struct hx_buf *resp);
+
+/* match (ctl_match.c). */
+int ctl_match_run(struct ctl *c);
+int ctl_match_profile_show_run(struct ctl *c);
+int ctl_match_profile_fit_run(struct ctl *c);
+int ctl_match_profile_set_run(struct ctl *c);
+int ctl_match_profile_reset_run(struct ctl *c);
+int ctl_remote_discover_run(struct ctl *c);
 
 #endif

@@ -45,6 +45,26 @@ static const struct ctl_cmd commands[] = {
 	 "query a peer for a patient's documents (needs --config)"},
 	{"remote retrieve", ctl_remote_retrieve_run, "ORG DOCID -o FILE",
 	 "retrieve a document from a peer, checking its SHA-256 (needs --config)"},
+	{"remote discover", ctl_remote_discover_run,
+	 "ORG " CTL_DEMOGRAPHICS_USAGE " --purpose treatment|payment|operations|public-health|"
+	 "research|emergency|patient-request [--possible] [--limit N]",
+	 "ask a peer which of its patients match these demographics, with grade and score "
+	 "(needs --config)"},
+	/* "match profile ..." before "match": the first entry whose words match is taken. */
+	{"match profile show", ctl_match_profile_show_run, "",
+	 "print the match profile in use (the store's, else the built-in one)"},
+	{"match profile fit", ctl_match_profile_fit_run, "[--em] [--dry-run]",
+	 "estimate u (random pairs) and the household guard from this node's patients, and with "
+	 "--em also m (EM over candidate pairs: needs duplicate records); store the profile; "
+	 "--dry-run prints it only"},
+	{"match profile set", ctl_match_profile_set_run, "FILE",
+	 "store a profile text (as printed by show), once it parses"},
+	{"match profile reset", ctl_match_profile_reset_run, "",
+	 "remove the stored profile: the built-in one is used"},
+	{"match", ctl_match_run,
+	 CTL_DEMOGRAPHICS_USAGE " [--possible] [--trace] [--limit N]",
+	 "find this node's patients matching the demographics, best first (--trace: each "
+	 "field's level and weight)"},
 	{"pki ca", ctl_pki_ca_run, "DIR [--cn NAME] [--days N]",
 	 "create a throw-away CA for tests and the demo; prints its fingerprint"},
 	{"pki issue", ctl_pki_issue_run,

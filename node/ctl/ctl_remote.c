@@ -112,6 +112,15 @@ static int remote_call(struct remote *r, const char *what, const char *path, con
 	return 0;
 }
 
+int ctl_remote_call(struct ctl *c, const char *org, const char *what, const char *path,
+                    const void *msg, struct hx_buf *resp)
+{
+	struct remote r = {0};
+	int rc = remote_open(c, org, &r) != 0 || remote_call(&r, what, path, msg, resp) != 0;
+	remote_clear(&r);
+	return rc;
+}
+
 int ctl_peer_ping_run(struct ctl *c)
 {
 	struct remote r = {0};
