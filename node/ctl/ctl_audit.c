@@ -76,6 +76,21 @@ static int audit_cb(const Hie__V1__AuditEvent *ev, void *arg)
 		cJSON_AddStringToObject(o, "actor_user", ev->actor_user);
 		cJSON_AddStringToObject(o, "target_org", ev->target_org);
 		cJSON_AddStringToObject(o, "detail", ev->detail);
+		if (ev->n_patient_ids > 0) {
+			cJSON *ids = cJSON_AddArrayToObject(o, "patient_ids");
+			for (size_t i = 0; i < ev->n_patient_ids; i++)
+				cJSON_AddItemToArray(ids, cJSON_CreateString(ev->patient_ids[i]));
+		}
+		if (ev->purpose != 0) {
+			const ProtobufCEnumValue *pv = protobuf_c_enum_descriptor_get_value(
+			        &hie__v1__purpose_of_use__descriptor, ev->purpose);
+			cJSON_AddStringToObject(o, "purpose",
+			                        pv != NULL ? pv->name + strlen("PURPOSE_OF_USE_") : "?");
+		}
+		if (ev->actor_fingerprint.len == CRYPTO_SHA256_LEN) {
+			crypto_fingerprint_format(ev->actor_fingerprint.data, fp, sizeof(fp));
+			cJSON_AddStringToObject(o, "actor_fingerprint", fp);
+		}
 		if (ev->old_fingerprint.len == CRYPTO_SHA256_LEN) {
 			crypto_fingerprint_format(ev->old_fingerprint.data, fp, sizeof(fp));
 			cJSON_AddStringToObject(o, "old_fingerprint", fp);

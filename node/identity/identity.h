@@ -89,7 +89,7 @@ double idm_household_share(const struct idn_record *recs, size_t n);
 
 /* Where a node keeps its profile (store meta, as text), and the longest text. */
 #define IDM_PROFILE_META "match_profile"
-#define IDM_PROFILE_TEXT_MAX 8192
+#define IDM_PROFILE_TEXT_MAX 4096 /* = what store_meta_put takes */
 /* The store's profile (HX_OK), or the built-in one when none is set (HX_ENOTFOUND); an
  * unparsable stored text gives HX_EPARSE with err set, and the built-in one in *p. */
 int idm_profile_from_store(struct store_txn *t, struct idm_profile *p, char *err,

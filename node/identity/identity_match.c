@@ -3,7 +3,6 @@
 #include "identity.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -277,8 +276,6 @@ enum idm_grade idm_grade_of(const struct idm_profile *p, double score,
 	return score >= p->possible ? IDM_POSSIBLE : IDM_NONE;
 }
 
-static const struct idn_record *hh_recs;
-
 static int hh_cmp_pair(const struct idn_record *r, size_t a, size_t b)
 {
 	int c = strcmp(r[a].family, r[b].family);
@@ -287,18 +284,13 @@ static int hh_cmp_pair(const struct idn_record *r, size_t a, size_t b)
 	return c != 0 ? c : strcmp(r[a].street, r[b].street);
 }
 
-static int hh_cmp(const void *a, const void *b)
+static int hh_cmp(const void *a, const void *b, void *recs)
 {
-	const struct idn_record *x = &hh_recs[*(const size_t *)a], *y = &hh_recs[*(const size_t *)b];
-	int c = strcmp(x->family, y->family);
-	if (c == 0)
-		c = strcmp(x->street_number, y->street_number);
-	return c != 0 ? c : strcmp(x->street, y->street);
+	return hh_cmp_pair(recs, *(const size_t *)a, *(const size_t *)b);
 }
 
 double idm_household_share(const struct idn_record *recs, size_t n)
 {
-	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 	size_t *ix, *members, i = 0, with = 0, m = 0;
 	if (n == 0)
 		return 0;
@@ -308,10 +300,7 @@ double idm_household_share(const struct idn_record *recs, size_t n)
 	for (size_t k = 0; k < n; k++)
 		if (recs[k].family[0] && recs[k].street_number[0] && recs[k].street[0])
 			ix[m++] = k;
-	pthread_mutex_lock(&lock); /* qsort has no context argument */
-	hh_recs = recs;
-	qsort(ix, m, sizeof(*ix), hh_cmp);
-	pthread_mutex_unlock(&lock);
+	qsort_r(ix, m, sizeof(*ix), hh_cmp, (void *)recs);
 	members = ix;
 	while (i < m) {
 		size_t j = i;
@@ -512,6 +501,11 @@ int idm_profile_parse(const char *text, struct idm_profile *p, char *err, size_t
 		memcpy(line, s, len);
 		line[len] = '\0';
 		s += len + (nl != NULL);
+		if (strncmp(line, "# hiepeer match profile (", 25) == 0 && len > 26 &&
+		    line[len - 1] == ')') {
+			snprintf(q.source, sizeof(q.source), "%.*s", (int)(len - 26), line + 25);
+			continue;
+		}
 		if ((hash = strchr(line, '#')) != NULL)
 			*hash = '\0';
 		if (sscanf(line, " %31s", a) != 1)
