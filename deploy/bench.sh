@@ -3,6 +3,10 @@
 #
 #   deploy/bench.sh ingest [DOCS [ROUNDS]]
 #   deploy/bench.sh retrieve-1k|retrieve-100k|handshake|resume [ROUNDS [SECONDS]]
+#   deploy/bench.sh match [FILE [FILE_B]]   matching accuracy: FEBRL data sets 1-3 from
+#                                           ../shared/data/febrl, or a FEBRL-format file
+#                                           (deduplicated) or two (A linked against B)
+#   deploy/bench.sh discover [PERSONS [ROUNDS [SECONDS]]]
 #
 # Each benchmark measures an anchor (raw LMDB, nginx, ...) in the same run, interleaved with
 # ours, and prints as its last line:  NAME: ratio R (ours X UNIT, anchor Y UNIT) target >= T
@@ -11,7 +15,7 @@ set -eu
 cd "$(dirname "$0")/.."
 root=$(pwd)
 build=${HX_BENCH_BUILD_DIR:-$root/build-bench}
-names="ingest retrieve-1k retrieve-100k handshake resume"
+names="ingest retrieve-1k retrieve-100k handshake resume match discover"
 
 if [ $# -lt 1 ]; then
     echo "usage: deploy/bench.sh NAME [ARGS]   (names: $names)" >&2
@@ -21,6 +25,8 @@ name=$1
 shift
 case "$name" in
 ingest) targets=bench_ingest ;;
+match) targets=bench_match ;;
+discover) targets="bench_discover bench_load bench_mkreq hiepeerctl hiepeerd" ;;
 retrieve-1k | retrieve-100k | handshake | resume)
     targets="bench_load bench_mkreq hiepeerctl hiepeerd" ;;
 *) echo "bench: unknown benchmark '$name' (names: $names)" >&2; exit 2 ;;
@@ -34,5 +40,14 @@ cmake --build "$build" -j"$(nproc)" --target $targets >/dev/null
 export HX_BENCH_DIR="${HX_BENCH_DIR:-/var/tmp}"
 case "$name" in
 ingest) exec "$build/tests/bench/bench_ingest" "$@" ;;
+match)
+    if [ $# -gt 0 ]; then exec "$build/tests/bench/bench_match" "$@"; fi
+    data=$root/../shared/data/febrl
+    [ -d "$data" ] || { echo "match: $data is missing (the FEBRL data sets)" >&2; exit 1; }
+    for d in 1 2 3; do
+        "$build/tests/bench/bench_match" --name "dataset$d" "$data/dataset$d.csv"
+    done
+    ;;
+discover) export HX_BENCH_BUILD_DIR="$build"; exec tests/bench/bench_discover.sh "$@" ;;
 *) export HX_BENCH_BUILD_DIR="$build"; exec tests/bench/bench_tls.sh "$name" "$@" ;;
 esac

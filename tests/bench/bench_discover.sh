@@ -1,0 +1,113 @@
+#!/bin/sh
+# tests/bench/bench_discover.sh [PERSONS [ROUNDS [SECONDS]]]: patient discovery against an
+# index of PERSONS (100,000) demo-data patients.
+#
+#   in-process  bench_discover: each lookup a random person as they would describe
+#               themselves, against another organisation's records of them (typos,
+#               nicknames, moves, married names); p50 and p99 per lookup, lookups/s, and how
+#               many found their person (and how many returned someone else).
+#   endpoint    POST /hie/v1/patients/discover over mutual TLS keep-alive to hiepeerd
+#               (workers = 1, core 0; the load on core 1): server CPU per request, against the
+#               budget the issue sets: the server CPU of a 1 KB retrieve measured in the same
+#               run (interleaved rounds) plus the in-process CPU of one match.
+#
+# Normally run as `deploy/bench.sh discover`. The store is built once per run in
+# $HX_BENCH_DIR (/var/tmp); the node's match profile is fitted on it first (hiepeerctl match
+# profile fit), as an operator would. Last line:
+#   discover: ratio R (ours p99 X ms, anchor 2 ms) target <= 1.0
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+build=${HX_BENCH_BUILD_DIR:-$root/build-bench}
+ctl=$build/node/ctl/hiepeerctl
+daemon=$build/node/daemon/hiepeerd
+load=$build/tests/bench/bench_load
+mkreq=$build/tests/bench/bench_mkreq
+disc=$build/tests/bench/bench_discover
+persons=${1:-100000}
+rounds=${2:-3}
+secs=${3:-5}
+seed=7
+ORG=2.16.840.1.113883.3.7001
+CLIENT=2.16.840.1.113883.3.7002
+
+for f in "$ctl" "$daemon" "$load" "$mkreq" "$disc"; do
+    [ -x "$f" ] || { echo "discover: $f is missing (deploy/bench.sh discover builds it)" >&2; exit 1; }
+done
+tmp=$(mktemp -d "${HX_BENCH_DIR:-/var/tmp}/hx-bench-discover.XXXXXX")
+node_pid=""
+trap '[ -n "$node_pid" ] && kill "$node_pid" 2>/dev/null; rm -rf "$tmp"' EXIT
+cd "$tmp"
+
+echo "discover: building an index of $persons demo-data patients (seed $seed)..."
+"$ctl" --store s init --org "$ORG" --map-size 4G >/dev/null 2>&1 ||
+    "$ctl" --store s init --org "$ORG" >/dev/null
+"$ctl" --store s store grow 4G >/dev/null 2>&1 || true
+"$ctl" --store s demo-data --seed "$seed" --persons "$persons" --org-index 1 --org-count 2 \
+    --share 1 --docs 0 | sed 's/^/  /'
+if "$ctl" --help 2>&1 | grep -q "match profile fit"; then
+    "$ctl" --store s match profile fit >/dev/null && echo "  match profile fitted on the index"
+else
+    echo "  (no 'match profile fit': the built-in profile)"
+fi
+# A 1 KB document for the retrieve anchor.
+"$ctl" --store s patient add --id BENCH1 --family Bench --given Load --birth-date 1970-01-01 >/dev/null
+head -c 1024 /dev/zero | tr '\0' 'x' >doc.txt
+"$ctl" --store s doc import --patient BENCH1 --file doc.txt --type 11506-3 >/dev/null
+doc=$("$ctl" --store s --json doc list BENCH1 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+"$mkreq" request "$doc" retrieve.req
+
+# ---- in-process ----------------------------------------------------------------------------
+inproc=$(taskset -c 1 "$disc" search "$tmp/s" "$seed" "$persons" 20000)
+echo "in-process: $inproc"
+field() { printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+p50=$(field p50_us "$inproc")
+p99=$(field p99_us "$inproc")
+match_cpu=$(field cpu_us_per_query "$inproc")
+
+# ---- endpoint ------------------------------------------------------------------------------
+"$ctl" pki ca ca >/dev/null
+"$ctl" pki issue --ca ca --org "$ORG" --cn localhost --dns localhost --ip 127.0.0.1 --out node >/dev/null
+"$ctl" pki issue --ca ca --org "$CLIENT" --cn localhost --dns localhost --out client >/dev/null
+"$ctl" --store s peer add --org "$CLIENT" --name bench --url https://localhost:1 \
+    --cert client.pem --ca ca/ca.pem >/dev/null
+"$disc" request "$seed" 4242 1 discover.req
+printf '[node]\norg_id = %s\nstore = %s/s\nworkers = 1\nlog_level = warning\n[tls]\ncertificate = %s/node.pem\nkey = %s/node.key\nca = %s/ca/ca.pem\n[listen]\npeer = 127.0.0.1:0\n' \
+    "$ORG" "$tmp" "$tmp" "$tmp" "$tmp" >node.conf
+taskset -c 0 "$daemon" -c node.conf </dev/null >/dev/null 2>node.log &
+node_pid=$!
+n=0
+until [ -s s/hiepeerd.state ]; do
+    n=$((n + 1)); [ $n -lt 100 ] || { cat node.log; exit 1; }
+    sleep 0.1
+done
+port=$(sed -n 's/^peer = .*:\([0-9]*\)$/\1/p' s/hiepeerd.state)
+run() { # PATH BODY -> cpu_us_per_req
+    taskset -c 1 "$load" --host 127.0.0.1 --port "$port" --servername localhost \
+        --cert client.pem --key client.key --ca ca/ca.pem --mode keepalive --conns 8 \
+        --warmup 1 --duration "$secs" --method POST --path "$1" --body "$2" \
+        --content-type application/x-protobuf --cpu-pid "$node_pid"
+}
+median() { tr ' ' '\n' | grep . | sort -g | awk '{ a[NR] = $1 } END {
+    if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+d_all="" r_all=""
+r=1
+while [ $r -le "$rounds" ]; do
+    if [ $((r % 2)) -eq 1 ]; then order="ret dis"; else order="dis ret"; fi
+    for w in $order; do
+        if [ $w = dis ]; then out=$(run /hie/v1/patients/discover discover.req); else
+            out=$(run /hie/v1/documents/retrieve retrieve.req); fi
+        c=$(field cpu_us_per_req "$out")
+        echo "  round $r $w: $c us/req server CPU, $(field rps "$out") req/s, p99 $(field p99_us "$out") us"
+        if [ $w = dis ]; then d_all="$d_all $c"; else r_all="$r_all $c"; fi
+    done
+    r=$((r + 1))
+done
+d=$(echo "$d_all" | median)
+rt=$(echo "$r_all" | median)
+awk -v d="$d" -v r="$rt" -v m="$match_cpu" 'BEGIN {
+    printf "discover-endpoint: ratio %.2f (ours %.1f us/req server CPU, budget %.1f = retrieve-1k %.1f + in-process match %.1f) target <= 1.0\n",
+        d / (r + m), d, r + m, r, m }'
+awk -v p50="$p50" -v p99="$p99" 'BEGIN {
+    printf "discover: ratio %.2f (ours p99 %.3f ms, anchor 2 ms) target <= 1.0  (p50 %.3f ms)\n",
+        p99 / 1000 / 2, p99 / 1000, p50 / 1000 }'
