@@ -113,6 +113,12 @@ int store_write(struct store *s, store_write_fn fn, void *arg);
 /* Queue fn; done(rc, arg) is called when its batch is durable or failed. HX_ECLOSED if the
  * store is closing (done is then not called). */
 int store_write_submit(struct store *s, store_write_fn fn, store_done_fn done, void *arg);
+/* The same for a write nobody waits on (audit records of disclosures): it may wait up to
+ * STORE_LAZY_MS for others to share its commit, unless STORE_LAZY_BATCH are queued or an
+ * ordinary write comes first. Cuts the commits of a steady stream of small records. */
+#define STORE_LAZY_MS 20
+#define STORE_LAZY_BATCH 256
+int store_write_lazy(struct store *s, store_write_fn fn, store_done_fn done, void *arg);
 
 /* The store a transaction belongs to. */
 struct store *store_txn_store(struct store_txn *t);

@@ -45,6 +45,8 @@ struct store {
 	pthread_cond_t qcond;    /* writer waits for work */
 	pthread_cond_t donecond; /* synchronous submitters wait for their batch */
 	struct store_op *qhead, *qtail;
+	unsigned qcount;         /* ops queued */
+	unsigned qeager;         /* of which not lazy (see store_write_lazy) */
 	int stopping;
 	uint64_t grow_to;        /* pending store_map_grow() request */
 	int grow_rc;

@@ -1,6 +1,8 @@
 /* store_writer.c: group commit. One writer thread batches every write into one transaction. */
 #include "store_internal.h"
 
+#include <time.h>
+
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statvfs.h>
@@ -11,8 +13,32 @@ struct store_op {
 	void *arg;
 	int rc;
 	int finished;       /* synchronous ops: set under qlock when rc is final */
+	int lazy;           /* may wait up to STORE_LAZY_MS for company (store_write_lazy) */
+	int64_t queued_ms;  /* CLOCK_MONOTONIC, when enqueued */
 	struct store_op *next;
 };
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Whether the writer should take a batch now: something eager is queued, enough lazy ops
+ * have gathered, the oldest lazy one has waited long enough, or the store is closing. Sets
+ * *wait_ms to how long to sleep otherwise. Called with qlock held and qhead != NULL. */
+static int batch_due(struct store *s, int64_t *wait_ms)
+{
+	int64_t age;
+	if (s->qeager > 0 || s->qcount >= STORE_LAZY_BATCH || s->stopping)
+		return 1;
+	age = mono_ms() - s->qhead->queued_ms;
+	if (age >= STORE_LAZY_MS)
+		return 1;
+	*wait_ms = STORE_LAZY_MS - age;
+	return 0;
+}
 
 /* Run every op of the batch in `txn`. Returns HX_OK when all succeeded, else the index of
  * the first failure in *failed and its error. */
@@ -194,8 +220,25 @@ static void *writer_main(void *arg)
 		struct store_op *batch, *last, *op, *next;
 		unsigned n;
 
-		while (s->qhead == NULL && !s->stopping && s->grow_to == 0)
-			pthread_cond_wait(&s->qcond, &s->qlock);
+		for (;;) {
+			int64_t wait_ms = 0;
+			if (s->grow_to != 0 || (s->qhead == NULL && s->stopping))
+				break;
+			if (s->qhead == NULL) {
+				pthread_cond_wait(&s->qcond, &s->qlock);
+				continue;
+			}
+			if (batch_due(s, &wait_ms))
+				break;
+			{ /* only lazy ops: let them gather a little longer */
+				struct timespec until;
+				clock_gettime(CLOCK_REALTIME, &until);
+				until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
+				until.tv_sec += (time_t)(wait_ms / 1000) + until.tv_nsec / 1000000000L;
+				until.tv_nsec %= 1000000000L;
+				pthread_cond_timedwait(&s->qcond, &s->qlock, &until);
+			}
+		}
 		if (s->grow_to != 0) {
 			uint64_t size = s->grow_to;
 			pthread_mutex_unlock(&s->qlock);
@@ -210,8 +253,12 @@ static void *writer_main(void *arg)
 		if (s->qhead == NULL)
 			break; /* stopping and drained */
 		batch = last = s->qhead;
-		for (n = 1; n < s->batch_max && last->next != NULL; n++)
+		s->qeager -= !last->lazy;
+		for (n = 1; n < s->batch_max && last->next != NULL; n++) {
 			last = last->next;
+			s->qeager -= !last->lazy;
+		}
+		s->qcount -= n;
 		s->qhead = last->next;
 		if (s->qhead == NULL)
 			s->qtail = NULL;
@@ -270,12 +317,18 @@ static int enqueue_locked(struct store *s, struct store_op *op)
 	if (s->stopping || !s->writer_started)
 		return s->read_only ? HX_EDENIED : HX_ECLOSED;
 	op->next = NULL;
+	op->queued_ms = mono_ms();
 	if (s->qtail != NULL)
 		s->qtail->next = op;
 	else
 		s->qhead = op;
 	s->qtail = op;
-	pthread_cond_signal(&s->qcond);
+	s->qcount++;
+	s->qeager += !op->lazy;
+	/* A lazy op wakes the writer only when it is the first (the writer then sleeps until
+	 * the op is due) or completes a batch. */
+	if (!op->lazy || s->qcount == 1 || s->qcount == STORE_LAZY_BATCH)
+		pthread_cond_signal(&s->qcond);
 	return HX_OK;
 }
 
@@ -300,7 +353,7 @@ int store_write(struct store *s, store_write_fn fn, void *arg)
 	return rc;
 }
 
-int store_write_submit(struct store *s, store_write_fn fn, store_done_fn done, void *arg)
+static int submit(struct store *s, store_write_fn fn, store_done_fn done, void *arg, int lazy)
 {
 	struct store_op *op;
 	int rc;
@@ -315,12 +368,23 @@ int store_write_submit(struct store *s, store_write_fn fn, store_done_fn done, v
 	op->fn = fn;
 	op->done = done;
 	op->arg = arg;
+	op->lazy = lazy;
 	pthread_mutex_lock(&s->qlock);
 	rc = enqueue_locked(s, op);
 	pthread_mutex_unlock(&s->qlock);
 	if (rc != HX_OK)
 		free(op);
 	return rc;
+}
+
+int store_write_submit(struct store *s, store_write_fn fn, store_done_fn done, void *arg)
+{
+	return submit(s, fn, done, arg, 0);
+}
+
+int store_write_lazy(struct store *s, store_write_fn fn, store_done_fn done, void *arg)
+{
+	return submit(s, fn, done, arg, 1);
 }
 
 int store_map_grow(struct store *s, uint64_t size)

@@ -74,8 +74,9 @@ static int match_profile(struct store_txn *t, struct idm_profile *out)
 
 /* The disclosure's audit record: who asked (organisation and certificate from the
  * enrolment, the requesting user and purpose from the request), which local patients were
- * disclosed. It is submitted to group commit before the answer is sent and made durable
- * with the next batch; the answer does not wait for it. */
+ * disclosed. It is queued for group commit before the answer is sent, as a lazy write
+ * (durable within STORE_LAZY_MS, sharing its commit with the others of that moment); the
+ * answer does not wait for it. A crash in that window loses the record (docs/matching.md). */
 struct disclosure {
 	Hie__V1__AuditEvent ev;
 	char org[PROTO_ORG_ID_MAX + 1], user[128], detail[96];
@@ -128,7 +129,7 @@ static void audit_disclosure(struct http_ctx *ctx, const Hie__V1__DiscoverReques
 	snprintf(a->detail, sizeof(a->detail), "discover: %zu candidate(s), %zu disclosed",
 	         candidates, resp->n_matches);
 	a->ev.detail = a->detail;
-	if (store_write_submit(ctx->store, w_disclosure, disclosure_done, a) != HX_OK) {
+	if (store_write_lazy(ctx->store, w_disclosure, disclosure_done, a) != HX_OK) {
 		hx_log_err("discover: cannot submit the audit record of a disclosure");
 		free(a);
 	}

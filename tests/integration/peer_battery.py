@@ -8,6 +8,7 @@ usage: peer_battery.py battery HOST PORT CA CERT KEY DOCID DOCBYTES_SHA256
        peer_battery.py auth HOST PORT CA DOCID EXPECT CERT KEY [CERT KEY ...]
        peer_battery.py resume HOST PORT CA CERT KEY DOCID TRUST_CHANGE_CMD SUSPEND_CMD
        peer_battery.py limits HOST PORT CA CERT KEY DOCID PER_PEER_CAP
+       peer_battery.py discover HOST PORT CA CERT KEY FAMILY GIVEN BIRTH_DATE
          EXPECT is 'ok' or 'refused'; each CERT KEY pair is tried over TLS 1.2 and 1.3.
 """
 import hashlib
@@ -311,6 +312,65 @@ def limits(args):
     return failures
 
 
+def discover_body(family=None, given=None, birth=None, purpose=1, raw_demographics=None):
+    """DiscoverRequest { demographics = 1 { names = 1 { family = 2; given = 3 };
+    birth_date = 2 }; purpose = 2 }, from bytes so that bad UTF-8 can be sent."""
+    if raw_demographics is None:
+        name = b""
+        if family is not None:
+            name += pb_field(2, 2, family)
+        if given is not None:
+            name += pb_field(3, 2, given)
+        d = pb_field(1, 2, name) if name else b""
+        if birth is not None:
+            d += pb_field(2, 2, birth)
+    else:
+        d = raw_demographics
+    body = pb_field(1, 2, d)
+    if purpose:
+        body += pb_field(2, 0, purpose)
+    return body
+
+
+def discover(args):
+    """Bad discover requests each get a 400 with an Error message; a good one after them
+    is answered (the daemon stayed up)."""
+    host, port, ca, cert, key, good_family, good_given, good_birth = args
+    failures = 0
+
+    def ask(body):
+        s = connect(host, port, ca, cert, key)
+        s.sendall(post(b"/hie/v1/patients/discover", body))
+        status, headers, answer = read_response(s)
+        s.close()
+        return status, answer
+
+    cases = [
+        ("empty demographics", discover_body(raw_demographics=b"")),
+        ("no demographics at all", pb_field(2, 0, 1)),
+        ("no purpose of use", discover_body(b"Smith", b"Ann", b"1980-01-02", purpose=0)),
+        ("an overlong family name", discover_body(b"S" * 5000, b"Ann", b"1980-01-02")),
+        ("a family name that is not UTF-8", discover_body(b"Sm\xffth", b"Ann", b"1980-01-02")),
+        ("a control character in the given name", discover_body(b"Smith", b"A\x01nn", b"1980-01-02")),
+        ("an impossible date", discover_body(b"Smith", b"Ann", b"2023-02-30")),
+        ("a date that is not a date", discover_body(b"Smith", b"Ann", b"yesterday")),
+        ("nothing to block on (a given name only)", discover_body(None, b"Ann", None)),
+        ("a family name alone", discover_body(b"Smith", None, None)),
+        ("not protobuf", b"\xff\xff\xff\xff"),
+    ]
+    for what, body in cases:
+        status, answer = ask(body)
+        ok = status == 400 and len(answer) > 0
+        if not ok:
+            failures += 1
+        print("%s: %s (%s)" % ("ok" if ok else "FAIL", what, status))
+    status, answer = ask(discover_body(good_family.encode(), good_given.encode(),
+                                       good_birth.encode()))
+    ok = status == 200 and len(answer) > 0
+    print("%s: a good request after them is answered (%s)" % ("ok" if ok else "FAIL", status))
+    return failures + (0 if ok else 1)
+
+
 def main():
     mode = sys.argv[1]
     args = sys.argv[2:]
@@ -319,6 +379,8 @@ def main():
         failures = resume(args)
     elif mode == "limits":
         failures = limits(args)
+    elif mode == "discover":
+        failures = discover(args)
     else:
         failures = battery(args) if mode == "battery" else auth(args)
     print("%s: %d failure(s)" % (mode, failures))

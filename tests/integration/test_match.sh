@@ -202,6 +202,10 @@ if "$ctl" --config b.conf remote discover "$A" --family Smith --purpose gossip 2
 fi
 one_line err.txt && grep -q "gossip" err.txt || fail "--purpose gossip: $(cat err.txt)"
 
+# Bad input on the wire: each a 400 with an Error message; the daemon stays up.
+python3 "$(dirname "$0")/peer_battery.py" discover 127.0.0.1 "$node_port" ca/ca.pem b.pem b.key \
+    Smith Katherine 1980-03-04 >battery.out 2>&1 || fail "discover battery: $(grep -v '^ok' battery.out)"
+kill -0 "$node_pid" || fail "the daemon died during the discover battery"
 "$ctl" --store sa audit verify >/dev/null || fail "A's audit chain after the discovers"
 # Each disclosure is in A's audit chain: who asked, why, which local patients.
 sleep 0.3 # the records ride the next group commit

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "crypto.h"
@@ -1063,6 +1064,70 @@ static int check_doc_cb(const char *id, int64_t ctime, void *arg)
 	return 0;
 }
 
+/* Lazy writes: one alone is committed after about STORE_LAZY_MS, not at once; many share
+ * commits; an eager write takes the queued lazy ones along; closing drains them. */
+static int64_t now_ms_(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void test_lazy_writes(void **state)
+{
+	(void)state;
+	char *dir = tmpdir_new();
+	struct store *s = open_new(dir, 0);
+	static struct async_item items[600];
+	int64_t t0;
+	struct store_txn *t;
+
+	for (int i = 0; i < 600; i++) {
+		char id[16];
+		snprintf(id, sizeof(id), "L%03d", i);
+		sample_patient_init(&items[i].sp, id, "Lazy");
+		items[i].fail = 0;
+		atomic_init(&items[i].done_calls, 0);
+	}
+	/* One alone: not before about STORE_LAZY_MS, and not much later. */
+	t0 = now_ms_();
+	assert_int_equal(store_write_lazy(s, w_async, d_async, &items[0]), HX_OK);
+	while (atomic_load(&items[0].done_calls) == 0 && now_ms_() - t0 < 5000)
+		usleep(1000);
+	assert_int_equal(atomic_load(&items[0].done_calls), 1);
+	assert_true(now_ms_() - t0 >= STORE_LAZY_MS - 2);
+	assert_true(now_ms_() - t0 < 2000);
+	/* An eager write takes a queued lazy one along at once. */
+	assert_int_equal(store_write_lazy(s, w_async, d_async, &items[1]), HX_OK);
+	assert_int_equal(store_write_submit(s, w_async, d_async, &items[2]), HX_OK);
+	t0 = now_ms_();
+	while (atomic_load(&items[2].done_calls) == 0 && now_ms_() - t0 < 5000)
+		usleep(200);
+	assert_int_equal(atomic_load(&items[1].done_calls), 1); /* same batch, done first */
+	/* Many: all committed; then the rest queued right before closing are drained. */
+	for (int i = 3; i < 500; i++)
+		assert_int_equal(store_write_lazy(s, w_async, d_async, &items[i]), HX_OK);
+	t0 = now_ms_();
+	while (atomic_load(&items[499].done_calls) == 0 && now_ms_() - t0 < 5000)
+		usleep(1000);
+	for (int i = 500; i < 600; i++)
+		assert_int_equal(store_write_lazy(s, w_async, d_async, &items[i]), HX_OK);
+	store_close(s);
+	s = open_existing(dir);
+	assert_int_equal(store_read_begin(s, &t), HX_OK);
+	for (int i = 0; i < 600; i++) {
+		Hie__V1__Patient *p;
+		assert_int_equal(atomic_load(&items[i].done_calls), 1);
+		assert_int_equal(items[i].rc, HX_OK);
+		assert_int_equal(store_patient_get(t, items[i].sp.id, &p), HX_OK);
+		proto_free(p);
+	}
+	store_read_end(t);
+	store_close(s);
+	rm_rf(dir);
+	free(dir);
+}
+
 static void test_atomic_under_kill(void **state)
 {
 	(void)state;
@@ -1154,6 +1219,7 @@ int main(void)
 		cmocka_unit_test(test_audit_chain),
 		cmocka_unit_test(test_group_commit_threads),
 		cmocka_unit_test(test_group_commit_isolation),
+		cmocka_unit_test(test_lazy_writes),
 		cmocka_unit_test(test_atomic_under_kill),
 	};
 	hx_log_init("test_store", HX_LOG_WARNING);
