@@ -90,6 +90,8 @@ struct store_stat {
 	uint64_t writes;         /* submissions committed by this process's writer */
 };
 int store_stat_get(struct store *s, struct store_stat *out);
+/* Patients in the store as the transaction sees it (O(1)); 0 on error. */
+uint64_t store_patient_count(struct store_txn *t);
 
 /* Grow the map to `size` bytes (rounded up to a page) while running; persisted for other
  * processes with a commit. HX_EINVAL if smaller than the current map. */

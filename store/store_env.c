@@ -508,6 +508,14 @@ static int count_db(MDB_txn *txn, MDB_dbi dbi, uint64_t *out)
 	return HX_OK;
 }
 
+uint64_t store_patient_count(struct store_txn *t)
+{
+	uint64_t n = 0;
+	if (count_db(t->txn, t->s->dbi[DB_PATIENTS], &n) != HX_OK)
+		return 0;
+	return n;
+}
+
 int store_stat_get(struct store *s, struct store_stat *out)
 {
 	struct store_stat st = {0};

@@ -72,7 +72,11 @@ const char *idm_grade_name(enum idm_grade g);
 struct idm_profile {
 	double m[IDM_NFIELDS][IDM_LEVELS_MAX];
 	double u[IDM_NFIELDS][IDM_LEVELS_MAX];
-	double certain, probable, possible; /* score thresholds, in bits */
+	/* Score thresholds, in bits over prior_bits: log2 of the number of patients searched.
+	 * One record among N is the person with prior odds of about 1 to N, so a score of
+	 * log2(N) is a coin toss, and `probable` 4 bits more is odds of 16 to 1. */
+	double certain, probable, possible;
+	double prior_bits;                  /* set by idm_search from the index (not in the text) */
 	/* Whether the population has households: people who share a family name, an address and
 	 * a phone without being the same person. Then a grade also needs evidence about the
 	 * person (given name, birth date, identifier), not only the household (see

@@ -244,6 +244,7 @@ enum idm_grade idm_grade_of(const struct idm_profile *p, double score,
 	int id_bad = lv[IDM_IDENT] == 3;
 	int addr = lv[IDM_STREET_NO] == 1 && (lv[IDM_STREET] == 1 || lv[IDM_STREET] == 2);
 
+	score -= p->prior_bits;
 	if (!p->household_guard) {
 		/* No households in the data: a name agreeing closely and a birth date (or a shared
 		 * identifier) for certain; either for probable. */
@@ -428,9 +429,9 @@ void idm_profile_default(struct idm_profile *p)
 	memset(p, 0, sizeof(*p));
 	memcpy(p->m, m, sizeof(m));
 	memcpy(p->u, u, sizeof(u));
-	p->certain = 20;
-	p->probable = 12;
-	p->possible = 4;
+	p->certain = 8;
+	p->probable = 3;
+	p->possible = -4;
 	p->household_guard = 1;
 	snprintf(p->source, sizeof(p->source), "built-in");
 }

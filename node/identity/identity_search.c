@@ -84,9 +84,12 @@ static void keep(struct idm_search_out *out, const struct idm_result *r)
 		out->r[worst] = *r;
 }
 
-int idm_search(struct store_txn *t, const struct idm_profile *p, const struct idn_record *q,
-               const char *skip_id, enum idm_grade min_grade, struct idm_search_out *out)
+int idm_search(struct store_txn *t, const struct idm_profile *profile,
+               const struct idn_record *q, const char *skip_id, enum idm_grade min_grade,
+               struct idm_search_out *out)
 {
+	struct idm_profile pr = *profile, *p = &pr;
+	uint64_t npat = store_patient_count(t);
 	static _Thread_local char ids[IDENTITY_KEYS_MAX * PER_KEY_MAX][PROTO_PATIENT_ID_MAX + 1];
 	struct identity_keys keys;
 	struct collect c = {.ids = ids, .cap = IDENTITY_KEYS_MAX * PER_KEY_MAX};
@@ -95,6 +98,7 @@ int idm_search(struct store_txn *t, const struct idm_profile *p, const struct id
 
 	memset(out, 0, sizeof(*out));
 	out->best_score = -INFINITY;
+	pr.prior_bits = log2((double)(npat > 2 ? npat : 2));
 	if (identity_keys_from_record(q, &keys) == 0)
 		return HX_EINVAL;
 	for (size_t k = 0; k < keys.n; k++) {

@@ -8,6 +8,8 @@
  *       one line: queries=N p50_us=… p99_us=… qps=… cpu_us_per_query=… found=… (the share of
  *       queries whose person's record came back certain or probable) wrong=… (queries that
  *       returned someone else as certain or probable).
+ *   bench_discover search-one STORE SEED PERSONS QUERIES PERSON
+ *       the same, always for PERSON (the cost of the one request the endpoint load sends).
  *   bench_discover request SEED PERSON ORG_INDEX OUT
  *       write the DiscoverRequest body for that person (for the endpoint load).
  */
@@ -85,8 +87,10 @@ int main(int argc, char **argv)
 		(void)argv[4];
 		return 0;
 	}
-	if (argc != 6 || strcmp(argv[1], "search") != 0) {
+	int one = argc == 7 && strcmp(argv[1], "search-one") == 0;
+	if (!one && (argc != 6 || strcmp(argv[1], "search") != 0)) {
 		fprintf(stderr, "usage: bench_discover search STORE SEED PERSONS QUERIES | "
+		                "search-one STORE SEED PERSONS QUERIES PERSON | "
 		                "request SEED PERSON ORG_INDEX OUT\n");
 		return 2;
 	}
@@ -121,7 +125,7 @@ int main(int argc, char **argv)
 		uint64_t person;
 		double a;
 		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-		person = x % persons;
+		person = one ? strtoull(argv[6], NULL, 10) : x % persons;
 		demo_person_demographics(seed, person, take, &q);
 		demo_patient_id(seed, org_index, person, want);
 		a = now_us();

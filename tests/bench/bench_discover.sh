@@ -9,7 +9,8 @@
 #   endpoint    POST /hie/v1/patients/discover over mutual TLS keep-alive to hiepeerd
 #               (workers = 1, core 0; the load on core 1): server CPU per request, against the
 #               budget the issue sets: the server CPU of a 1 KB retrieve measured in the same
-#               run (interleaved rounds) plus the in-process CPU of one match.
+#               run (interleaved rounds) plus the in-process CPU of the same match (the load
+#               repeats one request; bench_discover search-one times that request alone).
 #
 # Normally run as `deploy/bench.sh discover`. The store is built once per run in
 # $HX_BENCH_DIR (/var/tmp); the node's match profile is fitted on it first (hiepeerctl match
@@ -63,7 +64,11 @@ echo "in-process: $inproc"
 field() { printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 p50=$(field p50_us "$inproc")
 p99=$(field p99_us "$inproc")
-match_cpu=$(field cpu_us_per_query "$inproc")
+# The endpoint load sends one request (person 4242) over and over: its budget is that
+# request's own in-process cost.
+one=$(taskset -c 1 "$disc" search-one "$tmp/s" "$seed" "$persons" 20000 4242)
+echo "in-process, the endpoint's request: $one"
+match_cpu=$(field cpu_us_per_query "$one")
 
 # ---- endpoint ------------------------------------------------------------------------------
 "$ctl" pki ca ca >/dev/null
