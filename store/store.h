@@ -119,7 +119,7 @@ int store_write_submit(struct store *s, store_write_fn fn, store_done_fn done, v
  * STORE_LAZY_MS for others to share its commit, unless STORE_LAZY_BATCH are queued or an
  * ordinary write comes first. Cuts the commits of a steady stream of small records. */
 #define STORE_LAZY_MS 20
-#define STORE_LAZY_BATCH 256
+#define STORE_LAZY_BATCH 1024
 int store_write_lazy(struct store *s, store_write_fn fn, store_done_fn done, void *arg);
 
 /* The store a transaction belongs to. */
@@ -149,6 +149,14 @@ int store_patient_put(struct store_txn *t, const Hie__V1__Patient *p,
                       const struct store_key *keys, size_t nkeys);
 /* HX_ENOTFOUND. */
 int store_patient_get(struct store_txn *t, const char *id, Hie__V1__Patient **out);
+/* Read a patient's demographics without allocating, for candidate search: fn gets the id
+ * and demographics as stored (valid during the call only). The record is decoded by
+ * protobuf-c into a per-thread buffer and not checked again: it was checked when written.
+ * HX_ENOTFOUND; HX_EPARSE if it does not decode (or needs more than 64 KB); else fn's
+ * return. */
+typedef int (*store_demographics_fn)(const char *id, const Hie__V1__Demographics *d, void *arg);
+int store_patient_demographics_visit(struct store_txn *t, const char *id,
+                                     store_demographics_fn fn, void *arg);
 /* Remove a patient and its blocking keys. HX_ENOTFOUND; HX_EEXIST if it still has
  * documents (delete those first). */
 int store_patient_delete(struct store_txn *t, const char *id);

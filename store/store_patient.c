@@ -1,6 +1,7 @@
 /* store_patient.c: patients and their blocking keys (candidate search for matching). */
 #include "store_internal.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -103,6 +104,47 @@ int store_patient_get(struct store_txn *t, const char *id, Hie__V1__Patient **ou
 	sp->patient = NULL;
 	proto_free(sp);
 	return HX_OK;
+}
+
+/* A bump allocator over one thread's buffer, for reading many patients in a row (candidate
+ * search): nothing to free one by one, nothing handed to malloc while the buffer lasts. */
+#define ARENA_SIZE (64u * 1024)
+struct arena {
+	size_t used;
+	_Alignas(max_align_t) unsigned char buf[ARENA_SIZE];
+};
+
+static void *arena_alloc(void *data, size_t size)
+{
+	struct arena *a = data;
+	size_t at = (a->used + _Alignof(max_align_t) - 1) & ~(size_t)(_Alignof(max_align_t) - 1);
+	if (size > ARENA_SIZE || at > ARENA_SIZE - size)
+		return NULL; /* protobuf-c then fails the unpack: HX_EPARSE */
+	a->used = at + size;
+	return a->buf + at;
+}
+
+static void arena_free(void *data, void *p)
+{
+	(void)data;
+	(void)p;
+}
+
+int store_patient_demographics_visit(struct store_txn *t, const char *id,
+                                     store_demographics_fn fn, void *arg)
+{
+	static _Thread_local struct arena arena;
+	ProtobufCAllocator alloc = {arena_alloc, arena_free, &arena};
+	Hie__V1__StoredPatient *sp;
+	MDB_val k = id_key(id), v;
+	int rc = store_err_from_mdb(mdb_get(t->txn, t->s->dbi[DB_PATIENTS], &k, &v));
+	if (rc != HX_OK)
+		return rc;
+	arena.used = 0;
+	sp = hie__v1__stored_patient__unpack(&alloc, v.mv_size, v.mv_data);
+	if (sp == NULL || sp->patient == NULL || sp->patient->demographics == NULL)
+		return HX_EPARSE;
+	return fn(sp->patient->id, sp->patient->demographics, arg);
 }
 
 int store_patient_delete(struct store_txn *t, const char *id)

@@ -52,7 +52,7 @@ static int collect_cb(const char *id, void *arg)
 		c->truncated = 1;
 		return 1;
 	}
-	snprintf(c->ids[c->n++], sizeof(c->ids[0]), "%s", id);
+	hx_strlcpy(c->ids[c->n++], id, sizeof(c->ids[0]));
 	return 0;
 }
 
@@ -82,6 +82,13 @@ static void keep(struct idm_search_out *out, const struct idm_result *r)
 			worst = i;
 	if (result_cmp(r, &out->r[worst]) < 0)
 		out->r[worst] = *r;
+}
+
+static int normalise_cb(const char *id, const Hie__V1__Demographics *d, void *arg)
+{
+	(void)id;
+	idn_from_demographics(d, arg);
+	return HX_OK;
 }
 
 int idm_search(struct store_txn *t, const struct idm_profile *profile,
@@ -117,7 +124,6 @@ int idm_search(struct store_txn *t, const struct idm_profile *profile,
 	for (size_t i = 0; i < c.n; i++) {
 		struct idm_result r;
 		struct idn_record cand;
-		Hie__V1__Patient *pt;
 		if ((i > 0 && strcmp(ids[i], ids[i - 1]) == 0) ||
 		    (skip_id != NULL && strcmp(ids[i], skip_id) == 0))
 			continue;
@@ -125,16 +131,14 @@ int idm_search(struct store_txn *t, const struct idm_profile *profile,
 			out->truncated = 1;
 			break;
 		}
-		rc = store_patient_get(t, ids[i], &pt);
+		rc = store_patient_demographics_visit(t, ids[i], normalise_cb, &cand);
 		if (rc == HX_ENOTFOUND)
 			continue; /* removed since: the key went with it */
 		if (rc != HX_OK)
 			return rc;
 		n++;
-		idn_from_demographics(pt->demographics, &cand);
 		memset(&r, 0, sizeof(r));
-		snprintf(r.patient_id, sizeof(r.patient_id), "%s", pt->id);
-		proto_free(pt);
+		hx_strlcpy(r.patient_id, ids[i], sizeof(r.patient_id));
 		idm_compare(q, &cand, r.levels);
 		r.score = idm_score(p, r.levels, r.contrib);
 		r.grade = idm_grade_of(p, r.score, r.levels);

@@ -60,7 +60,7 @@
 #define BODY_MAX (64u << 20) /* --body file */
 
 enum mode { MODE_KEEPALIVE, MODE_CONNECT, MODE_RESUME };
-enum cstate { C_OFF, C_CONNECTING, C_HANDSHAKE, C_WRITING, C_READING, C_DRAINING };
+enum cstate { C_OFF, C_CONNECTING, C_HANDSHAKE, C_WRITING, C_READING, C_DRAINING, C_PACED };
 
 static const char *const mode_names[] = {"keepalive", "connect", "resume"};
 static const char *const state_names[] = {"off",     "connect", "handshake",
@@ -72,6 +72,7 @@ struct opts {
 	int port, tls, conns;
 	enum mode mode;
 	double duration, warmup, timeout;
+	double rate;             /* keepalive: requests/s over all connections; 0 = flat out */
 	uint64_t requests;       /* 0: run for --duration */
 	long long expect_bytes;  /* -1: any size */
 	pid_t pids[PIDS_MAX];
@@ -91,6 +92,7 @@ struct conn {
 	unsigned char excerpt[EXCERPT_MAX];
 	size_t nexcerpt;
 	int64_t t_start;         /* latency origin */
+	int64_t next_ns;         /* --rate: not before this */
 	int64_t t_io;            /* last progress, for --timeout */
 	SSL_SESSION *sess;       /* resume: the newest session this slot was given */
 	uint64_t opened;         /* connections this slot has opened */
@@ -324,6 +326,42 @@ static void request_begin(struct conn *c)
 	if (o.mode == MODE_KEEPALIVE)
 		c->t_start = mono_ns();
 	c->st = C_WRITING;
+	if (o.rate > 0 && o.mode == MODE_KEEPALIVE) {
+		/* Each connection sends every conns/rate seconds; a late one does not catch up in
+		 * a burst. */
+		int64_t now = c->t_start, gap = (int64_t)(1e9 * o.conns / o.rate);
+		if (c->next_ns == 0 || c->next_ns < now - gap)
+			c->next_ns = now;
+		if (now < c->next_ns) {
+			c->st = C_PACED;
+			conn_want(c, EPOLLIN);
+		}
+		c->next_ns += gap;
+	}
+}
+
+static void conn_step(struct conn *c);
+
+/* --rate: send the requests whose time has come; returns ns until the next one (at most
+ * 100 ms). */
+static int64_t pace(void)
+{
+	int64_t now = mono_ns(), wait = 100000000;
+	for (int i = 0; i < o.conns; i++) {
+		struct conn *c = &conns[i];
+		if (c->st != C_PACED)
+			continue;
+		if (c->next_ns - (int64_t)(1e9 * o.conns / o.rate) <= now) {
+			c->st = C_WRITING;
+			c->t_start = now;
+			conn_step(c);
+		} else {
+			int64_t ns = c->next_ns - (int64_t)(1e9 * o.conns / o.rate) - now;
+			if (ns < wait)
+				wait = ns;
+		}
+	}
+	return wait;
 }
 
 /* Parse the response head in c->hdr[0..hlen): status, Content-Length, Connection. */
@@ -492,6 +530,7 @@ static void conn_step(struct conn *c)
 
 		switch (c->st) {
 		case C_OFF:
+		case C_PACED:
 			return;
 		case C_CONNECTING:
 			/* A connection opened during this step waits for its own event. */
@@ -676,7 +715,9 @@ static void usage(FILE *f)
 	        "  --expect-bytes N       every body must be N bytes\n"
 	        "  --cpu-pid PID[,PID]    report these processes' CPU time per request\n"
 	        "  --save-body FILE       write the first response body to FILE\n"
-	        "  --timeout S            a connection without progress for S s fails (10)\n");
+	        "  --timeout S            a connection without progress for S s fails (10)\n"
+	        "  --rate R               keepalive: at most R requests/s in all (paced per\n"
+	        "                         connection; compare two servers at the same rate)\n");
 }
 
 static double parse_num(const char *opt, const char *s, double lo, double hi)
@@ -695,7 +736,7 @@ static void parse_args(int argc, char **argv)
 	enum {
 		OPT_HOST = 256, OPT_PORT, OPT_CERT, OPT_KEY, OPT_CA, OPT_SNI, OPT_MODE, OPT_CONNS,
 		OPT_DUR, OPT_REQS, OPT_METHOD, OPT_PATH, OPT_BODY, OPT_CTYPE, OPT_EXPECT, OPT_TLS,
-		OPT_WARM, OPT_PID, OPT_SAVE, OPT_TIMEOUT, OPT_HELP
+		OPT_WARM, OPT_PID, OPT_SAVE, OPT_TIMEOUT, OPT_RATE, OPT_HELP
 	};
 	static const struct option lo[] = {
 		{"host", required_argument, NULL, OPT_HOST},
@@ -718,6 +759,7 @@ static void parse_args(int argc, char **argv)
 		{"cpu-pid", required_argument, NULL, OPT_PID},
 		{"save-body", required_argument, NULL, OPT_SAVE},
 		{"timeout", required_argument, NULL, OPT_TIMEOUT},
+		{"rate", required_argument, NULL, OPT_RATE},
 		{"help", no_argument, NULL, OPT_HELP},
 		{NULL, 0, NULL, 0},
 	};
@@ -736,6 +778,7 @@ static void parse_args(int argc, char **argv)
 		case OPT_REQS: o.requests = (uint64_t)parse_num("--requests", optarg, 1, 1e12); break;
 		case OPT_WARM: o.warmup = parse_num("--warmup", optarg, 0, 3600); break;
 		case OPT_TIMEOUT: o.timeout = parse_num("--timeout", optarg, 0.1, 3600); break;
+		case OPT_RATE: o.rate = parse_num("--rate", optarg, 1, 1e7); break;
 		case OPT_PATH: o.path = optarg; break;
 		case OPT_BODY: o.body_file = optarg; break;
 		case OPT_CTYPE: o.ctype = optarg; break;
@@ -889,7 +932,19 @@ int main(int argc, char **argv)
 		wait_ms = wait_ms / 1000000 + 1;
 		if (wait_ms > 100)
 			wait_ms = 100;
-		n = epoll_wait(ep, evs, (int)(sizeof(evs) / sizeof(evs[0])), (int)wait_ms);
+		if (o.rate > 0) {
+			/* Sleep until the next paced request is due, to the nanosecond: spinning
+			 * would hide the cost of waking a client that waits, as clients do. */
+			int64_t w = pace(), ns = wait_ms * 1000000;
+			struct timespec ts;
+			if (w < ns)
+				ns = w;
+			ts.tv_sec = (time_t)(ns / 1000000000);
+			ts.tv_nsec = (long)(ns % 1000000000);
+			n = epoll_pwait2(ep, evs, (int)(sizeof(evs) / sizeof(evs[0])), &ts, NULL);
+		} else {
+			n = epoll_wait(ep, evs, (int)(sizeof(evs) / sizeof(evs[0])), (int)wait_ms);
+		}
 		if (n < 0 && errno != EINTR)
 			fatal("epoll_wait: %s", strerror(errno));
 		for (int i = 0; i < n; i++)
