@@ -11,6 +11,9 @@
  *       returned someone else as certain or probable).
  *   bench_discover search-one STORE SEED PERSONS QUERIES PERSON
  *       the same, always for PERSON (the cost of the one request the endpoint load sends).
+ *   bench_discover bodies SEED PERSONS N OUT
+ *       the DiscoverRequests of the N persons `search` looks up, in its order, as records
+ *       for bench_load --bodies (the endpoint then does the same mix of lookups).
  *   bench_discover request SEED PERSON ORG_INDEX OUT
  *       write the DiscoverRequest body for that person (for the endpoint load).
  */
@@ -85,8 +88,53 @@ static int pack_request(const Hie__V1__Demographics *d, void *arg)
 	return a->rc;
 }
 
+/* bodies SEED PERSONS N OUT: the DiscoverRequests of the persons `search` would look up,
+ * in the same order, as bench_load --bodies records. */
+struct bodies_arg {
+	FILE *f;
+	int rc;
+};
+
+static int write_body(const Hie__V1__Demographics *d, void *arg)
+{
+	struct bodies_arg *a = arg;
+	Hie__V1__DiscoverRequest r = HIE__V1__DISCOVER_REQUEST__INIT;
+	struct hx_buf b;
+	unsigned char len4[4];
+	r.demographics = (Hie__V1__Demographics *)d;
+	r.purpose = HIE__V1__PURPOSE_OF_USE__PURPOSE_OF_USE_TREATMENT;
+	hx_buf_init(&b, 1u << 20);
+	if (proto_pack(&r, &b) != HX_OK) {
+		hx_buf_clear(&b);
+		return a->rc = 1;
+	}
+	len4[0] = (unsigned char)(b.len >> 24);
+	len4[1] = (unsigned char)(b.len >> 16);
+	len4[2] = (unsigned char)(b.len >> 8);
+	len4[3] = (unsigned char)b.len;
+	a->rc = fwrite(len4, 1, 4, a->f) != 4 || fwrite(b.data, 1, b.len, a->f) != b.len;
+	hx_buf_clear(&b);
+	return a->rc;
+}
+
+static int bodies(uint64_t seed, uint64_t persons, size_t n, const char *path)
+{
+	struct bodies_arg a = {fopen(path, "wb"), 0};
+	uint64_t x = 0x2545f4914f6cdd1dull;
+	if (a.f == NULL)
+		return 1;
+	for (size_t i = 0; i < n && a.rc == 0; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		demo_person_demographics(seed, x % persons, write_body, &a);
+	}
+	return fclose(a.f) != 0 || a.rc != 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 6 && strcmp(argv[1], "bodies") == 0)
+		return bodies(strtoull(argv[2], NULL, 10), strtoull(argv[3], NULL, 10),
+		              strtoull(argv[4], NULL, 10), argv[5]);
 	if (argc == 6 && strcmp(argv[1], "request") == 0) {
 		struct pack_arg a = {argv[5], 0};
 		if (demo_person_demographics(strtoull(argv[2], NULL, 10), strtoull(argv[3], NULL, 10),

@@ -9,8 +9,8 @@
 #   endpoint    POST /hie/v1/patients/discover over mutual TLS keep-alive to hiepeerd
 #               (workers = 1, core 0; the load on core 1): server CPU per request, against the
 #               budget the issue sets: the server CPU of a 1 KB retrieve measured in the same
-#               run (interleaved rounds) plus the in-process CPU of the same match (the load
-#               repeats one request; bench_discover search-one times that request alone).
+#               run at the same request rate, plus the in-process CPU of the same lookups
+#               (the load sends the in-process run's 20,000 requests, in its order).
 #
 # Normally run as `deploy/bench.sh discover`. The store is built once per run in
 # $HX_BENCH_DIR (/var/tmp); the node's match profile is fitted on it first (hiepeerctl match
@@ -64,11 +64,9 @@ echo "in-process: $inproc"
 field() { printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 p50=$(field p50_us "$inproc")
 p99=$(field p99_us "$inproc")
-# The endpoint load sends one request (person 4242) over and over: its budget is that
-# request's own in-process cost.
-one=$(taskset -c 1 "$disc" search-one "$tmp/s" "$seed" "$persons" 20000 4242)
-echo "in-process, the endpoint's request: $one"
-match_cpu=$(field cpu_us_per_query "$one")
+# The endpoint load sends the same 20,000 lookups, in the same order (bench_load
+# --bodies), so its budget is exactly this in-process cost.
+match_cpu=$(field cpu_us_per_query "$inproc")
 
 # ---- endpoint ------------------------------------------------------------------------------
 "$ctl" pki ca ca >/dev/null
@@ -76,7 +74,7 @@ match_cpu=$(field cpu_us_per_query "$one")
 "$ctl" pki issue --ca ca --org "$CLIENT" --cn localhost --dns localhost --out client >/dev/null
 "$ctl" --store s peer add --org "$CLIENT" --name bench --url https://localhost:1 \
     --cert client.pem --ca ca/ca.pem >/dev/null
-"$disc" request "$seed" 4242 1 discover.req
+"$disc" bodies "$seed" "$persons" 20000 discover.bodies
 printf '[node]\norg_id = %s\nstore = %s/s\nworkers = 1\nlog_level = warning\n[tls]\ncertificate = %s/node.pem\nkey = %s/node.key\nca = %s/ca/ca.pem\n[listen]\npeer = 127.0.0.1:0\n' \
     "$ORG" "$tmp" "$tmp" "$tmp" "$tmp" >node.conf
 taskset -c 0 "$daemon" -c node.conf </dev/null >/dev/null 2>node.log &
@@ -87,11 +85,11 @@ until [ -s s/hiepeerd.state ]; do
     sleep 0.1
 done
 port=$(sed -n 's/^peer = .*:\([0-9]*\)$/\1/p' s/hiepeerd.state)
-run() { # PATH BODY [--rate R] -> bench_load's line
+run() { # PATH BODY-OPTION FILE [RATE] -> bench_load's line
     taskset -c 1 "$load" --host 127.0.0.1 --port "$port" --servername localhost \
         --cert client.pem --key client.key --ca ca/ca.pem --mode keepalive --conns 8 \
-        --warmup 1 --duration "$secs" --method POST --path "$1" --body "$2" \
-        --content-type application/x-protobuf --cpu-pid "$node_pid" ${3:+--rate "$3"}
+        --warmup 1 --duration "$secs" --method POST --path "$1" "$2" "$3" \
+        --content-type application/x-protobuf --cpu-pid "$node_pid" ${4:+--rate "$4"}
 }
 median() { tr ' ' '\n' | grep . | sort -g | awk '{ a[NR] = $1 } END {
     if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
@@ -102,12 +100,12 @@ median() { tr ' ' '\n' | grep . | sort -g | awk '{ a[NR] = $1 } END {
 d_all="" r_all=""
 r=1
 while [ $r -le "$rounds" ]; do
-    out=$(run /hie/v1/patients/discover discover.req)
+    out=$(run /hie/v1/patients/discover --bodies discover.bodies)
     c=$(field cpu_us_per_req "$out")
     rate=$(field rps "$out")
     echo "  round $r discover: $c us/req server CPU, $rate req/s, p99 $(field p99_us "$out") us"
     d_all="$d_all $c"
-    out=$(run /hie/v1/documents/retrieve retrieve.req "$rate")
+    out=$(run /hie/v1/documents/retrieve --body retrieve.req "$rate")
     c=$(field cpu_us_per_req "$out")
     echo "  round $r retrieve-1k at that rate: $c us/req server CPU, $(field rps "$out") req/s"
     r_all="$r_all $c"

@@ -68,7 +68,7 @@ static const char *const state_names[] = {"off",     "connect", "handshake",
 
 struct opts {
 	const char *host, *servername, *cert, *key, *ca;
-	const char *method, *path, *body_file, *ctype, *save_body;
+	const char *method, *path, *body_file, *bodies_file, *ctype, *save_body;
 	int port, tls, conns;
 	enum mode mode;
 	double duration, warmup, timeout;
@@ -93,6 +93,8 @@ struct conn {
 	size_t nexcerpt;
 	int64_t t_start;         /* latency origin */
 	int64_t next_ns;         /* --rate: not before this */
+	const char *req;         /* the request being sent */
+	size_t req_len;
 	int64_t t_io;            /* last progress, for --timeout */
 	SSL_SESSION *sess;       /* resume: the newest session this slot was given */
 	uint64_t opened;         /* connections this slot has opened */
@@ -116,6 +118,9 @@ static struct sockaddr_storage addr;
 static socklen_t addrlen;
 static char *req;
 static size_t req_len;
+/* --bodies: one request per body, sent in turn over all connections. */
+static char **reqs;
+static size_t *req_lens, nreqs, req_next;
 static unsigned char rbuf[RBUF_SIZE];
 static int measuring, stopping;
 static uint64_t issued;      /* requests started (for --requests) */
@@ -316,6 +321,14 @@ static void request_begin(struct conn *c)
 		return;
 	}
 	issued++;
+	if (nreqs > 0) {
+		c->req = reqs[req_next % nreqs];
+		c->req_len = req_lens[req_next % nreqs];
+		req_next++;
+	} else {
+		c->req = req;
+		c->req_len = req_len;
+	}
 	c->wpos = 0;
 	c->hlen = 0;
 	c->in_body = 0;
@@ -567,11 +580,11 @@ static void conn_step(struct conn *c)
 			}
 			return;
 		case C_WRITING:
-			rc = SSL_write(c->ssl, req + c->wpos, (int)(req_len - c->wpos));
+			rc = SSL_write(c->ssl, c->req + c->wpos, (int)(c->req_len - c->wpos));
 			if (rc > 0) {
 				c->wpos += (size_t)rc;
 				c->t_io = mono_ns();
-				if (c->wpos == req_len)
+				if (c->wpos == c->req_len)
 					c->st = C_READING;
 				break;
 			}
@@ -644,12 +657,71 @@ static void make_ctx(void)
 	}
 }
 
+static void build_request(const unsigned char *body, size_t blen, int has_body, char **out,
+                          size_t *out_len)
+{
+	size_t cap = 1024 + strlen(o.path) + strlen(o.host) +
+	             (o.servername ? strlen(o.servername) : 0) + (o.ctype ? strlen(o.ctype) : 0) +
+	             blen;
+	char *r = malloc(cap);
+	int hl;
+	if (r == NULL)
+		fatal("out of memory");
+	hl = snprintf(r, cap, "%s %s HTTP/1.1\r\nHost: %s\r\n", o.method, o.path,
+	              o.servername != NULL ? o.servername : o.host);
+	if (o.ctype != NULL)
+		hl += snprintf(r + hl, cap - (size_t)hl, "Content-Type: %s\r\n", o.ctype);
+	if (has_body || strcmp(o.method, "POST") == 0)
+		hl += snprintf(r + hl, cap - (size_t)hl, "Content-Length: %zu\r\n", blen);
+	if (o.mode != MODE_KEEPALIVE)
+		hl += snprintf(r + hl, cap - (size_t)hl, "Connection: close\r\n");
+	hl += snprintf(r + hl, cap - (size_t)hl, "\r\n");
+	if (blen > 0)
+		memcpy(r + hl, body, blen);
+	*out = r;
+	*out_len = (size_t)hl + blen;
+}
+
+/* --bodies FILE: records of a 4-byte big-endian length and that many bytes. */
+static void make_requests(void)
+{
+	FILE *f = fopen(o.bodies_file, "rb");
+	unsigned char len4[4], *body = malloc(BODY_MAX);
+	size_t cap = 0;
+	if (f == NULL || body == NULL)
+		fatal("--bodies %s: %s", o.bodies_file, f == NULL ? strerror(errno) : "no memory");
+	while (fread(len4, 1, 4, f) == 4) {
+		size_t blen = (size_t)len4[0] << 24 | (size_t)len4[1] << 16 | (size_t)len4[2] << 8 |
+		              len4[3];
+		if (blen > BODY_MAX || fread(body, 1, blen, f) != blen)
+			fatal("--bodies %s: a record is cut or over %u bytes", o.bodies_file, BODY_MAX);
+		if (nreqs == cap) {
+			cap = cap ? cap * 2 : 1024;
+			reqs = realloc(reqs, cap * sizeof(*reqs));
+			req_lens = realloc(req_lens, cap * sizeof(*req_lens));
+			if (reqs == NULL || req_lens == NULL)
+				fatal("out of memory");
+		}
+		build_request(body, blen, 1, &reqs[nreqs], &req_lens[nreqs]);
+		nreqs++;
+	}
+	fclose(f);
+	free(body);
+	if (nreqs == 0)
+		fatal("--bodies %s: no record", o.bodies_file);
+	req = reqs[0];
+	req_len = req_lens[0];
+}
+
 static void make_request(void)
 {
 	unsigned char *body = NULL;
-	size_t blen = 0, cap;
-	int hl;
+	size_t blen = 0;
 
+	if (o.bodies_file != NULL) {
+		make_requests();
+		return;
+	}
 	if (o.body_file != NULL) {
 		FILE *f = fopen(o.body_file, "rb");
 		if (f == NULL)
@@ -662,22 +734,7 @@ static void make_request(void)
 			fatal("--body %s: unreadable or over %u bytes", o.body_file, BODY_MAX);
 		fclose(f);
 	}
-	cap = 1024 + strlen(o.path) + strlen(o.host) + (o.servername ? strlen(o.servername) : 0) +
-	      (o.ctype ? strlen(o.ctype) : 0) + blen;
-	if ((req = malloc(cap)) == NULL)
-		fatal("out of memory");
-	hl = snprintf(req, cap, "%s %s HTTP/1.1\r\nHost: %s\r\n", o.method, o.path,
-	              o.servername != NULL ? o.servername : o.host);
-	if (o.ctype != NULL)
-		hl += snprintf(req + hl, cap - (size_t)hl, "Content-Type: %s\r\n", o.ctype);
-	if (o.body_file != NULL || strcmp(o.method, "POST") == 0)
-		hl += snprintf(req + hl, cap - (size_t)hl, "Content-Length: %zu\r\n", blen);
-	if (o.mode != MODE_KEEPALIVE)
-		hl += snprintf(req + hl, cap - (size_t)hl, "Connection: close\r\n");
-	hl += snprintf(req + hl, cap - (size_t)hl, "\r\n");
-	if (blen > 0)
-		memcpy(req + hl, body, blen);
-	req_len = (size_t)hl + blen;
+	build_request(body, blen, o.body_file != NULL, &req, &req_len);
 	free(body);
 }
 
@@ -716,6 +773,8 @@ static void usage(FILE *f)
 	        "  --cpu-pid PID[,PID]    report these processes' CPU time per request\n"
 	        "  --save-body FILE       write the first response body to FILE\n"
 	        "  --timeout S            a connection without progress for S s fails (10)\n"
+	        "  --bodies FILE          instead of --body: records (4-byte big-endian length,\n"
+	        "                         bytes), one request each, sent in turn\n"
 	        "  --rate R               keepalive: at most R requests/s in all (paced per\n"
 	        "                         connection; compare two servers at the same rate)\n");
 }
@@ -736,7 +795,7 @@ static void parse_args(int argc, char **argv)
 	enum {
 		OPT_HOST = 256, OPT_PORT, OPT_CERT, OPT_KEY, OPT_CA, OPT_SNI, OPT_MODE, OPT_CONNS,
 		OPT_DUR, OPT_REQS, OPT_METHOD, OPT_PATH, OPT_BODY, OPT_CTYPE, OPT_EXPECT, OPT_TLS,
-		OPT_WARM, OPT_PID, OPT_SAVE, OPT_TIMEOUT, OPT_RATE, OPT_HELP
+		OPT_WARM, OPT_PID, OPT_SAVE, OPT_TIMEOUT, OPT_RATE, OPT_BODIES, OPT_HELP
 	};
 	static const struct option lo[] = {
 		{"host", required_argument, NULL, OPT_HOST},
@@ -760,6 +819,7 @@ static void parse_args(int argc, char **argv)
 		{"save-body", required_argument, NULL, OPT_SAVE},
 		{"timeout", required_argument, NULL, OPT_TIMEOUT},
 		{"rate", required_argument, NULL, OPT_RATE},
+		{"bodies", required_argument, NULL, OPT_BODIES},
 		{"help", no_argument, NULL, OPT_HELP},
 		{NULL, 0, NULL, 0},
 	};
@@ -779,6 +839,7 @@ static void parse_args(int argc, char **argv)
 		case OPT_WARM: o.warmup = parse_num("--warmup", optarg, 0, 3600); break;
 		case OPT_TIMEOUT: o.timeout = parse_num("--timeout", optarg, 0.1, 3600); break;
 		case OPT_RATE: o.rate = parse_num("--rate", optarg, 1, 1e7); break;
+		case OPT_BODIES: o.bodies_file = optarg; break;
 		case OPT_PATH: o.path = optarg; break;
 		case OPT_BODY: o.body_file = optarg; break;
 		case OPT_CTYPE: o.ctype = optarg; break;
