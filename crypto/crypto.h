@@ -37,6 +37,33 @@ void crypto_fingerprint_format(const uint8_t fp[CRYPTO_SHA256_LEN], char *out, s
 /* Wipe memory that held a secret. */
 void crypto_wipe(void *p, size_t n);
 
+/* ---- HMAC and the linkage key (crypto_token.c) ---------------------------------------------- */
+
+/* HMAC-SHA256 (RFC 2104) of data under key; the _v form over up to CRYPTO_HMAC_IOV_MAX
+ * buffers as if concatenated. */
+#define CRYPTO_HMAC_IOV_MAX 15
+void crypto_hmac_sha256(const uint8_t *key, size_t keylen, const void *data, size_t len,
+                        uint8_t out[CRYPTO_SHA256_LEN]);
+void crypto_hmac_sha256_v(const uint8_t *key, size_t keylen, const struct crypto_iov *iov,
+                          size_t n, uint8_t out[CRYPTO_SHA256_LEN]);
+
+/* The community's linkage key: the secret every node of a region shares so that the same
+ * person gives the same patient tokens everywhere, and the RLS (which never holds it) sees
+ * only tokens. A file with 64 to 128 hex digits on one line, mode 0600 or 0400. */
+#define CRYPTO_LINKAGE_KEY_MIN 32
+#define CRYPTO_LINKAGE_KEY_MAX 64
+struct crypto_linkage_key {
+	uint8_t key[CRYPTO_LINKAGE_KEY_MAX];
+	size_t len;
+	uint8_t id[CRYPTO_SHA256_LEN]; /* HMAC(key, "hiepeer-linkage-key-id"): names it safely */
+};
+/* HX_OK; HX_ENOTFOUND, HX_EPERM (unreadable, or readable by group or others), HX_EINVAL
+ * (not a regular file), HX_EPARSE (not 64..128 hex digits), HX_EIO; err names the file. */
+int crypto_linkage_key_load(const char *path, struct crypto_linkage_key *out, char *err,
+                            size_t errlen);
+/* Write a fresh random 32-byte key to a new file (mode 0600). HX_EEXIST if it exists. */
+int crypto_linkage_key_new(const char *path, char *err, size_t errlen);
+
 
 /* ---- TLS (crypto_tls.c) ----------------------------------------------------------------- */
 

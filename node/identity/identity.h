@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "crypto.h"
 #include "identity_text.h"
 #include "proto.h"
 #include "store.h"
@@ -34,6 +35,21 @@ struct identity_keys {
 };
 size_t identity_keys_build(const Hie__V1__Demographics *d, struct identity_keys *out);
 size_t identity_keys_from_record(const struct idn_record *r, struct identity_keys *out);
+
+/* ---- patient tokens (identity_tokens.c, docs/tokens.md) ------------------------------------ */
+
+#define IDENTITY_TOKENS_MAX 16
+struct identity_token {
+	uint8_t token[CRYPTO_SHA256_LEN];
+	char kind[8]; /* "fgbs", "sgb", "fbp", "id" */
+};
+/* The blinded tokens of a normalised record under the community linkage key: at most `max`
+ * (IDENTITY_TOKENS_MAX is enough for every kind), no duplicates. Identifiers count only when
+ * their system is one of shared_systems (NULL-terminated; e.g. {IDN_SYS_SSN, NULL}): an
+ * organisation's own record numbers mean nothing elsewhere. */
+size_t identity_tokens(const struct crypto_linkage_key *key, const struct idn_record *r,
+                       const char *const *shared_systems, struct identity_token *out,
+                       size_t max);
 
 /* ---- comparison --------------------------------------------------------------------------- */
 
