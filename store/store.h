@@ -171,6 +171,39 @@ typedef int (*store_id_cb)(const char *id, void *arg);
 int store_block_lookup(struct store_txn *t, const uint8_t *key, size_t keylen, size_t max,
                        store_id_cb cb, void *arg, int *truncated);
 
+/* ---- the RLS outbox (store_outbox.c) --------------------------------------------------------
+ * Every patient put or delete records a change (in its own transaction), for the daemon to
+ * turn into publications to the record locator: it reads the changes in order, compares the
+ * patient's tokens now with those the locator was told ('published'), queues a LocatorPublish
+ * of the difference, and sends the queue to each RLS endpoint from its cursor. */
+int store_outbox_change(struct store_txn *t, const char *id);
+typedef int (*store_change_cb)(uint64_t seq, const char *id, void *arg); /* 1: stop */
+int store_outbox_changes(struct store_txn *t, size_t max, store_change_cb cb, void *arg);
+int store_outbox_change_done(struct store_txn *t, uint64_t seq);
+int store_outbox_published_get(struct store_txn *t, const char *id, uint8_t tokens[][32],
+                               size_t max, size_t *n);
+/* n == 0 forgets the patient. */
+int store_outbox_published_put(struct store_txn *t, const char *id, const uint8_t tokens[][32],
+                               size_t n);
+/* Queue a publication; its sequence is assigned here (and written into it). */
+int store_outbox_queue_put(struct store_txn *t, const Hie__V1__LocatorPublish *msg,
+                           uint64_t *seq);
+/* The first queued publication after `after` (packed, into msg); HX_ENOTFOUND if none. */
+int store_outbox_queue_next(struct store_txn *t, uint64_t after, uint64_t *seq,
+                            struct hx_buf *msg);
+/* Forget publications up to `upto` (every endpoint has them). */
+int store_outbox_queue_trim(struct store_txn *t, uint64_t upto);
+/* Changes not yet prepared, and publications after `after`. */
+int store_outbox_pending(struct store_txn *t, uint64_t after, uint64_t *changes,
+                         uint64_t *queued);
+/* Add delta to how many of our patients hold a token; *count is the new number (the entry
+ * goes at 0). */
+int store_outbox_token_count(struct store_txn *t, const uint8_t token[32], int delta,
+                             uint32_t *count);
+/* How far an RLS endpoint (its URL) has acknowledged (0: nothing yet). */
+int store_outbox_cursor_get(struct store_txn *t, const char *endpoint, uint64_t *seq);
+int store_outbox_cursor_put(struct store_txn *t, const char *endpoint, uint64_t seq);
+
 /* ---- documents -------------------------------------------------------------------------- */
 
 /* Insert or replace a document: entry, content and per-patient index entry, atomically.
@@ -214,6 +247,34 @@ int store_peer_get(struct store_txn *t, const char *org_id, Hie__V1__Peer **out)
 int store_peer_delete(struct store_txn *t, const char *org_id);
 typedef int (*store_peer_cb)(const Hie__V1__Peer *p, void *arg);
 int store_peer_list(struct store_txn *t, store_peer_cb cb, void *arg);
+
+/* ---- record locator (RLS role) ---------------------------------------------------------- */
+
+/* A blinded patient token (HMAC-SHA256, DESIGN §7): the RLS sees tokens and organisation
+ * ids, nothing else. Each (token, organisation) pair is held once. */
+#define STORE_TOKEN_LEN PROTO_TOKEN_LEN
+/* Most organisations one store_locator_lookup() returns. */
+#define STORE_LOCATOR_LOOKUP_MAX 1000
+
+/* Record that organisation org_id (an OID) holds token. Idempotent: adding a pair already
+ * there is HX_OK and changes nothing. Write transactions only. HX_EINVAL (read transaction,
+ * bad org id); HX_ESPACE over the store's quota (docs/store.md: a full map). */
+int store_locator_add(struct store_txn *t, const uint8_t token[STORE_TOKEN_LEN],
+                      const char *org_id);
+/* Remove that pair only (other organisations holding the token keep theirs). Idempotent:
+ * HX_OK if it was not there. Write transactions only; HX_EINVAL. Allowed over the quota. */
+int store_locator_remove(struct store_txn *t, const uint8_t token[STORE_TOKEN_LEN],
+                         const char *org_id);
+/* The organisations holding token, in byte order of their ids, at most `max` (0 or more
+ * than STORE_LOCATOR_LOOKUP_MAX: that many). cb gets each id (valid during the call only)
+ * and returns nonzero to stop. *truncated (may be NULL) is set on success: 1 when more
+ * organisations hold the token than were given. A token nobody holds is HX_OK with no
+ * call. HX_ECORRUPT for a stored value that cannot be an organisation id. */
+typedef int (*store_org_cb)(const char *org_id, void *arg);
+int store_locator_lookup(struct store_txn *t, const uint8_t token[STORE_TOKEN_LEN], size_t max,
+                         store_org_cb cb, void *arg, int *truncated);
+/* (token, organisation) pairs in the locator (O(1)). */
+int store_locator_stat(struct store_txn *t, uint64_t *pairs);
 
 /* ---- audit ------------------------------------------------------------------------------ */
 

@@ -87,7 +87,7 @@ int store_patient_put(struct store_txn *t, const Hie__V1__Patient *p,
 		if (r != MDB_SUCCESS && r != MDB_KEYEXIST) /* a key listed twice is fine */
 			return store_err_from_mdb(r);
 	}
-	return HX_OK;
+	return store_outbox_change(t, p->id); /* the record locator must hear of it */
 }
 
 int store_patient_get(struct store_txn *t, const char *id, Hie__V1__Patient **out)
@@ -167,7 +167,9 @@ int store_patient_delete(struct store_txn *t, const char *id)
 	proto_free(sp);
 	if (rc != HX_OK)
 		return rc;
-	return store_err_from_mdb(mdb_del(t->txn, t->s->dbi[DB_PATIENTS], &k, NULL));
+	if ((rc = store_err_from_mdb(mdb_del(t->txn, t->s->dbi[DB_PATIENTS], &k, NULL))) != HX_OK)
+		return rc;
+	return store_outbox_change(t, id);
 }
 
 int store_patient_list(struct store_txn *t, const char *after, size_t limit,

@@ -1206,6 +1206,193 @@ static void test_atomic_under_kill(void **state)
 	}
 }
 
+/* ---- record locator ---------------------------------------------------------------------- */
+
+struct loc_op {
+	const uint8_t *token;
+	const char *org;
+	int remove;
+};
+
+static int w_locator(struct store_txn *t, void *arg)
+{
+	const struct loc_op *op = arg;
+	return op->remove ? store_locator_remove(t, op->token, op->org)
+	                  : store_locator_add(t, op->token, op->org);
+}
+
+/* Several operations in one write: all or nothing. */
+static int w_locator_many(struct store_txn *t, void *arg)
+{
+	for (const struct loc_op *op = arg; op->token != NULL; op++) {
+		int rc = w_locator(t, (void *)op);
+		if (rc != HX_OK)
+			return rc;
+	}
+	return HX_OK;
+}
+
+static int loc_write(struct store *s, const uint8_t *token, const char *org, int remove)
+{
+	struct loc_op op = {token, org, remove};
+	return store_write(s, w_locator, &op);
+}
+
+struct loc_seen {
+	char list[512];
+	size_t n, stop_at;
+};
+
+static int loc_collect(const char *org, void *arg)
+{
+	struct loc_seen *a = arg;
+	a->n++;
+	if (strlen(a->list) + strlen(org) + 2 < sizeof(a->list)) {
+		strcat(a->list, org);
+		strcat(a->list, ",");
+	}
+	return a->stop_at != 0 && a->n == a->stop_at;
+}
+
+/* Lookup through a fresh read transaction: the organisations as "a,b,", *truncated. */
+static struct loc_seen loc_lookup(struct store *s, const uint8_t *token, size_t max,
+                                  size_t stop_at, int *truncated)
+{
+	struct loc_seen a = {.stop_at = stop_at};
+	struct store_txn *t;
+	*truncated = -1;
+	assert_int_equal(store_read_begin(s, &t), HX_OK);
+	assert_int_equal(store_locator_lookup(t, token, max, loc_collect, &a, truncated), HX_OK);
+	store_read_end(t);
+	assert_true(*truncated == 0 || *truncated == 1);
+	return a;
+}
+
+static uint64_t loc_pairs(struct store *s)
+{
+	struct store_txn *t;
+	uint64_t n = 0;
+	assert_int_equal(store_read_begin(s, &t), HX_OK);
+	assert_int_equal(store_locator_stat(t, &n), HX_OK);
+	store_read_end(t);
+	return n;
+}
+
+static void test_locator(void **state)
+{
+	(void)state;
+	char *dir = tmpdir_new();
+	struct store *s = open_new(dir, 0);
+	struct store_txn *t;
+	uint8_t t1[STORE_TOKEN_LEN], t2[STORE_TOKEN_LEN], t3[STORE_TOKEN_LEN];
+	const char *A = "1.2.3.1", *B = "1.2.3.2", *C = "1.2.3.10";
+	struct loc_seen got;
+	int trunc;
+
+	memset(t1, 0x11, sizeof(t1));
+	memset(t2, 0x22, sizeof(t2));
+	memset(t3, 0x33, sizeof(t3));
+	t2[31] = 0x11; /* tokens differ only in their last byte: no prefix confusion */
+	memcpy(t3, t2, sizeof(t3));
+	t3[31] = 0x12;
+
+	/* add, and add again: one pair. */
+	assert_int_equal(loc_write(s, t1, A, 0), HX_OK);
+	assert_int_equal(loc_write(s, t1, A, 0), HX_OK);
+	assert_int_equal(loc_pairs(s), 1);
+	assert_int_equal(loc_write(s, t1, B, 0), HX_OK);
+	assert_int_equal(loc_write(s, t1, C, 0), HX_OK);
+	assert_int_equal(loc_write(s, t2, B, 0), HX_OK);
+	assert_int_equal(loc_pairs(s), 4);
+
+	/* lookup: every holder once, in byte order of the ids. */
+	got = loc_lookup(s, t1, 0, 0, &trunc);
+	assert_string_equal(got.list, "1.2.3.1,1.2.3.10,1.2.3.2,");
+	assert_int_equal(trunc, 0);
+	got = loc_lookup(s, t2, 0, 0, &trunc);
+	assert_string_equal(got.list, "1.2.3.2,");
+	got = loc_lookup(s, t3, 0, 0, &trunc); /* nobody holds it */
+	assert_int_equal(got.n, 0);
+	assert_int_equal(trunc, 0);
+	/* the cap: exactly as many as there are is not truncated; one fewer is */
+	got = loc_lookup(s, t1, 3, 0, &trunc);
+	assert_int_equal(got.n, 3);
+	assert_int_equal(trunc, 0);
+	got = loc_lookup(s, t1, 2, 0, &trunc);
+	assert_string_equal(got.list, "1.2.3.1,1.2.3.10,");
+	assert_int_equal(trunc, 1);
+	/* the callback stopping is not truncation */
+	got = loc_lookup(s, t1, 0, 1, &trunc);
+	assert_int_equal(got.n, 1);
+	assert_int_equal(trunc, 0);
+
+	/* remove one holder: the others keep theirs; remove again, and remove what never was */
+	assert_int_equal(loc_write(s, t1, B, 1), HX_OK);
+	assert_int_equal(loc_write(s, t1, B, 1), HX_OK);
+	assert_int_equal(loc_write(s, t3, A, 1), HX_OK);
+	got = loc_lookup(s, t1, 0, 0, &trunc);
+	assert_string_equal(got.list, "1.2.3.1,1.2.3.10,");
+	got = loc_lookup(s, t2, 0, 0, &trunc);
+	assert_string_equal(got.list, "1.2.3.2,");
+	assert_int_equal(loc_pairs(s), 3);
+
+	/* bad organisation ids, writes outside a write transaction */
+	assert_int_equal(loc_write(s, t1, "1.2.x", 0), HX_EINVAL);
+	assert_int_equal(loc_write(s, t1, "", 1), HX_EINVAL);
+	assert_int_equal(store_read_begin(s, &t), HX_OK);
+	assert_int_equal(store_locator_add(t, t3, A), HX_EINVAL);
+	assert_int_equal(store_locator_remove(t, t1, A), HX_EINVAL);
+	store_read_end(t);
+
+	/* all or nothing: a write that fails half-way leaves no pair behind */
+	{
+		struct loc_op ops[] = {
+			{t3, A, 0}, {t1, A, 1}, {t3, "not-an-oid", 0}, {NULL, NULL, 0},
+		};
+		assert_int_equal(store_write(s, w_locator_many, ops), HX_EINVAL);
+	}
+	got = loc_lookup(s, t3, 0, 0, &trunc);
+	assert_int_equal(got.n, 0);
+	got = loc_lookup(s, t1, 0, 0, &trunc);
+	assert_string_equal(got.list, "1.2.3.1,1.2.3.10,");
+	assert_int_equal(loc_pairs(s), 3);
+	store_close(s);
+
+	/* everything survives a reopen */
+	s = open_existing(dir);
+	got = loc_lookup(s, t1, 0, 0, &trunc);
+	assert_string_equal(got.list, "1.2.3.1,1.2.3.10,");
+	got = loc_lookup(s, t2, 0, 0, &trunc);
+	assert_string_equal(got.list, "1.2.3.2,");
+	assert_int_equal(loc_pairs(s), 3);
+
+	/* the hard cap: a token held by more than STORE_LOCATOR_LOOKUP_MAX organisations */
+	{
+		size_t n = STORE_LOCATOR_LOOKUP_MAX + 1;
+		struct loc_op *ops = calloc(n + 1, sizeof(*ops));
+		char(*orgs)[PROTO_ORG_ID_MAX + 1] = calloc(n, sizeof(*orgs));
+		assert_non_null(ops);
+		assert_non_null(orgs);
+		for (size_t i = 0; i < n; i++) {
+			snprintf(orgs[i], sizeof(orgs[i]), "2.16.840.1.113883.9.%zu", i);
+			ops[i].token = t3;
+			ops[i].org = orgs[i];
+		}
+		assert_int_equal(store_write(s, w_locator_many, ops), HX_OK);
+		free(ops);
+		free(orgs);
+	}
+	got = loc_lookup(s, t3, 0, 0, &trunc);
+	assert_int_equal(got.n, STORE_LOCATOR_LOOKUP_MAX);
+	assert_int_equal(trunc, 1);
+	got = loc_lookup(s, t3, 5000, 0, &trunc);
+	assert_int_equal(got.n, STORE_LOCATOR_LOOKUP_MAX);
+	assert_int_equal(loc_pairs(s), 3 + STORE_LOCATOR_LOOKUP_MAX + 1);
+	store_close(s);
+	rm_rf(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1221,6 +1408,7 @@ int main(void)
 		cmocka_unit_test(test_group_commit_isolation),
 		cmocka_unit_test(test_lazy_writes),
 		cmocka_unit_test(test_atomic_under_kill),
+		cmocka_unit_test(test_locator),
 	};
 	hx_log_init("test_store", HX_LOG_WARNING);
 	return cmocka_run_group_tests(tests, NULL, NULL);

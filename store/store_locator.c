@@ -1,0 +1,93 @@
+/* store_locator.c: the record locator (RLS role): blinded patient token → organisations that
+ * published it. `locator` is a dupsort sub-database: key = the 32-byte token, one value per
+ * organisation holding it (its OID, without NUL), kept in byte order by LMDB. */
+#include "store_internal.h"
+
+#include <string.h>
+
+static int org_val(const char *org_id, MDB_val *v)
+{
+	if (org_id == NULL || proto_id_org_check(org_id) != HX_OK)
+		return HX_EINVAL;
+	v->mv_size = strlen(org_id);
+	v->mv_data = (void *)org_id;
+	return HX_OK;
+}
+
+int store_locator_add(struct store_txn *t, const uint8_t token[STORE_TOKEN_LEN],
+                      const char *org_id)
+{
+	MDB_val k = {STORE_TOKEN_LEN, (void *)token}, v;
+	int r, rc;
+
+	STORE_REQUIRE_WRITE(t);
+	if (token == NULL || (rc = org_val(org_id, &v)) != HX_OK)
+		return HX_EINVAL;
+	if ((rc = store_quota_check(t)) != HX_OK)
+		return rc;
+	r = mdb_put(t->txn, t->s->dbi[DB_LOCATOR], &k, &v, MDB_NODUPDATA);
+	return r == MDB_KEYEXIST ? HX_OK : store_err_from_mdb(r); /* already there: nothing to do */
+}
+
+int store_locator_remove(struct store_txn *t, const uint8_t token[STORE_TOKEN_LEN],
+                         const char *org_id)
+{
+	MDB_val k = {STORE_TOKEN_LEN, (void *)token}, v;
+	int r, rc;
+
+	STORE_REQUIRE_WRITE(t);
+	if (token == NULL || (rc = org_val(org_id, &v)) != HX_OK)
+		return HX_EINVAL;
+	/* With a data value, mdb_del removes only that pair: other organisations keep theirs. */
+	r = mdb_del(t->txn, t->s->dbi[DB_LOCATOR], &k, &v);
+	return r == MDB_NOTFOUND ? HX_OK : store_err_from_mdb(r);
+}
+
+int store_locator_lookup(struct store_txn *t, const uint8_t token[STORE_TOKEN_LEN], size_t max,
+                         store_org_cb cb, void *arg, int *truncated)
+{
+	MDB_cursor *c;
+	MDB_val k = {STORE_TOKEN_LEN, (void *)token}, v;
+	char org[PROTO_ORG_ID_MAX + 1];
+	size_t n = 0;
+	int more = 0, r, rc = HX_OK;
+
+	if (token == NULL || cb == NULL)
+		return HX_EINVAL;
+	if (max == 0 || max > STORE_LOCATOR_LOOKUP_MAX)
+		max = STORE_LOCATOR_LOOKUP_MAX;
+	if ((r = mdb_cursor_open(t->txn, t->s->dbi[DB_LOCATOR], &c)) != MDB_SUCCESS)
+		return store_err_from_mdb(r);
+	for (r = mdb_cursor_get(c, &k, &v, MDB_SET_KEY); r == MDB_SUCCESS;
+	     r = mdb_cursor_get(c, &k, &v, MDB_NEXT_DUP)) {
+		if (n == max) {
+			more = 1;
+			break;
+		}
+		if (v.mv_size == 0 || v.mv_size > PROTO_ORG_ID_MAX) {
+			rc = HX_ECORRUPT;
+			break;
+		}
+		memcpy(org, v.mv_data, v.mv_size);
+		org[v.mv_size] = '\0';
+		n++;
+		if (cb(org, arg))
+			break;
+	}
+	mdb_cursor_close(c);
+	if (rc == HX_OK && r != MDB_SUCCESS && r != MDB_NOTFOUND)
+		rc = store_err_from_mdb(r);
+	if (rc == HX_OK && truncated != NULL)
+		*truncated = more;
+	return rc;
+}
+
+int store_locator_stat(struct store_txn *t, uint64_t *pairs)
+{
+	MDB_stat st;
+	int r = mdb_stat(t->txn, t->s->dbi[DB_LOCATOR], &st);
+	if (r != MDB_SUCCESS)
+		return store_err_from_mdb(r);
+	*pairs = st.ms_entries; /* in a dupsort database: every (key, value) pair */
+	return HX_OK;
+}
