@@ -9,4 +9,12 @@ int api_documents_query(struct http_ctx *ctx);
 int api_documents_retrieve(struct http_ctx *ctx);
 int api_patients_discover(struct http_ctx *ctx);
 
+/* The record locator (role rls): api_rls.c. */
+/* Most tokens one LocatorPublish may add and remove together (more: 413). */
+#define API_RLS_PUBLISH_TOKENS_MAX 10000
+/* Body limit of a publish: that many tokens take 34 bytes each on the wire, plus room. */
+#define API_RLS_PUBLISH_BODY_MAX (384u * 1024)
+int api_rls_publish(struct http_ctx *ctx);
+int api_rls_locate(struct http_ctx *ctx);
+
 #endif

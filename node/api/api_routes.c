@@ -14,6 +14,9 @@ const struct http_route http_routes[] = {
 	 64 * 1024},
 	{HTTP_METHOD_POST, "/hie/v1/patients/discover", api_patients_discover, NODE, ANY_PEER,
 	 64 * 1024},
+	{HTTP_METHOD_POST, "/hie/v1/rls/publish", api_rls_publish, RLS, ANY_PEER,
+	 API_RLS_PUBLISH_BODY_MAX},
+	{HTTP_METHOD_POST, "/hie/v1/rls/locate", api_rls_locate, RLS, ANY_PEER, 16 * 1024},
 };
 
 const size_t http_routes_count = sizeof(http_routes) / sizeof(http_routes[0]);

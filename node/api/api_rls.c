@@ -1,0 +1,284 @@
+/* api_rls.c: the record locator service (served when [node] role = rls), DESIGN §4:
+ *   POST /hie/v1/rls/publish  LocatorPublish → LocatorPublishAck: the caller's organisation
+ *                             (from its enrolment) now holds the added tokens and no longer
+ *                             the removed ones;
+ *   POST /hie/v1/rls/locate   LocateRequest → LocateResponse: which other organisations hold
+ *                             any of the tokens, and how many of them each holds.
+ * The RLS keeps tokens and organisation ids only (docs/peer-api.md). Tokens are never
+ * logged. */
+#include "api.h"
+
+#include "crypto.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Most organisations counted per token of a locate. */
+#define RLS_LOCATE_ORGS_PER_TOKEN 256
+/* Most organisations in one LocateResponse (its wire cap, proto_check.c). */
+#define RLS_LOCATE_ORGS_MAX 1000
+
+_Static_assert(API_RLS_PUBLISH_TOKENS_MAX == 10000, "the publish error text names the limit");
+_Static_assert(API_RLS_PUBLISH_TOKENS_MAX * (2 + PROTO_TOKEN_LEN) + 11 <= API_RLS_PUBLISH_BODY_MAX,
+               "a publish of the most tokens fits the route's body limit");
+
+/* The actor of an audit record: organisation and certificate from the enrolment. */
+struct actor {
+	char org[PROTO_ORG_ID_MAX + 1];
+	uint8_t fp[CRYPTO_SHA256_LEN];
+};
+
+static void audit_init(Hie__V1__AuditEvent *ev, struct actor *a, const struct http_ctx *ctx,
+                       Hie__V1__AuditAction action)
+{
+	hie__v1__audit_event__init(ev);
+	ev->time = hx_time_now_ms();
+	ev->action = action;
+	ev->outcome = HIE__V1__AUDIT_OUTCOME__AUDIT_OUTCOME_SUCCESS;
+	hx_strlcpy(a->org, ctx->peer->org_id, sizeof(a->org));
+	ev->actor_org = a->org;
+	if (ctx->peer_fp != NULL) {
+		memcpy(a->fp, ctx->peer_fp, CRYPTO_SHA256_LEN);
+		ev->actor_fingerprint.data = a->fp;
+		ev->actor_fingerprint.len = CRYPTO_SHA256_LEN;
+	}
+}
+
+/* ---- publish ---------------------------------------------------------------------------- */
+
+struct publish {
+	const Hie__V1__LocatorPublish *msg;
+	Hie__V1__AuditEvent ev;
+	struct actor actor;
+	char detail[96];
+};
+
+/* Removes first, then adds (a token in both lists ends up held), then the audit record: one
+ * write, so all of it commits or none. Acts only through t and reads only *arg: the writer
+ * may run it twice. */
+static int w_publish(struct store_txn *t, void *arg)
+{
+	const struct publish *p = arg;
+	const char *org = p->actor.org;
+	int rc;
+
+	for (size_t i = 0; i < p->msg->n_remove; i++)
+		if ((rc = store_locator_remove(t, p->msg->remove[i].data, org)) != HX_OK)
+			return rc;
+	for (size_t i = 0; i < p->msg->n_add; i++)
+		if ((rc = store_locator_add(t, p->msg->add[i].data, org)) != HX_OK)
+			return rc;
+	return store_audit_append(t, &p->ev, NULL);
+}
+
+int api_rls_publish(struct http_ctx *ctx)
+{
+	Hie__V1__LocatorPublish *msg = NULL;
+	Hie__V1__LocatorPublishAck ack = HIE__V1__LOCATOR_PUBLISH_ACK__INIT;
+	struct publish *p = NULL;
+	int rc;
+
+	if (proto_locator_publish_unpack(ctx->body, ctx->body_len, &msg) != HX_OK) {
+		ctx->error_text = "the body is not a valid LocatorPublish (at least one token to add "
+		                  "or remove; every token exactly 32 bytes)";
+		return HX_EPARSE;
+	}
+	if (msg->n_add + msg->n_remove > API_RLS_PUBLISH_TOKENS_MAX) {
+		ctx->error_text = "too many tokens: at most 10000 added and removed together in one "
+		                  "publish";
+		rc = HX_ELIMIT;
+		goto done;
+	}
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		rc = HX_ENOMEM;
+		goto done;
+	}
+	p->msg = msg;
+	audit_init(&p->ev, &p->actor, ctx, HIE__V1__AUDIT_ACTION__AUDIT_ACTION_PUBLISH);
+	snprintf(p->detail, sizeof(p->detail), "publish: %zu added, %zu removed, sequence %llu",
+	         msg->n_add, msg->n_remove, (unsigned long long)msg->sequence);
+	p->ev.detail = p->detail;
+	/* Durable before the ack: the publisher drops the change from its outbox on the ack. */
+	rc = store_write(ctx->store, w_publish, p);
+	if (rc != HX_OK) {
+		hx_log_err("rls: publish from %s (sequence %llu) not stored: %s", p->actor.org,
+		           (unsigned long long)msg->sequence, hx_strerror(rc));
+		if (rc == HX_ESPACE)
+			ctx->error_text = "the locator's store is full";
+		goto done;
+	}
+	hx_log_info("rls: publish from %s: %zu added, %zu removed, sequence %llu", p->actor.org,
+	            msg->n_add, msg->n_remove, (unsigned long long)msg->sequence);
+	ack.sequence = msg->sequence;
+	rc = proto_pack(&ack, ctx->out);
+done:
+	free(p);
+	proto_free(msg);
+	return rc;
+}
+
+/* ---- locate ----------------------------------------------------------------------------- */
+
+struct org_slot {
+	char id[PROTO_ORG_ID_MAX + 1];
+	uint32_t hits;
+};
+
+struct locate {
+	const char *self;        /* the caller's organisation: left out */
+	struct org_slot *seen;   /* one slot per (token, organisation) found */
+	size_t n;
+	int truncated;
+};
+
+static int locate_collect(const char *org_id, void *arg)
+{
+	struct locate *l = arg;
+	if (strcmp(org_id, l->self) != 0) {
+		hx_strlcpy(l->seen[l->n].id, org_id, sizeof(l->seen[l->n].id));
+		l->seen[l->n].hits = 1;
+		l->n++;
+	}
+	return 0;
+}
+
+static int token_cmp(const void *a, const void *b)
+{
+	const ProtobufCBinaryData *x = *(ProtobufCBinaryData *const *)a;
+	const ProtobufCBinaryData *y = *(ProtobufCBinaryData *const *)b;
+	return memcmp(x->data, y->data, PROTO_TOKEN_LEN);
+}
+
+static int slot_by_id(const void *a, const void *b)
+{
+	return strcmp(((const struct org_slot *)a)->id, ((const struct org_slot *)b)->id);
+}
+
+static int slot_by_hits(const void *a, const void *b)
+{
+	const struct org_slot *x = a, *y = b;
+	if (x->hits != y->hits)
+		return x->hits > y->hits ? -1 : 1;
+	return strcmp(x->id, y->id);
+}
+
+/* The audit record of a locate: lazy (the answer does not wait for it), as for discover. */
+struct locate_audit {
+	Hie__V1__AuditEvent ev;
+	struct actor actor;
+	char detail[96];
+};
+
+static int w_locate_audit(struct store_txn *t, void *arg)
+{
+	return store_audit_append(t, &((struct locate_audit *)arg)->ev, NULL);
+}
+
+static void locate_audit_done(int rc, void *arg)
+{
+	if (rc != HX_OK)
+		hx_log_err("rls: the audit record of a locate failed: %s", hx_strerror(rc));
+	free(arg);
+}
+
+static void audit_locate(struct http_ctx *ctx, size_t tokens, size_t orgs)
+{
+	struct locate_audit *a = calloc(1, sizeof(*a));
+	if (a == NULL) {
+		hx_log_err("rls: no memory for the audit record of a locate");
+		return;
+	}
+	audit_init(&a->ev, &a->actor, ctx, HIE__V1__AUDIT_ACTION__AUDIT_ACTION_LOCATE);
+	snprintf(a->detail, sizeof(a->detail), "locate: %zu tokens, %zu organisations", tokens,
+	         orgs);
+	a->ev.detail = a->detail;
+	if (store_write_lazy(ctx->store, w_locate_audit, locate_audit_done, a) != HX_OK) {
+		hx_log_err("rls: cannot submit the audit record of a locate");
+		free(a);
+	}
+}
+
+int api_rls_locate(struct http_ctx *ctx)
+{
+	Hie__V1__LocateRequest *req = NULL;
+	Hie__V1__LocateResponse resp = HIE__V1__LOCATE_RESPONSE__INIT;
+	Hie__V1__LocateHit *hits = NULL, **hitp = NULL;
+	ProtobufCBinaryData *tok[64];
+	struct locate l = {.self = ctx->peer->org_id};
+	struct store_txn *t = NULL;
+	size_t ntok = 0, norgs = 0;
+	int rc;
+
+	if (proto_locate_request_unpack(ctx->body, ctx->body_len, &req) != HX_OK) {
+		ctx->error_text = "the body is not a valid LocateRequest (1 to 64 tokens, each "
+		                  "exactly 32 bytes)";
+		return HX_EPARSE;
+	}
+	if (req->n_tokens > HX_ARRAY_SIZE(tok)) { /* the wire cap already says so */
+		rc = HX_EPARSE;
+		goto done;
+	}
+	/* A token sent twice counts once. */
+	for (size_t i = 0; i < req->n_tokens; i++)
+		tok[i] = &req->tokens[i];
+	qsort(tok, req->n_tokens, sizeof(tok[0]), token_cmp);
+	for (size_t i = 0; i < req->n_tokens; i++)
+		if (ntok == 0 || token_cmp(&tok[ntok - 1], &tok[i]) != 0)
+			tok[ntok++] = tok[i];
+
+	if ((l.seen = malloc(ntok * RLS_LOCATE_ORGS_PER_TOKEN * sizeof(*l.seen))) == NULL) {
+		rc = HX_ENOMEM;
+		goto done;
+	}
+	if ((rc = store_read_begin(ctx->store, &t)) != HX_OK)
+		goto done;
+	for (size_t i = 0; i < ntok && rc == HX_OK; i++) {
+		int trunc = 0;
+		rc = store_locator_lookup(t, tok[i]->data, RLS_LOCATE_ORGS_PER_TOKEN, locate_collect,
+		                          &l, &trunc);
+		l.truncated |= trunc;
+	}
+	store_read_end(t);
+	if (rc != HX_OK)
+		goto done;
+
+	/* Count each organisation's tokens (each token lists an organisation at most once),
+	 * then order by hits, most first, then by id. */
+	qsort(l.seen, l.n, sizeof(*l.seen), slot_by_id);
+	for (size_t i = 0; i < l.n; i++) {
+		if (norgs > 0 && strcmp(l.seen[norgs - 1].id, l.seen[i].id) == 0)
+			l.seen[norgs - 1].hits++;
+		else
+			l.seen[norgs++] = l.seen[i];
+	}
+	qsort(l.seen, norgs, sizeof(*l.seen), slot_by_hits);
+	if (norgs > RLS_LOCATE_ORGS_MAX) {
+		l.truncated = 1;
+		norgs = RLS_LOCATE_ORGS_MAX;
+	}
+	if (norgs > 0 && ((hits = calloc(norgs, sizeof(*hits))) == NULL ||
+	                  (hitp = calloc(norgs, sizeof(*hitp))) == NULL)) {
+		rc = HX_ENOMEM;
+		goto done;
+	}
+	for (size_t i = 0; i < norgs; i++) {
+		hie__v1__locate_hit__init(&hits[i]);
+		hits[i].org_id = l.seen[i].id;
+		hits[i].hits = l.seen[i].hits;
+		hitp[i] = &hits[i];
+	}
+	resp.n_orgs = norgs;
+	resp.orgs = hitp;
+	hx_log_info("rls: locate from %s: %zu token(s), %zu organisation(s)%s", l.self,
+	            req->n_tokens, norgs, l.truncated ? " (organisation cap reached)" : "");
+	rc = proto_pack(&resp, ctx->out);
+	if (rc == HX_OK)
+		audit_locate(ctx, req->n_tokens, norgs);
+done:
+	free(hitp);
+	free(hits);
+	free(l.seen);
+	proto_free(req);
+	return rc;
+}

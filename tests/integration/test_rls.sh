@@ -1,0 +1,198 @@
+#!/bin/sh
+# The record locator service: hiepeerd with [node] role = rls, peers A, B and C enrolled.
+#  1. publish and locate: C finds A (3 tokens) before B (2); A is not told about itself;
+#     removing a token takes it from the remover only; ties ordered by organisation id;
+#  2. limits: tokens of 31 bytes, 65 tokens in a locate, 10,001 tokens in a publish, an
+#     empty publish, bodies that are not protobuf: 4xx with an Error, nothing stored, the
+#     daemon up; exactly 64 and 10,000 tokens are served;
+#  3. who is answered: an unenrolled certificate is refused; a node with role = node does
+#     not serve the RLS routes, and the RLS does not serve the node's;
+#  4. the audit chain verifies and holds one PUBLISH record per stored publish and a LOCATE
+#     record per locate, with the caller's organisation; the locator survives a restart.
+set -eu
+ctl=$1
+hiepeerd=$2
+here=$(cd "$(dirname "$0")" && pwd)
+tmp=$(mktemp -d /tmp/hx-rls-XXXXXX)
+. "$here/lib.sh"
+trap 'lib_cleanup "$tmp/rls.log"' EXIT
+cd "$tmp"
+R=2.16.840.1.113883.3.7900
+A=2.16.840.1.113883.3.7001
+B=2.16.840.1.113883.3.7002
+C=2.16.840.1.113883.3.7003
+N=2.16.840.1.113883.3.7004
+X=2.16.840.1.113883.3.7009
+
+# rls WHO ARGS...: rls_client.py against the RLS as WHO (a, b, c, x: WHO.pem, WHO.key).
+rls() { _who=$1; shift; python3 "$here/rls_client.py" 127.0.0.1 "$rls_port" ca/ca.pem \
+    "$_who.pem" "$_who.key" "$@"; }
+# expect FILE WHAT PYTHON-EXPRESSION: the JSON answer in FILE (as `d`) satisfies it.
+expect() {
+    python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); sys.exit(0 if eval(sys.argv[2]) else 1)' \
+        "$1" "$3" 2>/dev/null || fail "$2: $(cat "$1")"
+}
+# located WHO TOKENS...: the organisations WHO is told hold TOKENS, as "org:hits org:hits".
+located() {
+    _who=$1; shift
+    rls "$_who" locate "$@" >loc.json
+    python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print(" ".join("%s:%d" % (o["org_id"], o["hits"]) for o in d["orgs"]) if d["status"] == 200 else "ERROR %s" % d)' loc.json ||
+        echo "ERROR $(cat loc.json)"
+}
+tok() { python3 -c 'import os; print(os.urandom(32).hex())'; }
+
+# ---- set-up: a PKI, the RLS store with A, B, C enrolled, the RLS daemon -----------------------
+"$ctl" pki ca ca >/dev/null
+for p in rls:$R a:$A b:$B c:$C n:$N x:$X; do issue ca "${p%%:*}" "${p#*:}"; done
+"$ctl" --store srls init --org "$R" >/dev/null
+for p in a:$A b:$B c:$C; do
+    "$ctl" --store srls peer add --org "${p#*:}" --name "peer ${p%%:*}" \
+        --url https://localhost:1 --cert "${p%%:*}.pem" --ca ca/ca.pem >/dev/null
+done
+node_conf rls "$R" rls ca/ca.pem "[node]
+role = rls
+"
+start_node rls
+rls_pid=$node_pid
+rls_port=$node_port
+
+t1=$(tok); t2=$(tok); t3=$(tok); t4=$(tok); t5=$(tok)
+
+# ---- 1. publish and locate ---------------------------------------------------------------------
+rls a publish --add "$t1" "$t2" "$t3" --sequence 1 >p.json
+expect p.json "A publishes t1 t2 t3" 'd == {"status": 200, "sequence": 1}'
+rls b publish --add "$t2" "$t3" --sequence 7 >p.json
+expect p.json "B publishes t2 t3" 'd == {"status": 200, "sequence": 7}'
+rls b publish --add "$t3" --sequence 8 >p.json # again: idempotent
+expect p.json "B publishes t3 again" 'd["status"] == 200 and d["sequence"] == 8'
+
+got=$(located c "$t1" "$t2" "$t3")
+[ "$got" = "$A:3 $B:2" ] || fail "C locates t1 t2 t3: '$got', want '$A:3 $B:2'"
+got=$(located a "$t1" "$t2" "$t3")
+[ "$got" = "$B:2" ] || fail "A locates t1 t2 t3 (its own organisation left out): '$got'"
+got=$(located c "$t2" "$t2" "$t2")
+[ "$got" = "$A:1 $B:1" ] || fail "a token sent three times counts once: '$got'"
+got=$(located c "$t4")
+[ -z "$got" ] || fail "a token nobody published: '$got'"
+
+rls a publish --remove "$t3" --sequence 2 >p.json
+expect p.json "A removes t3" 'd == {"status": 200, "sequence": 2}'
+got=$(located c "$t3")
+[ "$got" = "$B:1" ] || fail "after A removed t3, C locates t3: '$got', want '$B:1'"
+got=$(located c "$t1" "$t2" "$t3")
+[ "$got" = "$A:2 $B:2" ] || fail "a tie is ordered by organisation id: '$got'"
+rls b publish --remove "$t1" >p.json # B never held t1: A keeps it
+expect p.json "B removes a token only A holds" 'd["status"] == 200'
+got=$(located c "$t1")
+[ "$got" = "$A:1" ] || fail "B's remove of t1 touched A's: '$got'"
+rls c publish --add "$t5" --remove "$t5" >p.json # in both lists: removed, then added
+expect p.json "C adds and removes t5 at once" 'd["status"] == 200'
+got=$(located a "$t5")
+[ "$got" = "$C:1" ] || fail "a token added and removed in one publish: '$got', want '$C:1'"
+rls c publish --remove "$t5" >p.json
+got=$(located a "$t5")
+[ -z "$got" ] || fail "C removed t5: '$got'"
+
+# ---- 2. limits and bad input -------------------------------------------------------------------
+short=$(echo "$t4" | cut -c1-62) # 31 bytes
+long="${t4}00"                   # 33 bytes
+rls a publish --add "$t4" "$short" >p.json
+expect p.json "a publish with a 31-byte token" 'd["status"] == 400 and d["error"]["message"]'
+rls a publish --add "$t4" --remove "$long" >p.json
+expect p.json "a publish with a 33-byte token" 'd["status"] == 400 and d["error"]["message"]'
+rls a publish --sequence 3 >p.json
+expect p.json "an empty publish" 'd["status"] == 400 and d["error"]["message"]'
+rls c locate "$t1" "$short" >p.json
+expect p.json "a locate with a 31-byte token" 'd["status"] == 400 and d["error"]["message"]'
+rls c locate >p.json
+expect p.json "a locate of no tokens" 'd["status"] == 400 and d["error"]["message"]'
+rls c locate "$t1" --random 64 >p.json
+expect p.json "a locate of 65 tokens" 'd["status"] == 400 and "64" in d["error"]["message"]'
+rls c locate "$t1" --random 63 >p.json
+expect p.json "a locate of 64 tokens" "d == {'status': 200, 'orgs': [{'org_id': '$A', 'hits': 1}]}"
+rls a publish --add "$t4" --random-add 10000 --sequence 4 >p.json
+expect p.json "a publish of 10,001 tokens" \
+    'd["status"] in (400, 413) and "10000" in d["error"]["message"]'
+got=$(located c "$t4")
+[ -z "$got" ] || fail "a refused publish of 10,001 tokens stored some: '$got'"
+for path in /hie/v1/rls/publish /hie/v1/rls/locate; do
+    rls a raw "$path" --body-hex ffffffff0f >p.json
+    expect p.json "garbage to $path" 'd["status"] == 400 and d["error"]["message"]'
+    rls a raw "$path" --body-text "this is not protobuf" >p.json
+    expect p.json "text to $path" 'd["status"] == 400 and d["error"]["message"]'
+done
+rls a raw /hie/v1/rls/publish --body-hex "$(python3 -c 'print("0a20" + "00" * 32 + "ff")')" >p.json
+expect p.json "a publish cut in the middle of a field" 'd["status"] == 400'
+t0=$(date +%s%N)
+rls a publish --add "$t4" --random-add 9999 --sequence 5 >p.json
+expect p.json "a publish of exactly 10,000 tokens" 'd == {"status": 200, "sequence": 5}'
+echo "a publish of 10,000 tokens took $(ms_since "$t0") ms"
+got=$(located c "$t4")
+[ "$got" = "$A:1" ] || fail "after a publish of 10,000 tokens, t4: '$got'"
+got=$(located c "$t1" "$t2" "$t3")
+[ "$got" = "$A:2 $B:2" ] || fail "the refused requests changed the locator: '$got'"
+kill -0 "$rls_pid" || fail "the RLS died during the bad-input battery"
+
+# ---- 3. who is answered ------------------------------------------------------------------------
+rls x locate "$t1" >p.json
+expect p.json "an unenrolled certificate" \
+    'd["status"] is None and "orgs" not in d'
+rls x publish --add "$t4" >p.json
+expect p.json "an unenrolled certificate publishing" 'd["status"] is None'
+got=$(located c "$t4")
+[ "$got" = "$A:1" ] || fail "an unenrolled publisher changed t4: '$got'"
+rls a raw /hie/v1/documents/query --body-hex "" >p.json
+expect p.json "the RLS and a node route" 'd["status"] == 404'
+
+"$ctl" --store sn init --org "$N" >/dev/null
+"$ctl" --store sn peer add --org "$A" --name "peer a" --url https://localhost:1 --cert a.pem \
+    --ca ca/ca.pem >/dev/null
+node_conf n "$N" n ca/ca.pem
+start_node n
+node_n_pid=$node_pid
+python3 "$here/rls_client.py" 127.0.0.1 "$node_port" ca/ca.pem a.pem a.key locate "$t1" >p.json
+expect p.json "locate at a node with role = node" \
+    'd["status"] == 404 and "orgs" not in d and d["error"]["message"]'
+python3 "$here/rls_client.py" 127.0.0.1 "$node_port" ca/ca.pem a.pem a.key publish \
+    --add "$t1" >p.json
+expect p.json "publish at a node with role = node" 'd["status"] == 404'
+kill "$node_n_pid"
+
+# ---- 4. audit and durability -------------------------------------------------------------------
+sleep 0.3 # the lazy LOCATE records ride the next group commit
+"$ctl" --store srls audit verify >/dev/null || fail "the RLS's audit chain does not verify"
+"$ctl" --store srls --json audit list --limit 10000 >audit.json || fail "audit list"
+python3 - audit.json "$A" "$B" "$C" <<'PY' || fail "the RLS's audit records"
+import json, sys
+recs = json.load(open(sys.argv[1]))
+A, B, C = sys.argv[2:5]
+pub = [r for r in recs if r["action"] == "PUBLISH"]
+loc = [r for r in recs if r["action"] == "LOCATE"]
+# Stored publishes only: A 3 (t1-t3, remove t3, 10,000), B 3, C 2; refused ones wrote none.
+by = lambda rs, o: [r for r in rs if r.get("actor_org") == o]
+assert (len(by(pub, A)), len(by(pub, B)), len(by(pub, C))) == (3, 3, 2), pub
+assert len(pub) == 8, pub
+assert by(pub, A)[0]["detail"] == "publish: 3 added, 0 removed, sequence 1", pub
+assert by(pub, A)[1]["detail"] == "publish: 0 added, 1 removed, sequence 2", pub
+assert by(pub, A)[2]["detail"] == "publish: 10000 added, 0 removed, sequence 5", pub
+assert all(r["outcome"] == "SUCCESS" for r in pub + loc), recs
+assert all(r.get("actor_fingerprint", "").startswith("SHA256:") for r in pub + loc), recs
+assert any(r["detail"] == "locate: 3 tokens, 2 organisations" for r in by(loc, C)), loc
+assert any(r["detail"] == "locate: 3 tokens, 1 organisations" for r in by(loc, A)), loc
+assert len(by(loc, C)) >= 10 and len(by(loc, A)) >= 1, loc
+assert not [r for r in recs if r.get("actor_org") == sys.argv[4] and r["action"] == "LOCATE"
+            and "65 tokens" in r["detail"]], loc
+PY
+
+before=$(located c "$t1" "$t2" "$t3" "$t4")
+kill -TERM "$rls_pid"
+wait "$rls_pid" || fail "the RLS's exit status after SIGTERM"
+rm -f srls/hiepeerd.state
+start_node rls
+rls_pid=$node_pid
+rls_port=$node_port
+after=$(located c "$t1" "$t2" "$t3" "$t4")
+[ "$before" = "$A:3 $B:2" ] || fail "before the restart: '$before'"
+[ "$after" = "$before" ] || fail "after a restart: '$after', before: '$before'"
+"$ctl" --store srls audit verify >/dev/null || fail "the audit chain after the restart"
+lib_done test_rls
