@@ -70,6 +70,16 @@ int ctl_pki_issue_run(struct ctl *c);
 int ctl_pki_crl_run(struct ctl *c);
 int ctl_cert_show_run(struct ctl *c);
 int ctl_cert_install_run(struct ctl *c);
+/* ctl_rls.c */
+struct config;
+int ctl_tokens_run(struct ctl *c);
+int ctl_query_run(struct ctl *c);
+/* --purpose NAME to its PurposeOfUse value; prints a one-line error (returns 1) if unknown. */
+int ctl_purpose_parse(const char *cmd, const char *s, int *out);
+int ctl_linkage_key_run(struct ctl *c);
+int ctl_patient_remove_run(struct ctl *c);
+/* status: the RLS outbox per configured endpoint (JSON into j when given). */
+int ctl_status_rls(struct ctl *c, const struct config *cfg, cJSON *j);
 int ctl_peer_add_run(struct ctl *c);
 int ctl_peer_list_run(struct ctl *c);
 int ctl_peer_show_run(struct ctl *c);

@@ -75,6 +75,16 @@ static const struct ctl_cmd commands[] = {
 	{"pki crl", ctl_pki_crl_run, "--ca DIR --out FILE [--revoke CERT]... [--days N | --expired]",
 	 "write a CRL revoking the given certificates"},
 	{"cert show", ctl_cert_show_run, "FILE", "what a PEM certificate says"},
+	{"pki linkage-key", ctl_linkage_key_run, "FILE",
+	 "write a fresh region linkage key (for patient tokens) to a new file, mode 0600"},
+	{"patient remove", ctl_patient_remove_run, "ID",
+	 "delete a patient without documents (the record locator is told)"},
+	{"query", ctl_query_run,
+	 "[--family F] [--given G] [--birth-date D] [--sex S] [--ssn N] ... --purpose PURPOSE "
+	 "[--timeout MS]",
+	 "find a patient's documents at every organisation that has them (needs --config)"},
+	{"tokens", ctl_tokens_run, "[--family F] [--given G] [--birth-date D] [--sex S] ...",
+	 "the record locator tokens of some demographics (needs --config: its linkage key)"},
 	{"cert install", ctl_cert_install_run, "--cert NEW.pem --key NEW.key",
 	 "renew this node's own certificate and key while hiepeerd runs, once they validate "
 	 "(needs --config)"},

@@ -815,6 +815,8 @@ int ctl_match_profile_reset_run(struct ctl *c)
 
 /* ---- remote discover ---------------------------------------------------------------------- */
 
+int ctl_purpose_parse(const char *cmd, const char *s, int *out);
+
 static const struct {
 	const char *name;
 	Hie__V1__PurposeOfUse v;
@@ -829,6 +831,16 @@ static const struct {
 };
 #define PURPOSE_LIST                                                                          \
 	"treatment, payment, operations, public-health, research, emergency or patient-request"
+
+int ctl_purpose_parse(const char *cmd, const char *s, int *out)
+{
+	for (size_t i = 0; i < HX_ARRAY_SIZE(purposes); i++)
+		if (strcmp(s, purposes[i].name) == 0) {
+			*out = purposes[i].v;
+			return 0;
+		}
+	return ctl_fail("%s: --purpose: %s (not '%s')", cmd, PURPOSE_LIST, s);
+}
 
 static const char *wire_grade_name(Hie__V1__MatchGrade g)
 {

@@ -135,9 +135,10 @@ static const char *enum_name(const ProtobufCEnumDescriptor *d, int v, const char
 
 static cJSON *code_json(const Hie__V1__Code *code)
 {
-	cJSON *o = cJSON_CreateObject();
+	cJSON *o;
 	if (code == NULL)
 		return cJSON_CreateNull();
+	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "code", code->code);
 	cJSON_AddStringToObject(o, "system", code->system);
 	if (code->display[0] != '\0')

@@ -17,6 +17,7 @@
 #include "config.h"
 #include "http.h"
 #include "hx.h"
+#include "publisher.h"
 #include "store.h"
 #include "trust.h"
 
@@ -35,6 +36,7 @@ int main(int argc, char **argv)
 	struct store *store = NULL;
 	struct trust *trust = NULL;
 	struct http_server *http = NULL;
+	struct publisher *publisher = NULL;
 	struct config cfg;
 	char err[CONFIG_ERR_MAX > STORE_ERR_MAX ? CONFIG_ERR_MAX : STORE_ERR_MAX];
 	sigset_t set;
@@ -112,6 +114,14 @@ int main(int argc, char **argv)
 	} else {
 		hx_log_warn("no [listen] peer address: not serving peers");
 	}
+	if (cfg.role == CONFIG_ROLE_NODE &&
+	    publisher_start(&cfg, store, &publisher, err, sizeof(err)) != HX_OK) {
+		hx_log_err("%s", err);
+		http_server_stop(http, 0);
+		trust_free(trust);
+		store_close(store);
+		return 1;
+	}
 	hx_log_notice("started: organisation %s, role %s, store %s", cfg.org_id,
 	              cfg.role == CONFIG_ROLE_RLS ? "rls" : "node", cfg.store);
 	for (;;) {
@@ -124,6 +134,7 @@ int main(int argc, char **argv)
 		break;
 	}
 	hx_log_notice("signal %d: stopping", sig);
+	publisher_stop(publisher);
 	http_server_stop(http, 5000);
 	trust_free(trust);
 	store_close(store);

@@ -23,7 +23,8 @@ struct peer_request {
 	const char *url;            /* https://host:port/path */
 	const uint8_t *fp;          /* the peer's enrolled certificate fingerprint (32 bytes) */
 	const uint8_t *fp_next;     /* its staged next one during a rotation, or NULL */
-	const uint8_t *body;        /* POST body, or NULL for GET */
+	const uint8_t *body;        /* POST body (copied: it may be freed once the call started),
+	                               or NULL for GET */
 	size_t body_len;
 	uint64_t timeout_ms;        /* whole-call deadline */
 	size_t max_response;        /* bytes */

@@ -283,8 +283,9 @@ int peer_call_start(struct peer_client *pc, const struct peer_request *req, peer
 	curl_easy_setopt(e, CURLOPT_PRIVATE, call);
 	if (req->body != NULL) {
 		curl_easy_setopt(e, CURLOPT_POST, 1L);
-		curl_easy_setopt(e, CURLOPT_POSTFIELDS, req->body);
+		/* Size first, then a copy: the caller's body need not outlive the call. */
 		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+		curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, req->body);
 	}
 	if (curl_multi_add_handle(pc->multi, e) != CURLM_OK) {
 		call_free(call);

@@ -1,0 +1,294 @@
+/* ctl_rls.c: tokens (what this node would publish to, or ask, the record locator for some
+ * demographics), and the RLS part of `status`. */
+#include "ctl.h"
+
+#include "config.h"
+#include "fanout.h"
+#include "identity.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+int ctl_tokens_run(struct ctl *c)
+{
+	static const char *const shared[] = {IDN_SYS_SSN, NULL};
+	static const struct option opts[] = {
+		CTL_DEMOGRAPHICS_OPTIONS,
+		{NULL, 0, NULL, 0},
+	};
+	struct ctl_demographics a;
+	struct config cfg;
+	struct crypto_linkage_key key;
+	struct identity_token t[IDENTITY_TOKENS_MAX];
+	struct idn_record r;
+	char err[CONFIG_ERR_MAX], hex[2 * CRYPTO_SHA256_LEN + 1];
+	size_t n;
+	int ch, rc;
+
+	ctl_demographics_init(&a);
+	while ((ch = getopt_long(c->argc, c->argv, "", opts, NULL)) != -1) {
+		if ((rc = ctl_demographics_opt(&a, "tokens", ch, optarg)) < 0)
+			return 1;
+		if (rc == 0)
+			return 2;
+	}
+	if (optind != c->argc)
+		return ctl_fail("tokens: unexpected argument '%s'", c->argv[optind]);
+	if (ctl_demographics_finish(&a, "tokens") != 0)
+		return 1;
+	if (c->config_path == NULL)
+		return ctl_fail("tokens needs hiepeerd's configuration (its [rls] linkage_key): "
+		                "--config FILE");
+	config_init(&cfg);
+	if (config_load(c->config_path, &cfg, err, sizeof(err)) != HX_OK)
+		return ctl_fail("%s", err);
+	if (cfg.linkage_key[0] == '\0')
+		return ctl_fail("tokens: %s sets no [rls] linkage_key", c->config_path);
+	if (crypto_linkage_key_load(cfg.linkage_key, &key, err, sizeof(err)) != HX_OK)
+		return ctl_fail("tokens: %s", err);
+	idn_from_demographics(&a.d, &r);
+	n = identity_tokens(&key, &r, shared, t, IDENTITY_TOKENS_MAX);
+	crypto_wipe(&key, sizeof(key));
+	if (c->json) {
+		cJSON *arr = cJSON_CreateArray();
+		for (size_t i = 0; i < n; i++) {
+			cJSON *o = cJSON_CreateObject();
+			hx_hex_encode(t[i].token, CRYPTO_SHA256_LEN, hex);
+			cJSON_AddStringToObject(o, "kind", t[i].kind);
+			cJSON_AddStringToObject(o, "token", hex);
+			cJSON_AddItemToArray(arr, o);
+		}
+		ctl_json_print(arr);
+		return 0;
+	}
+	if (n == 0)
+		printf("(no tokens: too little is known)\n");
+	for (size_t i = 0; i < n; i++) {
+		hx_hex_encode(t[i].token, CRYPTO_SHA256_LEN, hex);
+		printf("%-5s %s\n", t[i].kind, hex);
+	}
+	return 0;
+}
+
+int ctl_status_rls(struct ctl *c, const struct config *cfg, cJSON *j)
+{
+	struct store_txn *t;
+	cJSON *arr = NULL;
+	int rc;
+	if (cfg->n_endpoints == 0)
+		return 0;
+	if ((rc = store_read_begin(c->store, &t)) != HX_OK)
+		return ctl_fail("status: %s", hx_strerror(rc));
+	if (j != NULL)
+		arr = cJSON_AddArrayToObject(j, "rls");
+	for (unsigned i = 0; i < cfg->n_endpoints; i++) {
+		uint64_t cursor = 0, changes = 0, queued = 0;
+		if ((rc = store_outbox_cursor_get(t, cfg->endpoints[i], &cursor)) != HX_OK ||
+		    (rc = store_outbox_pending(t, cursor, &changes, &queued)) != HX_OK) {
+			store_read_end(t);
+			return ctl_fail("status: the RLS outbox: %s", hx_strerror(rc));
+		}
+		if (arr != NULL) {
+			cJSON *o = cJSON_CreateObject();
+			cJSON_AddStringToObject(o, "endpoint", cfg->endpoints[i]);
+			cJSON_AddNumberToObject(o, "acknowledged", (double)cursor);
+			cJSON_AddNumberToObject(o, "publications_waiting", (double)queued);
+			cJSON_AddNumberToObject(o, "changes_to_prepare", (double)changes);
+			cJSON_AddItemToArray(arr, o);
+		} else {
+			printf("%-14s %s: %llu publication(s) waiting, %llu change(s) to prepare, "
+			       "acknowledged up to %llu\n", "rls", cfg->endpoints[i],
+			       (unsigned long long)queued, (unsigned long long)changes,
+			       (unsigned long long)cursor);
+		}
+	}
+	store_read_end(t);
+	return 0;
+}
+
+int ctl_linkage_key_run(struct ctl *c)
+{
+	char err[256];
+	if (c->argc != 2)
+		return ctl_fail("pki linkage-key: usage: hiepeerctl pki linkage-key FILE");
+	if (crypto_linkage_key_new(c->argv[1], err, sizeof(err)) != HX_OK)
+		return ctl_fail("pki linkage-key: %s", err);
+	printf("wrote a new linkage key to %s (mode 0600): give the same file to every node of "
+	       "the region, never to the RLS\n", c->argv[1]);
+	return 0;
+}
+
+struct remove_arg {
+	const char *id;
+};
+
+static int w_remove(struct store_txn *t, void *arg)
+{
+	struct remove_arg *a = arg;
+	Hie__V1__AuditEvent ev = HIE__V1__AUDIT_EVENT__INIT;
+	char *ids[1] = {(char *)a->id};
+	int rc = store_patient_delete(t, a->id);
+	if (rc != HX_OK)
+		return rc;
+	ev.time = hx_time_now_ms();
+	ev.action = HIE__V1__AUDIT_ACTION__AUDIT_ACTION_PATIENT_CHANGE;
+	ev.outcome = HIE__V1__AUDIT_OUTCOME__AUDIT_OUTCOME_SUCCESS;
+	ev.actor_org = (char *)store_org_id(store_txn_store(t));
+	ev.actor_user = (char *)ctl_actor();
+	ev.n_patient_ids = 1;
+	ev.patient_ids = ids;
+	ev.detail = (char *)"patient removed";
+	return store_audit_append(t, &ev, NULL);
+}
+
+int ctl_patient_remove_run(struct ctl *c)
+{
+	struct remove_arg a;
+	int rc;
+	if (c->argc != 2)
+		return ctl_fail("patient remove: usage: hiepeerctl patient remove ID");
+	a.id = c->argv[1];
+	if (proto_id_patient_check(a.id) != HX_OK)
+		return ctl_fail("patient remove: '%s' is not a patient id", a.id);
+	if (ctl_store_open(c, 0) != 0)
+		return 1;
+	rc = store_write(c->store, w_remove, &a);
+	if (rc == HX_ENOTFOUND)
+		return ctl_fail("patient remove: no patient %s", a.id);
+	if (rc == HX_EEXIST)
+		return ctl_fail("patient remove: %s still has documents", a.id);
+	if (rc != HX_OK)
+		return ctl_fail("patient remove: %s", hx_strerror(rc));
+	printf("removed patient %s\n", a.id);
+	return 0;
+}
+
+/* ---- query: the cross-organisation query ----------------------------------------------------- */
+
+int ctl_query_run(struct ctl *c)
+{
+	static const struct option opts[] = {
+		CTL_DEMOGRAPHICS_OPTIONS,
+		{"purpose", required_argument, NULL, 'P'},
+		{"timeout", required_argument, NULL, 'T'},
+		{NULL, 0, NULL, 0},
+	};
+	struct ctl_demographics a;
+	struct config cfg;
+	struct crypto_linkage_key key;
+	struct fanout_opts o = {0};
+	struct fanout_result *r = NULL;
+	char err[CONFIG_ERR_MAX];
+	uint64_t timeout = 0;
+	int ch, rc, purpose = 0, have_key = 0;
+	size_t with_docs = 0;
+
+	ctl_demographics_init(&a);
+	while ((ch = getopt_long(c->argc, c->argv, "", opts, NULL)) != -1) {
+		if ((rc = ctl_demographics_opt(&a, "query", ch, optarg)) < 0)
+			return 1;
+		if (rc > 0)
+			continue;
+		if (ch == 'P') {
+			if (ctl_purpose_parse("query", optarg, &purpose))
+				return 1;
+		} else if (ch == 'T') {
+			if (ctl_parse_u64("--timeout", optarg, &timeout))
+				return 1;
+			if (timeout < 10 || timeout > 600000)
+				return ctl_fail("query: --timeout: 10 to 600000 ms");
+		} else {
+			return 2;
+		}
+	}
+	if (optind != c->argc)
+		return ctl_fail("query: unexpected argument '%s'", c->argv[optind]);
+	if (purpose == 0)
+		return ctl_fail("query: --purpose is required (treatment, payment, operations, "
+		                "public-health, research, emergency or patient-request)");
+	if (ctl_demographics_finish(&a, "query") != 0)
+		return 1;
+	if (c->config_path == NULL)
+		return ctl_fail("query needs hiepeerd's configuration: --config FILE");
+	config_init(&cfg);
+	if (config_load(c->config_path, &cfg, err, sizeof(err)) != HX_OK)
+		return ctl_fail("%s", err);
+	if (ctl_store_open(c, 1) != 0)
+		return 1;
+	if (cfg.linkage_key[0] != '\0') {
+		if (crypto_linkage_key_load(cfg.linkage_key, &key, err, sizeof(err)) != HX_OK)
+			return ctl_fail("query: %s", err);
+		have_key = 1;
+	}
+	o.cfg = &cfg;
+	o.store = c->store;
+	o.key = have_key ? &key : NULL;
+	o.demographics = &a.d;
+	o.purpose = purpose;
+	o.peer_timeout_ms = cfg.peer_timeout_ms;
+	o.overall_timeout_ms = timeout != 0 ? timeout : cfg.query_timeout_ms;
+	rc = fanout_query(&o, &r, err, sizeof(err));
+	crypto_wipe(&key, sizeof(key));
+	if (rc != HX_OK)
+		return ctl_fail("query: %s", rc == HX_EINVAL ? err : hx_strerror(rc));
+	for (size_t i = 0; i < r->n_orgs; i++)
+		with_docs += r->org[i].status == FANOUT_OK && r->org[i].n_entries > 0;
+	if (c->json) {
+		cJSON *j = cJSON_CreateObject(), *orgs = cJSON_AddArrayToObject(j, "organisations");
+		cJSON *docs = cJSON_AddArrayToObject(j, "documents");
+		cJSON_AddStringToObject(j, "locator", r->rls);
+		cJSON_AddNumberToObject(j, "ms", (double)r->ms);
+		for (size_t i = 0; i < r->n_orgs; i++) {
+			const struct fanout_org *g = &r->org[i];
+			cJSON *o2 = cJSON_CreateObject(), *m = cJSON_AddArrayToObject(o2, "patients");
+			cJSON_AddStringToObject(o2, "org_id", g->org_id);
+			cJSON_AddStringToObject(o2, "name", g->name);
+			cJSON_AddStringToObject(o2, "status", fanout_status_name(g->status));
+			cJSON_AddStringToObject(o2, "detail", g->detail);
+			cJSON_AddNumberToObject(o2, "hits", g->hits);
+			cJSON_AddNumberToObject(o2, "documents", (double)g->n_entries);
+			cJSON_AddNumberToObject(o2, "ms", (double)g->ms);
+			for (size_t k = 0; k < g->n_matches; k++)
+				cJSON_AddItemToArray(m, cJSON_CreateString(g->matches[k]));
+			cJSON_AddItemToArray(orgs, o2);
+		}
+		for (size_t i = 0; i < r->n_entries; i++)
+			cJSON_AddItemToArray(docs, ctl_entry_json(r->entries[i]));
+		ctl_json_print(j);
+	} else {
+		if (r->rls[0] != '\0')
+			printf("locator: %s\n", r->rls);
+		printf("%-26s ", "ORGANISATION");
+		ctl_print_padded("NAME", 24);
+		printf(" %-9s %-24s %9s %6s\n", "STATUS", "PATIENTS", "DOCUMENTS", "MS");
+		for (size_t i = 0; i < r->n_orgs; i++) {
+			const struct fanout_org *g = &r->org[i];
+			char pats[128] = "";
+			for (size_t k = 0, o2 = 0; k < g->n_matches && o2 < sizeof(pats) - 1; k++)
+				o2 += (size_t)snprintf(pats + o2, sizeof(pats) - o2, "%s%s", k ? "," : "",
+				                       g->matches[k]);
+			printf("%-26s ", g->org_id);
+			ctl_print_padded(g->name, 24);
+			printf(" %-9s %-24s %9zu %6lld%s%s\n", fanout_status_name(g->status),
+			       pats[0] ? pats : "-", g->n_entries, (long long)g->ms,
+			       g->detail[0] ? "  " : "", g->detail);
+		}
+		if (r->n_entries > 0) {
+			printf("\n%-32s %-26s %-12s %-10s %s\n", "DOCUMENT", "ORIGIN", "PATIENT", "CREATED",
+			       "TITLE");
+			for (size_t i = 0; i < r->n_entries; i++) {
+				const Hie__V1__DocumentEntry *e = r->entries[i];
+				char when[24];
+				ctl_time_short(e->creation_time, when, sizeof(when));
+				when[10] = '\0';
+				printf("%-32s %-26s %-12s %-10s %s\n", e->id, e->origin_org, e->patient_id,
+				       when, e->title);
+			}
+		}
+		printf("found %zu document(s) at %zu organisation(s) in %lld ms\n", r->n_entries,
+		       with_docs, (long long)r->ms);
+	}
+	fanout_result_free(r);
+	return 0;
+}

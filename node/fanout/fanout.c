@@ -1,0 +1,483 @@
+/* fanout.c: the cross-organisation query (fanout.h). One event loop, one libcurl multi: every
+ * call to every organisation is in flight at once, each with its own deadline, all under the
+ * overall one. */
+#include "fanout.h"
+
+#include "identity.h"
+#include "peer.h"
+
+#include <event2/event.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RESPONSE_MAX (8u << 20)
+#define LOCATE_TOKENS_MAX 64
+
+const char *fanout_status_name(enum fanout_status s)
+{
+	static const char *const names[] = {"pending", "ok", "no match", "timeout", "refused",
+	                                    "error"};
+	return (unsigned)s < sizeof(names) / sizeof(*names) ? names[s] : "?";
+}
+
+struct target {
+	struct fanout_org *org;
+	char url[CONFIG_PATH_MAX];
+	uint8_t fp[32], next[32];
+	int has_next;
+	struct peer_call *call;
+	int step; /* 0: discover, 1: query */
+	struct fanout *f;
+};
+
+struct fanout {
+	const struct fanout_opts *o;
+	struct fanout_result *r;
+	struct event_base *base;
+	struct peer_client *pc;
+	struct crypto_tls_client *tls;
+	struct event *deadline;
+	struct target t[FANOUT_ORGS_MAX];
+	size_t n;
+	int outstanding;
+	int64_t t0, end;
+	struct identity_token tokens[IDENTITY_TOKENS_MAX];
+	size_t n_tokens;
+	/* the RLS call */
+	struct peer_call *rls_call;
+	unsigned rls_index;
+	Hie__V1__DocumentEntry **entries;
+	size_t n_entries, cap_entries;
+};
+
+static uint64_t remaining(struct fanout *f)
+{
+	int64_t left = f->end - hx_time_now_ms();
+	uint64_t per = f->o->peer_timeout_ms;
+	if (left < 1)
+		left = 1;
+	return (uint64_t)left < per ? (uint64_t)left : per;
+}
+
+static void finish(struct fanout *f)
+{
+	if (f->outstanding == 0)
+		event_base_loopbreak(f->base);
+}
+
+static void target_done(struct target *t, enum fanout_status st, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void target_done(struct target *t, enum fanout_status st, const char *fmt, ...)
+{
+	va_list ap;
+	t->org->status = st;
+	t->org->ms = hx_time_now_ms() - t->f->t0;
+	if (fmt != NULL) {
+		va_start(ap, fmt);
+		vsnprintf(t->org->detail, sizeof(t->org->detail), fmt, ap);
+		va_end(ap);
+	}
+	t->call = NULL;
+	t->f->outstanding--;
+	finish(t->f);
+}
+
+/* A failed call's status: timeout, refused (TLS, 401, 403) or error. */
+static int failed(struct target *t, const struct peer_result *res, const char *what)
+{
+	if (res->rc == HX_ETIMEOUT) {
+		target_done(t, FANOUT_TIMEOUT, "%s: no answer within %llu ms", what,
+		            (unsigned long long)t->f->o->peer_timeout_ms);
+		return 1;
+	}
+	if (res->rc == HX_ETLS) {
+		target_done(t, FANOUT_REFUSED, "%s: TLS: %s", what, res->error);
+		return 1;
+	}
+	if (res->rc != HX_OK) {
+		target_done(t, FANOUT_ERROR, "%s: %s", what, res->error);
+		return 1;
+	}
+	if (res->status == 401 || res->status == 403) {
+		target_done(t, FANOUT_REFUSED, "%s: HTTP %ld", what, res->status);
+		return 1;
+	}
+	if (res->status != 200) {
+		target_done(t, FANOUT_ERROR, "%s: HTTP %ld", what, res->status);
+		return 1;
+	}
+	return 0;
+}
+
+static void on_call(struct peer_call *call, const struct peer_result *res, void *arg);
+
+static int start_call(struct target *t, const char *path, const ProtobufCMessage *msg)
+{
+	struct peer_request req = {0};
+	struct hx_buf body;
+	char url[CONFIG_PATH_MAX + 64];
+	size_t ul = strlen(t->url);
+	int rc;
+	while (ul > 0 && t->url[ul - 1] == '/')
+		ul--;
+	snprintf(url, sizeof(url), "%.*s%s", (int)ul, t->url, path);
+	hx_buf_init(&body, 1u << 20);
+	if ((rc = proto_pack(msg, &body)) != HX_OK) {
+		hx_buf_clear(&body);
+		return rc;
+	}
+	req.url = url;
+	req.fp = t->fp;
+	req.fp_next = t->has_next ? t->next : NULL;
+	req.body = body.data;
+	req.body_len = body.len;
+	req.timeout_ms = remaining(t->f);
+	req.max_response = RESPONSE_MAX;
+	rc = peer_call_start(t->f->pc, &req, on_call, t, &t->call);
+	hx_buf_clear(&body);
+	return rc;
+}
+
+static void add_entries(struct fanout *f, Hie__V1__DocumentQueryResponse *dr)
+{
+	for (size_t i = 0; i < dr->n_entries; i++) {
+		Hie__V1__DocumentEntry *e = dr->entries[i];
+		int dup = 0;
+		for (size_t k = 0; k < f->n_entries && !dup; k++)
+			dup = f->entries[k]->sha256.len == e->sha256.len &&
+			      memcmp(f->entries[k]->sha256.data, e->sha256.data, e->sha256.len) == 0;
+		if (dup || f->n_entries == FANOUT_ENTRIES_MAX)
+			continue;
+		if (f->n_entries == f->cap_entries) {
+			size_t cap = f->cap_entries ? f->cap_entries * 2 : 64;
+			Hie__V1__DocumentEntry **p = realloc(f->entries, cap * sizeof(*p));
+			if (p == NULL)
+				return;
+			f->entries = p;
+			f->cap_entries = cap;
+		}
+		f->entries[f->n_entries++] = e;
+		dr->entries[i] = NULL; /* taken */
+	}
+}
+
+static void on_call(struct peer_call *call, const struct peer_result *res, void *arg)
+{
+	struct target *t = arg;
+	struct fanout_org *org = t->org;
+	(void)call;
+	if (t->step == 0) {
+		Hie__V1__DiscoverResponse *d = NULL;
+		Hie__V1__DocumentQuery q = HIE__V1__DOCUMENT_QUERY__INIT;
+		char *ids[32];
+		if (failed(t, res, "discover"))
+			return;
+		if (proto_discover_response_unpack(res->body.data, res->body.len, &d) != HX_OK) {
+			target_done(t, FANOUT_ERROR, "discover: the answer is not a DiscoverResponse");
+			return;
+		}
+		for (size_t i = 0; i < d->n_matches && org->n_matches < 32; i++) {
+			if (d->matches[i]->grade != HIE__V1__MATCH_GRADE__MATCH_GRADE_CERTAIN &&
+			    d->matches[i]->grade != HIE__V1__MATCH_GRADE__MATCH_GRADE_PROBABLE)
+				continue; /* only links someone may rely on */
+			hx_strlcpy(org->matches[org->n_matches], d->matches[i]->patient_id,
+			           sizeof(org->matches[0]));
+			org->grades[org->n_matches] = d->matches[i]->grade;
+			ids[org->n_matches] = org->matches[org->n_matches];
+			org->n_matches++;
+		}
+		proto_free(d);
+		if (org->n_matches == 0) {
+			target_done(t, FANOUT_NO_MATCH, NULL);
+			return;
+		}
+		q.patient_ids = ids;
+		q.n_patient_ids = org->n_matches;
+		q.purpose = t->f->o->purpose;
+		t->step = 1;
+		if (start_call(t, "/hie/v1/documents/query", &q.base) != HX_OK)
+			target_done(t, FANOUT_ERROR, "query: cannot start the call");
+		return;
+	}
+	{
+		Hie__V1__DocumentQueryResponse *dr = NULL;
+		if (failed(t, res, "query"))
+			return;
+		if (proto_document_query_response_unpack(res->body.data, res->body.len, &dr) !=
+		    HX_OK) {
+			target_done(t, FANOUT_ERROR, "query: the answer is not a DocumentQueryResponse");
+			return;
+		}
+		org->n_entries = dr->n_entries;
+		add_entries(t->f, dr);
+		proto_free(dr);
+		target_done(t, FANOUT_OK, NULL);
+	}
+}
+
+/* ---- who to ask ------------------------------------------------------------------------------ */
+
+struct peers_arg {
+	struct fanout *f;
+	const Hie__V1__LocateResponse *only; /* NULL: every active node peer */
+};
+
+static int peer_cb(const Hie__V1__Peer *pe, void *arg)
+{
+	struct peers_arg *a = arg;
+	struct fanout *f = a->f;
+	struct target *t;
+	unsigned hits = 0;
+	int node = 0;
+	for (size_t i = 0; i < pe->n_roles; i++)
+		node |= pe->roles[i] == HIE__V1__PEER_ROLE__PEER_ROLE_NODE;
+	if (!node || pe->status != HIE__V1__PEER_STATUS__PEER_STATUS_ACTIVE ||
+	    pe->fingerprint.len != 32 || f->n == FANOUT_ORGS_MAX)
+		return 0;
+	if (a->only != NULL) {
+		int listed = 0;
+		for (size_t i = 0; i < a->only->n_orgs && !listed; i++)
+			if (strcmp(a->only->orgs[i]->org_id, pe->org_id) == 0) {
+				listed = 1;
+				hits = a->only->orgs[i]->hits;
+			}
+		if (!listed)
+			return 0;
+	}
+	t = &f->t[f->n];
+	t->org = &f->r->org[f->n];
+	t->f = f;
+	hx_strlcpy(t->org->org_id, pe->org_id, sizeof(t->org->org_id));
+	hx_strlcpy(t->org->name, pe->name, sizeof(t->org->name));
+	t->org->hits = hits;
+	hx_strlcpy(t->url, pe->endpoint, sizeof(t->url));
+	memcpy(t->fp, pe->fingerprint.data, 32);
+	if ((t->has_next = pe->next_fingerprint.len == 32))
+		memcpy(t->next, pe->next_fingerprint.data, 32);
+	f->n++;
+	return 0;
+}
+
+static void ask_all(struct fanout *f, const Hie__V1__LocateResponse *only)
+{
+	struct peers_arg a = {f, only};
+	struct store_txn *t;
+	Hie__V1__DiscoverRequest dr = HIE__V1__DISCOVER_REQUEST__INIT;
+	if (store_read_begin(f->o->store, &t) == HX_OK) {
+		store_peer_list(t, peer_cb, &a);
+		store_read_end(t);
+	}
+	f->r->n_orgs = f->n;
+	dr.demographics = (Hie__V1__Demographics *)f->o->demographics;
+	dr.purpose = f->o->purpose;
+	for (size_t i = 0; i < f->n; i++) {
+		f->outstanding++;
+		if (start_call(&f->t[i], "/hie/v1/patients/discover", &dr.base) != HX_OK)
+			target_done(&f->t[i], FANOUT_ERROR, "discover: cannot start the call");
+	}
+	finish(f);
+}
+
+/* The RLS: whom to ask. A failure falls back to asking every active peer. */
+struct rls_target {
+	struct fanout *f;
+	char url[CONFIG_PATH_MAX];
+	uint8_t fp[32];
+	int found;
+};
+
+static int rls_peer_cb(const Hie__V1__Peer *pe, void *arg)
+{
+	struct rls_target *r = arg;
+	size_t a = strlen(pe->endpoint), b = strlen(r->url);
+	int rls = 0;
+	for (size_t i = 0; i < pe->n_roles; i++)
+		rls |= pe->roles[i] == HIE__V1__PEER_ROLE__PEER_ROLE_RLS;
+	while (a > 0 && pe->endpoint[a - 1] == '/')
+		a--;
+	while (b > 0 && r->url[b - 1] == '/')
+		b--;
+	if (!rls || pe->status != HIE__V1__PEER_STATUS__PEER_STATUS_ACTIVE || a != b ||
+	    strncmp(pe->endpoint, r->url, a) != 0 || pe->fingerprint.len != 32)
+		return 0;
+	memcpy(r->fp, pe->fingerprint.data, 32);
+	r->found = 1;
+	return 1;
+}
+
+static void on_locate(struct peer_call *call, const struct peer_result *res, void *arg)
+{
+	struct fanout *f = arg;
+	Hie__V1__LocateResponse *lr = NULL;
+	(void)call;
+	f->rls_call = NULL;
+	f->outstanding--;
+	if (res->rc != HX_OK || res->status != 200 ||
+	    proto_locate_response_unpack(res->body.data, res->body.len, &lr) != HX_OK) {
+		snprintf(f->r->rls, sizeof(f->r->rls), "the locator failed (%.200s); asking every "
+		         "active peer", res->rc != HX_OK ? res->error
+		         : res->status != 200 ? "an HTTP error" : "a bad answer");
+		ask_all(f, NULL);
+		return;
+	}
+	snprintf(f->r->rls, sizeof(f->r->rls), "the locator named %zu organisation(s)",
+	         lr->n_orgs);
+	ask_all(f, lr);
+	proto_free(lr);
+}
+
+static void locate(struct fanout *f)
+{
+	const struct config *cfg = f->o->cfg;
+	struct rls_target r = {.f = f};
+	struct store_txn *t;
+	Hie__V1__LocateRequest lr = HIE__V1__LOCATE_REQUEST__INIT;
+	ProtobufCBinaryData toks[IDENTITY_TOKENS_MAX];
+	struct peer_request req = {0};
+	struct hx_buf body;
+	char url[CONFIG_PATH_MAX + 32];
+	size_t ul;
+
+	hx_strlcpy(r.url, cfg->endpoints[0], sizeof(r.url));
+	if (store_read_begin(f->o->store, &t) == HX_OK) {
+		store_peer_list(t, rls_peer_cb, &r);
+		store_read_end(t);
+	}
+	if (!r.found) {
+		snprintf(f->r->rls, sizeof(f->r->rls), "no active enrolled RLS at %.200s; asking every "
+		         "active peer", r.url);
+		ask_all(f, NULL);
+		return;
+	}
+	for (size_t i = 0; i < f->n_tokens && i < LOCATE_TOKENS_MAX; i++)
+		toks[i] = (ProtobufCBinaryData){32, f->tokens[i].token};
+	lr.tokens = toks;
+	lr.n_tokens = f->n_tokens;
+	hx_buf_init(&body, 64 * 1024);
+	if (proto_pack(&lr, &body) != HX_OK) {
+		hx_buf_clear(&body);
+		ask_all(f, NULL);
+		return;
+	}
+	ul = strlen(r.url);
+	while (ul > 0 && r.url[ul - 1] == '/')
+		ul--;
+	snprintf(url, sizeof(url), "%.*s/hie/v1/rls/locate", (int)ul, r.url);
+	req.url = url;
+	req.fp = r.fp;
+	req.body = body.data;
+	req.body_len = body.len;
+	req.timeout_ms = remaining(f);
+	req.max_response = RESPONSE_MAX;
+	f->outstanding++;
+	if (peer_call_start(f->pc, &req, on_locate, f, &f->rls_call) != HX_OK) {
+		f->outstanding--;
+		snprintf(f->r->rls, sizeof(f->r->rls), "cannot call the locator; asking every "
+		         "active peer");
+		ask_all(f, NULL);
+	}
+	hx_buf_clear(&body);
+}
+
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct fanout *f = arg;
+	(void)fd;
+	(void)what;
+	if (f->rls_call != NULL) {
+		peer_call_cancel(f->rls_call);
+		f->rls_call = NULL;
+		f->outstanding--;
+		snprintf(f->r->rls, sizeof(f->r->rls), "the locator did not answer in time");
+	}
+	for (size_t i = 0; i < f->n; i++)
+		if (f->t[i].call != NULL) {
+			peer_call_cancel(f->t[i].call);
+			target_done(&f->t[i], FANOUT_TIMEOUT, "%s: no answer before the overall "
+			            "deadline", f->t[i].step == 0 ? "discover" : "query");
+		}
+	event_base_loopbreak(f->base);
+}
+
+static int entry_newest_first(const void *a, const void *b)
+{
+	const Hie__V1__DocumentEntry *x = *(Hie__V1__DocumentEntry *const *)a;
+	const Hie__V1__DocumentEntry *y = *(Hie__V1__DocumentEntry *const *)b;
+	return x->creation_time < y->creation_time ? 1 : x->creation_time > y->creation_time ? -1 : 0;
+}
+
+int fanout_query(const struct fanout_opts *o, struct fanout_result **out, char *err,
+                 size_t errlen)
+{
+	static const char *const shared[] = {IDN_SYS_SSN, NULL};
+	struct fanout *f = calloc(1, sizeof(*f));
+	struct idn_record q;
+	struct timeval tv;
+	int rc = HX_OK;
+
+	*out = NULL;
+	if (f == NULL || (f->r = calloc(1, sizeof(*f->r))) == NULL) {
+		free(f);
+		return HX_ENOMEM;
+	}
+	f->o = o;
+	idn_from_demographics(o->demographics, &q);
+	if (idm_query_check(&q, err, errlen) != HX_OK) {
+		free(f->r);
+		free(f);
+		return HX_EINVAL;
+	}
+	if (o->key != NULL)
+		f->n_tokens = identity_tokens(o->key, &q, shared, f->tokens, IDENTITY_TOKENS_MAX);
+	if ((rc = crypto_tls_client_new(o->cfg->certificate, o->cfg->key, o->cfg->ca, &f->tls, err,
+	                                errlen)) != HX_OK)
+		goto out;
+	if ((f->base = event_base_new()) == NULL ||
+	    (rc = peer_client_new(f->base, f->tls, &f->pc)) != HX_OK ||
+	    (f->deadline = evtimer_new(f->base, on_deadline, f)) == NULL) {
+		snprintf(err, errlen, "cannot set up the peer client");
+		rc = rc != HX_OK ? rc : HX_ENOMEM;
+		goto out;
+	}
+	f->t0 = hx_time_now_ms();
+	f->end = f->t0 + (int64_t)o->overall_timeout_ms;
+	tv.tv_sec = (time_t)(o->overall_timeout_ms / 1000);
+	tv.tv_usec = (suseconds_t)(o->overall_timeout_ms % 1000) * 1000;
+	evtimer_add(f->deadline, &tv);
+	if (o->cfg->n_endpoints > 0 && f->n_tokens > 0)
+		locate(f);
+	else
+		ask_all(f, NULL);
+	if (f->outstanding > 0)
+		event_base_dispatch(f->base);
+	if (f->n_entries > 1)
+		qsort(f->entries, f->n_entries, sizeof(*f->entries), entry_newest_first);
+	f->r->entries = f->entries;
+	f->r->n_entries = f->n_entries;
+	f->entries = NULL;
+	f->r->ms = hx_time_now_ms() - f->t0;
+	*out = f->r;
+	f->r = NULL;
+out:
+	if (f->deadline != NULL)
+		event_free(f->deadline);
+	peer_client_free(f->pc);
+	if (f->base != NULL)
+		event_base_free(f->base);
+	crypto_tls_client_free(f->tls);
+	fanout_result_free(f->r);
+	free(f);
+	return rc;
+}
+
+void fanout_result_free(struct fanout_result *r)
+{
+	if (r == NULL)
+		return;
+	for (size_t i = 0; i < r->n_entries; i++)
+		proto_free(r->entries[i]);
+	free(r->entries);
+	free(r);
+}

@@ -1,0 +1,68 @@
+/*
+ * node/fanout/fanout.h: the cross-organisation query (DESIGN §6): demographics → tokens →
+ * the record locator's organisations (or every active peer) → discover at each, in
+ * parallel → query for the matched patients, in parallel → entries merged by SHA-256, with a
+ * status per organisation. A per-peer and an overall deadline: a partial answer is an answer.
+ */
+#ifndef HX_FANOUT_H
+#define HX_FANOUT_H
+
+#include <stdint.h>
+
+#include "config.h"
+#include "crypto.h"
+#include "proto.h"
+#include "store.h"
+
+#define FANOUT_ORGS_MAX 256
+#define FANOUT_ENTRIES_MAX 10000
+
+enum fanout_status {
+	FANOUT_PENDING = 0,
+	FANOUT_OK,        /* matched, documents listed (maybe none) */
+	FANOUT_NO_MATCH,  /* answered, no certain or probable match */
+	FANOUT_TIMEOUT,   /* no answer within its deadline */
+	FANOUT_REFUSED,   /* TLS refused, or 401/403 */
+	FANOUT_ERROR,     /* any other failure: a bad answer, an HTTP error, no connection */
+};
+const char *fanout_status_name(enum fanout_status s);
+
+struct fanout_org {
+	char org_id[PROTO_ORG_ID_MAX + 1];
+	char name[128];
+	unsigned hits;                      /* tokens the RLS said it holds (0 without an RLS) */
+	enum fanout_status status;
+	char detail[320];                   /* why, for anything but OK */
+	size_t n_matches;
+	char matches[32][PROTO_PATIENT_ID_MAX + 1]; /* its local patient ids */
+	int grades[32];                     /* Hie__V1__MatchGrade */
+	size_t n_entries;                   /* its documents (before merging) */
+	int64_t ms;                         /* from the start to its last answer */
+};
+
+struct fanout_opts {
+	const struct config *cfg;           /* TLS identity, [rls] endpoints, timeouts */
+	struct store *store;                /* enrolled peers */
+	const struct crypto_linkage_key *key; /* NULL: no tokens, every active peer is asked */
+	const Hie__V1__Demographics *demographics;
+	Hie__V1__PurposeOfUse purpose;
+	uint64_t peer_timeout_ms;           /* per call */
+	uint64_t overall_timeout_ms;
+};
+
+struct fanout_result {
+	struct fanout_org org[FANOUT_ORGS_MAX];
+	size_t n_orgs;
+	char rls[512];                      /* how the locator answered ("" without one) */
+	Hie__V1__DocumentEntry **entries;   /* merged: one per SHA-256, newest first */
+	size_t n_entries;
+	int64_t ms;
+};
+
+/* Run one query to completion (its own event loop; returns within the overall deadline and a
+ * little). HX_EINVAL with err set for demographics with too little to search on. */
+int fanout_query(const struct fanout_opts *o, struct fanout_result **out, char *err,
+                 size_t errlen);
+void fanout_result_free(struct fanout_result *r);
+
+#endif

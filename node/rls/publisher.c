@@ -1,0 +1,498 @@
+/* publisher.c: tell the record locator which patients this node knows, durably.
+ *
+ * A thread of hiepeerd (role node, with [rls] endpoints and linkage_key):
+ *   prepare  turn the store's patient changes (written with each patient put or delete) into
+ *            one queued LocatorPublish per batch: for each changed patient, its tokens now
+ *            against those last published; a token is added when the first patient of this
+ *            organisation has it and removed when the last one loses it (the locator knows
+ *            organisations, not patients), counted in the outbox ('r' keys);
+ *   send     for each endpoint, the queued publications after its cursor, in order, each
+ *            until acknowledged with its sequence (then the cursor moves, in the store);
+ *            a failure backs off (1 s doubling to 60 s) and is retried; nothing is lost
+ *            while an RLS is down, and an acknowledged publication is never sent again;
+ *   trim     forget publications every endpoint has.
+ * The RLS is pinned to its enrolled certificate (the peer with role rls and that URL). */
+#include "publisher.h"
+
+#include "hx.h"
+#include "identity.h"
+#include "peer.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define PREPARE_BATCH 500
+#define SEND_PER_ROUND 200
+#define BACKOFF_MIN_MS 1000
+#define BACKOFF_MAX_MS 60000
+#define PUBLISH_TOKENS_MAX 10000
+#define ACK_MAX 1024
+
+struct endpoint {
+	char url[CONFIG_PATH_MAX];
+	int64_t next_try_ms;
+	int64_t backoff_ms;
+	char problem[256];
+};
+
+struct publisher {
+	struct store *store;
+	struct crypto_tls_client *tls;
+	struct crypto_linkage_key key;
+	uint64_t timeout_ms;
+	struct endpoint ep[CONFIG_ENDPOINTS_MAX];
+	unsigned n_ep;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	int stopping;
+};
+
+static const char *const shared_systems[] = {IDN_SYS_SSN, NULL};
+
+/* ---- prepare ------------------------------------------------------------------------------ */
+
+struct token_set {
+	uint8_t (*t)[32];
+	size_t n, cap;
+};
+
+static int set_find(const struct token_set *s, const uint8_t *tok)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (memcmp(s->t[i], tok, 32) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int set_add(struct token_set *s, const uint8_t *tok)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 256;
+		uint8_t (*t)[32] = realloc(s->t, cap * sizeof(*t));
+		if (t == NULL)
+			return HX_ENOMEM;
+		s->t = t;
+		s->cap = cap;
+	}
+	memcpy(s->t[s->n++], tok, 32);
+	return HX_OK;
+}
+
+static void set_del(struct token_set *s, int i)
+{
+	memmove(s->t[i], s->t[i + 1], (s->n - (size_t)i - 1) * 32);
+	s->n--;
+}
+
+struct prep {
+	struct publisher *p;
+	struct token_set add, remove;
+	struct { uint64_t seq; char id[PROTO_PATIENT_ID_MAX + 1]; } ch[PREPARE_BATCH];
+	size_t n;
+	size_t queued; /* publications queued by the write */
+};
+
+static int collect_change(uint64_t seq, const char *id, void *arg)
+{
+	struct prep *pr = arg;
+	pr->ch[pr->n].seq = seq;
+	hx_strlcpy(pr->ch[pr->n].id, id, sizeof(pr->ch[0].id));
+	pr->n++;
+	return pr->n == PREPARE_BATCH ? 1 : HX_OK;
+}
+
+struct now_tokens {
+	const struct publisher *p;
+	struct identity_token t[IDENTITY_TOKENS_MAX];
+	size_t n;
+};
+
+static int tokens_cb(const char *id, const Hie__V1__Demographics *d, void *arg)
+{
+	struct now_tokens *nt = arg;
+	struct idn_record r;
+	(void)id;
+	idn_from_demographics(d, &r);
+	nt->n = identity_tokens(&nt->p->key, &r, shared_systems, nt->t, IDENTITY_TOKENS_MAX);
+	return HX_OK;
+}
+
+/* The organisation gains or loses one patient holding tok: the locator hears of it when
+ * that was the first or the last. */
+static int token_delta(struct store_txn *t, struct prep *pr, const uint8_t *tok, int delta)
+{
+	uint32_t count;
+	int rc = store_outbox_token_count(t, tok, delta, &count), i;
+	if (rc != HX_OK)
+		return rc;
+	if (delta > 0 && count == 1) {
+		if ((i = set_find(&pr->remove, tok)) >= 0)
+			set_del(&pr->remove, i); /* removed and added again in this batch */
+		else
+			return set_add(&pr->add, tok);
+	} else if (delta < 0 && count == 0) {
+		if ((i = set_find(&pr->add, tok)) >= 0)
+			set_del(&pr->add, i);
+		else
+			return set_add(&pr->remove, tok);
+	}
+	return HX_OK;
+}
+
+static int w_prepare(struct store_txn *t, void *arg)
+{
+	struct prep *pr = arg;
+	int rc;
+	pr->add.n = pr->remove.n = 0;
+	pr->queued = 0;
+	for (size_t i = 0; i < pr->n; i++) {
+		struct now_tokens nt = {.p = pr->p};
+		uint8_t old[IDENTITY_TOKENS_MAX][32], now[IDENTITY_TOKENS_MAX][32];
+		size_t nold = 0;
+		rc = store_patient_demographics_visit(t, pr->ch[i].id, tokens_cb, &nt);
+		if (rc == HX_ENOTFOUND)
+			nt.n = 0; /* deleted: everything it had goes */
+		else if (rc != HX_OK)
+			return rc;
+		if ((rc = store_outbox_published_get(t, pr->ch[i].id, old, IDENTITY_TOKENS_MAX,
+		                                     &nold)) != HX_OK)
+			return rc;
+		for (size_t k = 0; k < nt.n; k++)
+			memcpy(now[k], nt.t[k].token, 32);
+		for (size_t k = 0; k < nt.n; k++) {
+			int had = 0;
+			for (size_t j = 0; j < nold && !had; j++)
+				had = memcmp(old[j], now[k], 32) == 0;
+			if (!had && (rc = token_delta(t, pr, now[k], +1)) != HX_OK)
+				return rc;
+		}
+		for (size_t j = 0; j < nold; j++) {
+			int has = 0;
+			for (size_t k = 0; k < nt.n && !has; k++)
+				has = memcmp(old[j], now[k], 32) == 0;
+			if (!has && (rc = token_delta(t, pr, old[j], -1)) != HX_OK)
+				return rc;
+		}
+		if ((rc = store_outbox_published_put(t, pr->ch[i].id, (const uint8_t(*)[32])now,
+		                                     nt.n)) != HX_OK ||
+		    (rc = store_outbox_change_done(t, pr->ch[i].seq)) != HX_OK)
+			return rc;
+	}
+	if (pr->add.n + pr->remove.n > 0) {
+		Hie__V1__LocatorPublish m = HIE__V1__LOCATOR_PUBLISH__INIT;
+		ProtobufCBinaryData *b = calloc(pr->add.n + pr->remove.n, sizeof(*b));
+		if (b == NULL)
+			return HX_ENOMEM;
+		for (size_t k = 0; k < pr->add.n; k++)
+			b[k] = (ProtobufCBinaryData){32, pr->add.t[k]};
+		for (size_t k = 0; k < pr->remove.n; k++)
+			b[pr->add.n + k] = (ProtobufCBinaryData){32, pr->remove.t[k]};
+		m.add = b;
+		m.n_add = pr->add.n;
+		m.remove = b + pr->add.n;
+		m.n_remove = pr->remove.n;
+		rc = store_outbox_queue_put(t, &m, NULL);
+		free(b);
+		if (rc != HX_OK)
+			return rc;
+		pr->queued = 1;
+	}
+	return HX_OK;
+}
+
+/* One batch of changes into (at most) one publication. Returns the changes taken, or -1. */
+static long prepare(struct publisher *p)
+{
+	struct prep *pr = calloc(1, sizeof(*pr));
+	struct store_txn *t;
+	long taken = -1;
+	int rc;
+	if (pr == NULL)
+		return -1;
+	pr->p = p;
+	if (store_read_begin(p->store, &t) == HX_OK) {
+		rc = store_outbox_changes(t, PREPARE_BATCH, collect_change, pr);
+		store_read_end(t);
+		if (rc == HX_OK && pr->n == 0)
+			taken = 0;
+		else if (rc == HX_OK && (rc = store_write(p->store, w_prepare, pr)) == HX_OK)
+			taken = (long)pr->n;
+		else
+			hx_log_err("rls: cannot prepare publications: %s", hx_strerror(rc));
+	}
+	free(pr->add.t);
+	free(pr->remove.t);
+	free(pr);
+	return taken;
+}
+
+/* ---- send --------------------------------------------------------------------------------- */
+
+struct find_peer {
+	const char *url;
+	uint8_t fp[32], next[32];
+	int found, has_next;
+};
+
+static int same_url(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	while (la > 0 && a[la - 1] == '/')
+		la--;
+	while (lb > 0 && b[lb - 1] == '/')
+		lb--;
+	return la == lb && strncmp(a, b, la) == 0;
+}
+
+static int find_peer_cb(const Hie__V1__Peer *pe, void *arg)
+{
+	struct find_peer *f = arg;
+	int rls = 0;
+	for (size_t i = 0; i < pe->n_roles; i++)
+		rls |= pe->roles[i] == HIE__V1__PEER_ROLE__PEER_ROLE_RLS;
+	if (!rls || pe->status != HIE__V1__PEER_STATUS__PEER_STATUS_ACTIVE ||
+	    !same_url(pe->endpoint, f->url) || pe->fingerprint.len != 32)
+		return 0;
+	memcpy(f->fp, pe->fingerprint.data, 32);
+	if ((f->has_next = pe->next_fingerprint.len == 32))
+		memcpy(f->next, pe->next_fingerprint.data, 32);
+	f->found = 1;
+	return 1;
+}
+
+struct cursor_arg {
+	const char *url;
+	uint64_t seq;
+};
+
+static int w_cursor(struct store_txn *t, void *arg)
+{
+	struct cursor_arg *a = arg;
+	return store_outbox_cursor_put(t, a->url, a->seq);
+}
+
+static void problem(struct endpoint *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void problem(struct endpoint *e, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (strcmp(msg, e->problem) != 0)
+		hx_log_warn("rls: %s: %s; retrying with back-off", e->url, msg);
+	hx_strlcpy(e->problem, msg, sizeof(e->problem));
+	e->backoff_ms = e->backoff_ms ? e->backoff_ms * 2 : BACKOFF_MIN_MS;
+	if (e->backoff_ms > BACKOFF_MAX_MS)
+		e->backoff_ms = BACKOFF_MAX_MS;
+	e->next_try_ms = hx_time_now_ms() + e->backoff_ms;
+}
+
+/* Send this endpoint's publications after its cursor; returns 1 if more remain. */
+static int send_some(struct publisher *p, struct endpoint *e)
+{
+	struct find_peer f = {.url = e->url};
+	struct store_txn *t;
+	struct hx_buf msg, resp;
+	char url[CONFIG_PATH_MAX + 32], err[256];
+	int rc, more = 0;
+
+	if (store_read_begin(p->store, &t) != HX_OK)
+		return 0;
+	store_peer_list(t, find_peer_cb, &f);
+	store_read_end(t);
+	if (!f.found) {
+		problem(e, "no active enrolled peer with role rls has this URL");
+		return 0;
+	}
+	snprintf(url, sizeof(url), "%.*s/hie/v1/rls/publish",
+	         (int)(strlen(e->url) - (e->url[strlen(e->url) - 1] == '/')), e->url);
+	hx_buf_init(&msg, 1u << 20);
+	hx_buf_init(&resp, ACK_MAX);
+	for (int i = 0; i < SEND_PER_ROUND && !p->stopping; i++) {
+		struct peer_request req = {0};
+		Hie__V1__LocatorPublishAck *ack = NULL;
+		uint64_t cursor = 0, seq = 0;
+		long status = 0;
+		if (store_read_begin(p->store, &t) != HX_OK)
+			break;
+		rc = store_outbox_cursor_get(t, e->url, &cursor);
+		if (rc == HX_OK)
+			rc = store_outbox_queue_next(t, cursor, &seq, &msg);
+		store_read_end(t);
+		if (rc == HX_ENOTFOUND)
+			break; /* all sent */
+		if (rc != HX_OK) {
+			problem(e, "reading the outbox: %s", hx_strerror(rc));
+			break;
+		}
+		req.url = url;
+		req.fp = f.fp;
+		req.fp_next = f.has_next ? f.next : NULL;
+		req.body = msg.data;
+		req.body_len = msg.len;
+		req.timeout_ms = p->timeout_ms;
+		req.max_response = ACK_MAX;
+		hx_buf_reset(&resp);
+		rc = peer_call_sync(p->tls, &req, &status, &resp, err, sizeof(err));
+		if (rc != HX_OK) {
+			problem(e, "%s", err);
+			break;
+		}
+		if (status != 200) {
+			problem(e, "publication %llu answered %ld", (unsigned long long)seq, status);
+			break;
+		}
+		if (proto_locator_publish_ack_unpack(resp.data, resp.len, &ack) != HX_OK ||
+		    ack->sequence != seq) {
+			proto_free(ack);
+			problem(e, "publication %llu: the acknowledgement does not name it",
+			        (unsigned long long)seq);
+			break;
+		}
+		proto_free(ack);
+		{
+			struct cursor_arg ca = {e->url, seq};
+			if ((rc = store_write(p->store, w_cursor, &ca)) != HX_OK) {
+				problem(e, "cannot record the acknowledgement: %s", hx_strerror(rc));
+				break;
+			}
+		}
+		if (e->problem[0] != '\0')
+			hx_log_notice("rls: %s: publishing again", e->url);
+		e->problem[0] = '\0';
+		e->backoff_ms = 0;
+		more = i == SEND_PER_ROUND - 1;
+	}
+	hx_buf_clear(&msg);
+	hx_buf_clear(&resp);
+	return more;
+}
+
+struct trim_arg {
+	uint64_t upto;
+};
+
+static int w_trim(struct store_txn *t, void *arg)
+{
+	return store_outbox_queue_trim(t, ((struct trim_arg *)arg)->upto);
+}
+
+static void trim(struct publisher *p)
+{
+	struct store_txn *t;
+	struct trim_arg a = {UINT64_MAX};
+	if (store_read_begin(p->store, &t) != HX_OK)
+		return;
+	for (unsigned i = 0; i < p->n_ep; i++) {
+		uint64_t c = 0;
+		store_outbox_cursor_get(t, p->ep[i].url, &c);
+		if (c < a.upto)
+			a.upto = c;
+	}
+	store_read_end(t);
+	if (a.upto != 0 && a.upto != UINT64_MAX)
+		store_write(p->store, w_trim, &a);
+}
+
+/* ---- the thread ----------------------------------------------------------------------------- */
+
+static void *run(void *arg)
+{
+	struct publisher *p = arg;
+	int64_t last_trim = 0;
+	while (!p->stopping) {
+		long taken = prepare(p);
+		int more = taken == PREPARE_BATCH;
+		int64_t now = hx_time_now_ms(), wait_ms = 500;
+		for (unsigned i = 0; i < p->n_ep && !p->stopping; i++) {
+			struct endpoint *e = &p->ep[i];
+			if (now < e->next_try_ms) {
+				if (e->next_try_ms - now < wait_ms)
+					wait_ms = e->next_try_ms - now;
+				continue;
+			}
+			more |= send_some(p, e);
+		}
+		if (now - last_trim > 5000) {
+			trim(p);
+			last_trim = now;
+		}
+		if (more)
+			continue;
+		pthread_mutex_lock(&p->lock);
+		if (!p->stopping) {
+			struct timespec until;
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
+			until.tv_sec += (time_t)(wait_ms / 1000) + until.tv_nsec / 1000000000L;
+			until.tv_nsec %= 1000000000L;
+			pthread_cond_timedwait(&p->wake, &p->lock, &until);
+		}
+		pthread_mutex_unlock(&p->lock);
+	}
+	return NULL;
+}
+
+int publisher_start(const struct config *cfg, struct store *store, struct publisher **out,
+                    char *err, size_t errlen)
+{
+	struct publisher *p;
+	int rc;
+	*out = NULL;
+	if (cfg->n_endpoints == 0)
+		return HX_OK; /* nothing to publish to */
+	if (cfg->linkage_key[0] == '\0') {
+		snprintf(err, errlen, "[rls] endpoints are set but no [rls] linkage_key");
+		return HX_EINVAL;
+	}
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return HX_ENOMEM;
+	p->store = store;
+	p->timeout_ms = cfg->peer_timeout_ms;
+	if ((rc = crypto_linkage_key_load(cfg->linkage_key, &p->key, err, errlen)) != HX_OK ||
+	    (rc = crypto_tls_client_new(cfg->certificate, cfg->key, cfg->ca, &p->tls, err,
+	                                errlen)) != HX_OK) {
+		crypto_wipe(&p->key, sizeof(p->key));
+		free(p);
+		return rc;
+	}
+	for (unsigned i = 0; i < cfg->n_endpoints; i++)
+		hx_strlcpy(p->ep[p->n_ep++].url, cfg->endpoints[i], sizeof(p->ep[0].url));
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->wake, NULL);
+	if (pthread_create(&p->thread, NULL, run, p) != 0) {
+		crypto_tls_client_free(p->tls);
+		free(p);
+		snprintf(err, errlen, "cannot start the RLS publisher thread");
+		return HX_ENOMEM;
+	}
+	{
+		char id[17];
+		hx_hex_encode(p->key.id, 8, id);
+		hx_log_notice("rls: publishing to %u endpoint(s), linkage key %s", p->n_ep, id);
+	}
+	*out = p;
+	return HX_OK;
+}
+
+void publisher_stop(struct publisher *p)
+{
+	if (p == NULL)
+		return;
+	pthread_mutex_lock(&p->lock);
+	p->stopping = 1;
+	pthread_cond_signal(&p->wake);
+	pthread_mutex_unlock(&p->lock);
+	pthread_join(p->thread, NULL);
+	crypto_tls_client_free(p->tls);
+	crypto_wipe(&p->key, sizeof(p->key));
+	pthread_mutex_destroy(&p->lock);
+	pthread_cond_destroy(&p->wake);
+	free(p);
+}

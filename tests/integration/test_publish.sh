@@ -1,0 +1,129 @@
+#!/bin/sh
+# Publishing to the record locator through the durable outbox:
+#  1. node A (role node, [rls] endpoints and linkage_key) publishes its patients' tokens:
+#     another organisation locating a patient of A with its own tokens (same key) finds A;
+#  2. the RLS goes down; patients are added and one is removed at A: `status` shows the
+#     backlog; the RLS comes back: the publications arrive in order, none lost (the new
+#     patients are found, the removed one is not), none sent twice (one PUBLISH audit
+#     record per publication at the RLS), the backlog is 0;
+#  3. tokens shared by two patients of A (twins' household) stay published while one of them
+#     remains.
+set -eu
+ctl=$1
+hiepeerd=$2
+here=$(cd "$(dirname "$0")" && pwd)
+tmp=$(mktemp -d /tmp/hx-publish-XXXXXX)
+. "$here/lib.sh"
+trap 'lib_cleanup "$tmp/a.log"' EXIT
+cd "$tmp"
+R=2.16.840.1.113883.3.7000 # the RLS
+A=2.16.840.1.113883.3.7001
+C=2.16.840.1.113883.3.7003 # asks the RLS
+
+"$ctl" pki ca ca >/dev/null
+issue ca r "$R"; issue ca a "$A"; issue ca c "$C"
+"$ctl" pki linkage-key key.hex >/dev/null
+[ "$(stat -c %a key.hex)" = 600 ] || fail "the linkage key file is not 0600"
+"$ctl" pki linkage-key key.hex 2>err.txt && fail "pki linkage-key overwrote a key"
+grep -q "exists" err.txt || fail "pki linkage-key over a key: $(cat err.txt)"
+
+# The RLS.
+"$ctl" --store sr init --org "$R" >/dev/null
+for n in a:$A c:$C; do
+    "$ctl" --store sr peer add --org "${n#*:}" --name "${n%%:*}" --url https://localhost:1 \
+        --cert "${n%%:*}.pem" --ca ca/ca.pem >/dev/null
+done
+node_conf r "$R" r ca/ca.pem
+sed -i 's/^\[node\]$/[node]\nrole = rls/' r.conf
+start_node r
+rpid=$node_pid
+rport=$node_port
+sed -i "s/^peer = 127.0.0.1:0$/peer = 127.0.0.1:$rport/" r.conf # the same port after a restart
+
+# Node A, publishing to it.
+"$ctl" --store sa init --org "$A" >/dev/null
+"$ctl" --store sa peer add --org "$R" --name RLS --url "https://localhost:$rport" --cert r.pem \
+    --ca ca/ca.pem --role rls >/dev/null
+node_conf a "$A" a ca/ca.pem "[rls]
+endpoints = https://localhost:$rport
+linkage_key = $tmp/key.hex
+"
+printf '[node]\norg_id = %s\nstore = %s/sc\n[tls]\ncertificate = %s/c.pem\nkey = %s/c.key\nca = %s/ca/ca.pem\n[rls]\nlinkage_key = %s/key.hex\n' \
+    "$C" "$tmp" "$tmp" "$tmp" "$tmp" "$tmp" >c.conf
+"$ctl" --store sc init --org "$C" >/dev/null
+person() { # ID FAMILY GIVEN BIRTH [SSN]
+    "$ctl" --store sa patient add --id "$1" --family "$2" --given "$3" --birth-date "$4" \
+        --sex female ${5:+--ssn "$5"} >/dev/null
+}
+person P1 Smith Katherine 1980-03-04 123-45-6789
+person P2 Jones Mary 1975-11-20
+start_node a
+apid=$node_pid
+
+# locate_as_c FAMILY GIVEN BIRTH: the organisations the RLS names for C's tokens of them.
+locate_as_c() {
+    toks=$("$ctl" --config c.conf --json tokens --family "$1" --given "$2" --birth-date "$3" \
+        --sex female | python3 -c 'import json,sys; print(" ".join(t["token"] for t in json.load(sys.stdin)))')
+    # shellcheck disable=SC2086 # one token per word
+    python3 "$here/rls_client.py" 127.0.0.1 "$rport" ca/ca.pem c.pem c.key locate $toks |
+        python3 -c 'import json,sys; d=json.load(sys.stdin); print(" ".join(o["org_id"] for o in d.get("orgs", [])))'
+}
+found_at_a() { [ "$(locate_as_c "$@")" = "$A" ]; }
+not_found() { [ -z "$(locate_as_c "$@")" ]; }
+
+# 1. Published.
+ms=$(within 10000 found_at_a Smyth Kate 1980-03-04) || fail "P1 not located after $ms ms"
+echo "P1 located (with typos in the query) after $ms ms"
+found_at_a Jones Mary 1975-11-20 || fail "P2 not located"
+not_found Brown Alice 1990-01-01 || fail "a stranger was located"
+
+# 2. The RLS down: a backlog, then delivered in order.
+kill -TERM "$rpid"
+wait "$rpid" 2>/dev/null || true
+rm -f sr/hiepeerd.state
+person P3 Nguyen Linh 1990-07-15
+person P4 Garcia Lucia 1988-02-29
+"$ctl" --store sa patient remove P2 >/dev/null || fail "patient remove"
+sleep 2
+"$ctl" --config a.conf --json status >status.json
+python3 - status.json <<'PY' || fail "status does not show the backlog: $(cat status.json)"
+import json, sys
+d = json.load(open(sys.argv[1]))
+rls = d["rls"][0]
+assert rls["publications_waiting"] + rls["changes_to_prepare"] >= 1, rls
+PY
+start_node r
+[ "$node_port" = "$rport" ] || fail "the RLS came back on another port"
+rpid=$node_pid
+ms=$(within 70000 found_at_a Nguyen Linh 1990-07-15) || fail "P3 not located $ms ms after the RLS came back"
+echo "the backlog arrived $ms ms after the RLS came back"
+found_at_a Garcia Lucia 1988-02-29 || fail "P4 not located"
+ms=$(within 10000 not_found Jones Mary 1975-11-20) || fail "removed P2 still located"
+"$ctl" --config a.conf --json status >status.json
+python3 - status.json <<'PY' || fail "a backlog remains: $(cat status.json)"
+import json, sys
+d = json.load(open(sys.argv[1]))
+rls = d["rls"][0]
+assert rls["publications_waiting"] == 0 and rls["changes_to_prepare"] == 0, rls
+PY
+# None sent twice: the RLS audited each publication once (sequences distinct).
+"$ctl" --store sr --json audit list --limit 10000 >raudit.json
+python3 - raudit.json "$A" <<'PY' || fail "publications at the RLS"
+import json, sys, re
+recs = [r for r in json.load(open(sys.argv[1])) if r["action"] == "PUBLISH" and r["actor_org"] == sys.argv[2]]
+seqs = [re.search(r"sequence (\d+)", r["detail"]).group(1) for r in recs]
+assert len(seqs) >= 2, recs
+assert len(seqs) == len(set(seqs)), "a publication was sent twice: %s" % seqs
+PY
+
+# 3. Two patients sharing tokens: one removed, the other still found.
+person T1 Twin Anna 2001-05-05
+person T2 Twin Anna 2001-05-05 # the same demographics twice (a duplicate record)
+within 10000 found_at_a Twin Anna 2001-05-05 >/dev/null || fail "T1/T2 not located"
+"$ctl" --store sa patient remove T1 >/dev/null || fail "patient remove T1"
+sleep 2
+found_at_a Twin Anna 2001-05-05 || fail "removing one of two patients with the same tokens unpublished them"
+
+kill -0 "$apid" || fail "node A died"
+"$ctl" --store sa audit verify >/dev/null || fail "A's audit chain"
+lib_done test_publish
