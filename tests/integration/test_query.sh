@@ -7,6 +7,8 @@
 #  3. The RLS down: the query falls back to asking every active peer, and still finds them.
 #  4. A peer that never answers (it accepts the connection and says nothing): the query
 #     ends within its overall deadline + 50 ms, that peer "timeout", the others found.
+#  5. Peers answering slowly, with garbage, with a 100 MB body, or with a certificate other
+#     than the enrolled one: timeout, error, error, refused; the others still found.
 set -eu
 ctl=$1
 hiepeerd=$2
@@ -155,6 +157,39 @@ echo "query with a silent peer ended after $ms ms (deadline 1500 ms)"
 # The command's own start-up and exit are in that figure; the query's own time is in the JSON.
 qms=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["ms"])' q4.json)
 [ "$qms" -le 1550 ] || fail "the query took $qms ms for a 1500 ms deadline"
+
+# 5. Peers that answer slowly, with garbage, with a 100 MB body, or with a certificate that
+#    is not the one enrolled: each its status, the query within its deadline + 50 ms.
+F=2.16.840.1.113883.3.7006 G=2.16.840.1.113883.3.7007 H=2.16.840.1.113883.3.7008
+I=2.16.840.1.113883.3.7009
+issue ca f "$F"; issue ca g "$G"; issue ca h "$H"; issue ca i "$I"; issue ca i2 "$I"
+"$ctl" --store sa peer remove "$E" >/dev/null
+for m in f:slow g:garbage h:huge i2:slow; do
+    n=${m%%:*}
+    python3 "$here/fake_peer.py" "${m#*:}" "$n.pem" "$n.key" ca/ca.pem "$n.port" 10 \
+        </dev/null >/dev/null 2>&1 &
+    pids="$pids $!"
+    within 3000 test -s "$n.port" >/dev/null || fail "fake peer $n did not start"
+done
+# I is enrolled with i.pem, but its server presents i2.pem.
+for n in f:$F g:$G h:$H i:$I; do
+    p=${n%%:*}
+    port=$(cat "$p.port" 2>/dev/null || cat i2.port)
+    "$ctl" --store sa peer add --org "${n#*:}" --name "$p" --url "https://localhost:$port" \
+        --cert "$p.pem" --ca ca/ca.pem >/dev/null
+done
+query q5.json --timeout 1500 || fail "query with misbehaving peers: exit $?"
+python3 - q5.json "$F" "$G" "$H" "$I" <<'PY' || fail "statuses of the misbehaving peers"
+import json, sys
+d = json.load(open(sys.argv[1]))
+st = {o["org_id"]: (o["status"], o["detail"]) for o in d["organisations"]}
+want = {sys.argv[2]: "timeout", sys.argv[3]: "error", sys.argv[4]: "error", sys.argv[5]: "refused"}
+bad = {k: st.get(k) for k, v in want.items() if st.get(k, ("-",))[0] != v}
+assert not bad, bad
+assert sum(1 for o in d["organisations"] if o["status"] == "ok") == 3, d["organisations"]
+assert d["ms"] <= 1550, d["ms"]
+print("misbehaving peers: " + "; ".join("%s %s (%s)" % (k[-4:], v[0], v[1][:60]) for k, v in st.items() if k in want))
+PY
 
 for n in b c d; do eval "kill -0 \$pid_$n" || fail "node $n died"; done
 lib_done test_query
