@@ -37,6 +37,26 @@ void crypto_fingerprint_format(const uint8_t fp[CRYPTO_SHA256_LEN], char *out, s
 /* Wipe memory that held a secret. */
 void crypto_wipe(void *p, size_t n);
 
+/* ---- origin signatures of documents (crypto_sign.c) -----------------------------------------
+ * The organisation that publishes a document signs, with its node's private key, the bytes
+ *   "hiepeer-doc-sig-v1" 0x1f ORIGIN-OID 0x1f DOCUMENT-ID 0x1f SHA-256 (hex) 0x1f SIZE
+ * (ECDSA or RSA over SHA-256; Ed25519/Ed448 over the bytes). A consumer checks it with the
+ * origin's enrolled certificate, and the content against the SHA-256, before handing the
+ * bytes on. */
+struct crypto_signer;
+int crypto_signer_new(const char *key_path, struct crypto_signer **out, char *err,
+                      size_t errlen);
+void crypto_signer_free(struct crypto_signer *s);
+int crypto_doc_sign(struct crypto_signer *s, const char *origin_org, const char *doc_id,
+                    const uint8_t sha256[32], uint64_t size, struct hx_buf *sig);
+/* HX_OK; HX_EDENIED when the signature does not verify; HX_EPARSE for an unusable
+ * certificate. */
+int crypto_doc_verify(const uint8_t *cert_der, size_t cert_len, const char *origin_org,
+                      const char *doc_id, const uint8_t sha256[32], uint64_t size,
+                      const uint8_t *sig, size_t siglen);
+/* The first certificate of a PEM file, as DER. */
+int crypto_cert_der_load(const char *pem_path, struct hx_buf *der, char *err, size_t errlen);
+
 /* ---- HMAC and the linkage key (crypto_token.c) ---------------------------------------------- */
 
 /* HMAC-SHA256 (RFC 2104) of data under key; the _v form over up to CRYPTO_HMAC_IOV_MAX

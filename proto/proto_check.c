@@ -41,6 +41,9 @@ static const struct field_cap {
 	{"hie.v1.LocateRequest", "tokens", 64},
 	{"hie.v1.LocateResponse", "orgs", 1000},
 	{"hie.v1.Peer", "roles", 4},
+	{"hie.v1.Peer", "certificate", 16384},      /* DER; CRYPTO_PEM_FILE_MAX is the file's */
+	{"hie.v1.Peer", "next_certificate", 16384},
+	{"hie.v1.DocumentEntry", "origin_signature", 1024},
 	{"hie.v1.Consent", "denied_orgs", 1000},
 	{"hie.v1.AuditEvent", "patient_ids", 100},
 	{"hie.v1.AuditEvent", "document_ids", 1000},

@@ -70,6 +70,13 @@ int ctl_pki_issue_run(struct ctl *c);
 int ctl_pki_crl_run(struct ctl *c);
 int ctl_cert_show_run(struct ctl *c);
 int ctl_cert_install_run(struct ctl *c);
+/* With --config, this node's private key ([tls] key) signs the documents it stores: the
+ * signer, or NULL without --config. Prints a one-line error and returns 1 on failure. */
+struct crypto_signer;
+int ctl_signer_open(struct ctl *c, struct crypto_signer **out);
+/* Sign e (origin_org, id, sha256, size set) into sig and point e->origin_signature at it;
+ * nothing without a signer. */
+int ctl_sign_entry(struct crypto_signer *s, Hie__V1__DocumentEntry *e, struct hx_buf *sig);
 /* ctl_rls.c */
 struct config;
 int ctl_tokens_run(struct ctl *c);

@@ -2,6 +2,8 @@
  * and load it into the store, in chunks of one commit each. */
 #include "ctl.h"
 
+#include "crypto.h"
+
 #include "demo.h"
 #include "identity.h"
 
@@ -31,6 +33,8 @@ struct demo_load {
 	struct chunk ch;
 	uint64_t patients, docs, bytes;
 	int rc;
+	struct crypto_signer *signer; /* with --config: documents signed as their origin */
+	struct hx_buf sig;
 };
 
 static int w_chunk(struct store_txn *t, void *arg)
@@ -111,9 +115,15 @@ static int on_patient(const Hie__V1__Patient *p, const struct demo_patient_info 
 static int on_doc(const Hie__V1__DocumentEntry *e, const uint8_t *content, size_t len, void *arg)
 {
 	struct demo_load *dl = arg;
+	Hie__V1__DocumentEntry signed_e = *e;
+	int rc;
 	dl->docs++;
 	dl->bytes += len;
-	return add_rec(dl, PROTO_DOCUMENT_ENTRY, e, content, len);
+	if ((rc = ctl_sign_entry(dl->signer, &signed_e, &dl->sig)) != HX_OK) {
+		dl->rc = rc;
+		return 1;
+	}
+	return add_rec(dl, PROTO_DOCUMENT_ENTRY, &signed_e, content, len);
 }
 
 int ctl_demo_run(struct ctl *c)
@@ -188,6 +198,11 @@ int ctl_demo_run(struct ctl *c)
 	if (dl == NULL)
 		return ctl_fail("demo-data: out of memory");
 	dl->c = c;
+	if (ctl_signer_open(c, &dl->signer) != 0) {
+		free(dl);
+		return 1;
+	}
+	hx_buf_init(&dl->sig, 4096);
 	hx_buf_init(&dl->ch.buf, CHUNK_BYTES + DEMO_DOC_SIZE_MAX + (1u << 20));
 	t0 = hx_time_mono_ms();
 	rc = demo_generate(&o, on_patient, on_doc, dl);
@@ -196,6 +211,8 @@ int ctl_demo_run(struct ctl *c)
 	else if (rc == 1)
 		rc = dl->rc;
 	hx_buf_clear(&dl->ch.buf);
+	hx_buf_clear(&dl->sig);
+	crypto_signer_free(dl->signer);
 	if (rc != HX_OK) {
 		free(dl);
 		return ctl_fail("demo-data: loading stopped: %s%s", hx_strerror(rc),

@@ -157,7 +157,7 @@ int ctl_doc_import_run(struct ctl *c)
 	Hie__V1__DocumentEntry e = HIE__V1__DOCUMENT_ENTRY__INIT;
 	Hie__V1__Code type = HIE__V1__CODE__INIT;
 	struct doc_write dw = {&e, NULL, 0};
-	struct hx_buf content;
+	struct hx_buf content, sigbuf;
 	uint8_t sha[CRYPTO_SHA256_LEN];
 	char id[33], uid[128];
 	const char *file = NULL;
@@ -230,14 +230,31 @@ int ctl_doc_import_run(struct ctl *c)
 	e.sha256.len = sizeof(sha);
 	if (e.title == NULL)
 		e.title = "Imported document";
+	{
+		struct crypto_signer *signer = NULL;
+		if (ctl_signer_open(c, &signer) != 0) {
+			hx_buf_clear(&content);
+			return 1;
+		}
+		hx_buf_init(&sigbuf, 4096);
+		rc = ctl_sign_entry(signer, &e, &sigbuf);
+		crypto_signer_free(signer);
+		if (rc != HX_OK) {
+			hx_buf_clear(&content);
+			hx_buf_clear(&sigbuf);
+			return ctl_fail("doc import: cannot sign the document: %s", hx_strerror(rc));
+		}
+	}
 	dw.content = content.data;
 	dw.len = content.len;
 	if (proto_check(PROTO_DOCUMENT_ENTRY, &e) != HX_OK) {
 		hx_buf_clear(&content);
+		hx_buf_clear(&sigbuf);
 		return ctl_fail("doc import: the metadata is not acceptable (check --type, --mime, "
 		                "--title)");
 	}
 	rc = store_write(c->store, w_doc, &dw);
+	hx_buf_clear(&sigbuf);
 	hx_buf_clear(&content);
 	if (rc == HX_ENOTFOUND)
 		return ctl_fail("doc import: no patient '%s' (hiepeerctl patient add)", e.patient_id);

@@ -176,8 +176,11 @@ int ctl_peer_add_run(struct ctl *c)
 	Hie__V1__PeerRole role = HIE__V1__PEER_ROLE__PEER_ROLE_NODE;
 	struct crypto_cert_info ci;
 	struct peer_add a = {&p, &ev};
-	char fps[80], detail[512];
+	struct hx_buf der;
+	char fps[80], detail[512], derr[256];
 	int ch, rc;
+
+	hx_buf_init(&der, CRYPTO_PEM_FILE_MAX);
 
 	while ((ch = getopt_long(c->argc, c->argv, "o:n:u:c:r:j", opts, NULL)) != -1) {
 		switch (ch) {
@@ -229,16 +232,24 @@ int ctl_peer_add_run(struct ctl *c)
 		return ctl_fail("peer add: --url '%s' is not https://HOST[:PORT]", url);
 	if (validate(c, "peer add", cert, ca, crl, org, &ci) != 0)
 		return 1;
-	if (ctl_store_open(c, 0) != 0)
+	if (crypto_cert_der_load(cert, &der, derr, sizeof(derr)) != HX_OK)
+		return ctl_fail("peer add: %s", derr);
+	if (ctl_store_open(c, 0) != 0) {
+		hx_buf_clear(&der);
 		return 1;
-	if (strcmp(org, store_org_id(c->store)) == 0)
+	}
+	if (strcmp(org, store_org_id(c->store)) == 0) {
+		hx_buf_clear(&der);
 		return ctl_fail("peer add: %s is this node's own organisation", org);
+	}
 
 	p.org_id = (char *)org;
 	p.name = (char *)name;
 	p.endpoint = (char *)url;
 	p.fingerprint.data = ci.fingerprint;
 	p.fingerprint.len = CRYPTO_SHA256_LEN;
+	p.certificate.data = der.data;
+	p.certificate.len = der.len;
 	p.status = HIE__V1__PEER_STATUS__PEER_STATUS_ACTIVE;
 	p.n_roles = 1;
 	p.roles = &role;
@@ -254,6 +265,7 @@ int ctl_peer_add_run(struct ctl *c)
 	ev.detail = detail;
 
 	rc = store_write(c->store, w_peer_add, &a);
+	hx_buf_clear(&der);
 	if (rc == HX_EEXIST)
 		return ctl_fail("peer add: organisation %s is already enrolled (peer remove it "
 		                "first; certificate rotation is peer rotate)", org);
@@ -630,6 +642,7 @@ enum rotate_op { ROTATE_STAGE, ROTATE_COMMIT, ROTATE_ABORT };
 struct peer_rotate {
 	enum rotate_op op;
 	const struct crypto_cert_info *ci; /* STAGE */
+	const struct hx_buf *der;          /* STAGE: the certificate */
 	Hie__V1__AuditEvent *ev;
 	uint8_t old_fp[CRYPTO_SHA256_LEN], new_fp[CRYPTO_SHA256_LEN];
 	char detail[PEER_NAME_MAX + 128];
@@ -662,6 +675,14 @@ static int w_peer_rotate(struct store_txn *t, void *arg)
 		}
 		memcpy(p->next_fingerprint.data, a->ci->fingerprint, CRYPTO_SHA256_LEN);
 		p->next_fingerprint.len = CRYPTO_SHA256_LEN;
+		free(p->next_certificate.data);
+		p->next_certificate.len = 0;
+		if ((p->next_certificate.data = malloc(a->der->len)) == NULL) {
+			proto_free(p);
+			return HX_ENOMEM;
+		}
+		memcpy(p->next_certificate.data, a->der->data, a->der->len);
+		p->next_certificate.len = a->der->len;
 		p->next_not_after = a->ci->not_after;
 		snprintf(a->detail, sizeof(a->detail), "%s: next certificate staged (both accepted)",
 		         p->name);
@@ -674,6 +695,10 @@ static int w_peer_rotate(struct store_txn *t, void *arg)
 		if (a->op == ROTATE_COMMIT) {
 			memcpy(p->fingerprint.data, p->next_fingerprint.data, CRYPTO_SHA256_LEN);
 			p->not_after = p->next_not_after;
+			free(p->certificate.data);
+			p->certificate = p->next_certificate; /* moved */
+			p->next_certificate.data = NULL;
+			p->next_certificate.len = 0;
 			snprintf(a->detail, sizeof(a->detail),
 			         "%s: rotation committed (the old certificate is refused)", p->name);
 		} else {
@@ -682,6 +707,9 @@ static int w_peer_rotate(struct store_txn *t, void *arg)
 		}
 		p->next_fingerprint.len = 0;
 		p->next_not_after = 0;
+		free(p->next_certificate.data);
+		p->next_certificate.data = NULL;
+		p->next_certificate.len = 0;
 	}
 	p->updated = hx_time_now_ms();
 	rc = store_peer_put(t, p);
@@ -706,7 +734,9 @@ int ctl_peer_rotate_run(struct ctl *c)
 	const char *cert = NULL, *ca = NULL, *crl = NULL, *org;
 	struct crypto_cert_info ci;
 	Hie__V1__AuditEvent ev;
-	struct peer_rotate a = {.op = ROTATE_STAGE, .ci = &ci, .ev = &ev};
+	struct hx_buf der;
+	char derr[256];
+	struct peer_rotate a = {.op = ROTATE_STAGE, .ci = &ci, .der = &der, .ev = &ev};
 	char fps[80];
 	int ch, rc, ops = 0;
 
@@ -739,12 +769,18 @@ int ctl_peer_rotate_run(struct ctl *c)
 	org = c->argv[optind];
 	if (proto_id_org_check(org) != HX_OK)
 		return ctl_fail("peer rotate: '%s' is not an OID", org);
+	hx_buf_init(&der, CRYPTO_PEM_FILE_MAX);
 	if (cert != NULL && validate(c, "peer rotate", cert, ca, crl, org, &ci) != 0)
 		return 1;
-	if (ctl_store_open(c, 0) != 0)
+	if (cert != NULL && crypto_cert_der_load(cert, &der, derr, sizeof(derr)) != HX_OK)
+		return ctl_fail("peer rotate: %s", derr);
+	if (ctl_store_open(c, 0) != 0) {
+		hx_buf_clear(&der);
 		return 1;
+	}
 	audit_init(c, &ev, HIE__V1__AUDIT_ACTION__AUDIT_ACTION_PEER_CHANGE, org);
 	rc = store_write(c->store, w_peer_rotate, &a);
+	hx_buf_clear(&der);
 	if (rc == HX_ENOTFOUND && a.op != ROTATE_STAGE)
 		return ctl_fail("peer rotate: %s has no staged certificate (or is not enrolled)", org);
 	if (rc == HX_ENOTFOUND)

@@ -253,10 +253,66 @@ out:
 	return rc;
 }
 
+/* The origin organisation's signature, checked with its enrolled certificate (current or
+ * staged). 0 with verdict set, or 1 after a one-line error: a signature that does not
+ * verify, an origin not enrolled or enrolled without a certificate, or no signature (unless
+ * allowed). */
+static int origin_check(struct ctl *c, struct remote *r, const Hie__V1__DocumentEntry *e,
+                        int allow_unsigned, char *verdict, size_t vlen)
+{
+	Hie__V1__Peer *origin = NULL;
+	struct store_txn *t;
+	int rc, ok = 0;
+	if (e->origin_signature.len == 0) {
+		if (!allow_unsigned)
+			return ctl_fail("remote retrieve: %s is not signed by its origin (%s); not "
+			                "written (--allow-unsigned to take it anyway)", e->id,
+			                e->origin_org);
+		snprintf(verdict, vlen, "signature: none (taken with --allow-unsigned)");
+		return 0;
+	}
+	if (strcmp(e->origin_org, r->peer->org_id) == 0) {
+		origin = r->peer;
+	} else {
+		if ((rc = store_read_begin(c->store, &t)) == HX_OK) {
+			rc = store_peer_get(t, e->origin_org, &origin);
+			store_read_end(t);
+		}
+		if (rc != HX_OK)
+			return ctl_fail("remote retrieve: the origin %s of %s is not enrolled: its "
+			                "signature cannot be checked; not written", e->origin_org, e->id);
+	}
+	for (int k = 0; k < 2 && !ok; k++) {
+		const ProtobufCBinaryData *cert = k == 0 ? &origin->certificate
+		                                         : &origin->next_certificate;
+		if (cert->len > 0)
+			ok = crypto_doc_verify(cert->data, cert->len, e->origin_org, e->id,
+			                       e->sha256.data, e->size, e->origin_signature.data,
+			                       e->origin_signature.len) == HX_OK;
+	}
+	if (origin->certificate.len == 0 && origin->next_certificate.len == 0) {
+		if (origin != r->peer)
+			proto_free(origin);
+		return ctl_fail("remote retrieve: %s was enrolled without its certificate (enrol it "
+		                "again): the signature cannot be checked; not written", e->origin_org);
+	}
+	if (!ok) {
+		if (origin != r->peer)
+			proto_free(origin);
+		return ctl_fail("remote retrieve: the origin signature of %s does not verify with %s's "
+		                "certificate; not written", e->id, e->origin_org);
+	}
+	snprintf(verdict, vlen, "signature verified: origin %s (%s)", e->origin_org, origin->name);
+	if (origin != r->peer)
+		proto_free(origin);
+	return 0;
+}
+
 int ctl_remote_retrieve_run(struct ctl *c)
 {
 	static const struct option opts[] = {
 		{"output", required_argument, NULL, 'o'},
+		{"allow-unsigned", no_argument, NULL, 'U'},
 		{NULL, 0, NULL, 0},
 	};
 	Hie__V1__RetrieveRequest rq = HIE__V1__RETRIEVE_REQUEST__INIT;
@@ -264,18 +320,20 @@ int ctl_remote_retrieve_run(struct ctl *c)
 	struct remote r = {0};
 	struct hx_buf resp;
 	const char *outpath = NULL;
-	char *ids[1];
-	int ch, rc = 1;
+	char *ids[1], verdict[256];
+	int ch, rc = 1, allow_unsigned = 0;
 
 	while ((ch = getopt_long(c->argc, c->argv, "o:", opts, NULL)) != -1) {
 		if (ch == 'o')
 			outpath = optarg;
+		else if (ch == 'U')
+			allow_unsigned = 1;
 		else
 			return 2;
 	}
 	if (optind + 2 != c->argc || outpath == NULL)
 		return ctl_fail("remote retrieve: usage: hiepeerctl --config FILE remote retrieve ORG "
-		                "DOCID -o FILE");
+		                "DOCID -o FILE [--allow-unsigned]");
 	if (proto_id_doc_check(c->argv[optind + 1]) != HX_OK)
 		return ctl_fail("remote retrieve: '%s' is not a document id", c->argv[optind + 1]);
 	ids[0] = c->argv[optind + 1];
@@ -304,6 +362,8 @@ int ctl_remote_retrieve_run(struct ctl *c)
 			ctl_fail("remote retrieve: the document does not match its SHA-256; not written");
 			goto out;
 		}
+		if (origin_check(c, &r, d->entry, allow_unsigned, verdict, sizeof(verdict)) != 0)
+			goto out;
 		f = fopen(outpath, "wb");
 		if (f == NULL || fwrite(d->content.data, 1, d->content.len, f) != d->content.len ||
 		    fclose(f) != 0) {
@@ -312,6 +372,7 @@ int ctl_remote_retrieve_run(struct ctl *c)
 		}
 		printf("retrieved %s from %s: %zu bytes, %s, SHA-256 verified, written to %s\n",
 		       ids[0], c->argv[optind], d->content.len, d->entry->mime_type, outpath);
+		printf("%s\n", verdict);
 	}
 	rc = 0;
 out:

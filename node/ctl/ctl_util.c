@@ -1,6 +1,9 @@
 /* ctl_util.c: helpers shared by hiepeerctl's commands. */
 #include "ctl.h"
 
+#include "config.h"
+#include "crypto.h"
+
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -238,4 +241,36 @@ cJSON *ctl_entry_json(const Hie__V1__DocumentEntry *e)
 	cJSON_AddStringToObject(o, "origin_org", e->origin_org);
 	cJSON_AddBoolToObject(o, "signed", e->origin_signature.len > 0);
 	return o;
+}
+
+int ctl_signer_open(struct ctl *c, struct crypto_signer **out)
+{
+	struct config cfg;
+	char err[CONFIG_ERR_MAX];
+	*out = NULL;
+	if (c->config_path == NULL)
+		return 0;
+	config_init(&cfg);
+	if (config_load(c->config_path, &cfg, err, sizeof(err)) != HX_OK)
+		return ctl_fail("%s", err);
+	if (cfg.key[0] == '\0')
+		return ctl_fail("%s sets no [tls] key to sign documents with", c->config_path);
+	if (crypto_signer_new(cfg.key, out, err, sizeof(err)) != HX_OK)
+		return ctl_fail("cannot sign documents: %s", err);
+	return 0;
+}
+
+int ctl_sign_entry(struct crypto_signer *s, Hie__V1__DocumentEntry *e, struct hx_buf *sig)
+{
+	int rc;
+	if (s == NULL)
+		return HX_OK;
+	if (e->sha256.len != 32)
+		return HX_EINVAL;
+	if ((rc = crypto_doc_sign(s, e->origin_org, e->id, e->sha256.data, e->size, sig)) !=
+	    HX_OK)
+		return rc;
+	e->origin_signature.data = sig->data;
+	e->origin_signature.len = sig->len;
+	return HX_OK;
 }

@@ -124,7 +124,12 @@ PY
 [ "$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))))' none.json)" = 0 ] ||
     fail "a future time window returned documents"
 doc=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["id"])' all.json)
-"$ctl" --config b.conf remote retrieve "$A" "$doc" -o got.bin >/dev/null || fail "remote retrieve"
+"$ctl" --config b.conf remote retrieve "$A" "$doc" -o got.bin 2>unsigned.err &&
+    fail "an unsigned document was handed on"
+grep -q "not signed by its origin" unsigned.err || fail "unsigned refusal: $(cat unsigned.err)"
+[ -e got.bin ] && fail "a refused document was written"
+"$ctl" --config b.conf remote retrieve "$A" "$doc" -o got.bin --allow-unsigned >/dev/null ||
+    fail "remote retrieve"
 "$ctl" --store sa doc show "$doc" -o want.bin >/dev/null
 cmp -s got.bin want.bin || fail "retrieved bytes differ from A's"
 "$ctl" --store sa doc show "$doc" >entry.json

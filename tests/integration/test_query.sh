@@ -54,13 +54,13 @@ hold() { # NAME ORG FAMILY GIVEN
     "$ctl" --store "s$n" patient add --id "O$n" --family Other --given "Person$n" \
         --birth-date 1961-01-0"$(printf %s "$n" | wc -c)" --sex male >/dev/null
     printf 'Discharge summary of K%s at %s\n' "$n" "$n" >"doc$n.txt"
-    "$ctl" --store "s$n" doc import --patient "K$n" --file "doc$n.txt" --type 18842-5 \
-        --title "Discharge summary $n" >/dev/null
+    node_conf "$n" "$2" "$n" ca/ca.pem "$rls_conf"
+    "$ctl" --config "$n.conf" doc import --patient "K$n" --file "doc$n.txt" --type 18842-5 \
+        --title "Discharge summary $n" >/dev/null # signed by its origin
     "$ctl" --store "s$n" peer add --org "$R" --name RLS --url "https://localhost:$rport" \
         --cert r.pem --ca ca/ca.pem --role rls >/dev/null
     "$ctl" --store "s$n" peer add --org "$A" --name A --url https://localhost:1 --cert a.pem \
         --ca ca/ca.pem >/dev/null
-    node_conf "$n" "$2" "$n" ca/ca.pem "$rls_conf"
     start_node "$n"
     eval "port_$n=\$node_port pid_$n=\$node_pid"
 }
@@ -125,8 +125,9 @@ tail -1 q1.txt | grep -q "^found 3 document(s) at 3 organisation(s)" || fail "qu
 
 # 2. Retrieve one and check it.
 doc=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(next(e["id"] for e in d["documents"] if e["origin_org"]==sys.argv[2]))' q1.json "$B")
-"$ctl" --config a.conf remote retrieve "$B" "$doc" -o got.txt >/dev/null || fail "retrieve from B"
+"$ctl" --config a.conf remote retrieve "$B" "$doc" -o got.txt >ret.txt || fail "retrieve from B"
 cmp -s got.txt docb.txt || fail "the retrieved document differs from B's"
+grep -q "^signature verified: origin $B " ret.txt || fail "signature: $(cat ret.txt)"
 
 # 3. The RLS down: every active peer is asked.
 kill -TERM "$rpid"

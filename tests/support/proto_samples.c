@@ -467,6 +467,8 @@ static Hie__V1__Peer *sample_peer(struct proto_sample *s, int full)
 	p->next_not_after = T0 + 730LL * 86400000;
 	p->created = T0 - 86400000;
 	p->updated = T0;
+	p->certificate = sample_bytes(s, 600, 42);      /* a DER certificate's size */
+	p->next_certificate = sample_bytes(s, 600, 43);
 	return p;
 }
 

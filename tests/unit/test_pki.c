@@ -726,6 +726,54 @@ static void test_validate(void **state)
 	assert_int_equal(crypto_key_matches_cert(path(e, "val-revoked.key"), pem), HX_EINVAL);
 }
 
+/* Origin signatures: a document signed with a node's key verifies with its certificate, and
+ * not after any change to what was signed, nor with another node's certificate. */
+static void test_doc_signature(void **state)
+{
+	struct env *e = *state;
+	struct crypto_signer *sg;
+	struct hx_buf sig, der, other;
+	uint8_t sha[32], fp[CRYPTO_SHA256_LEN];
+	char key[256], err[256];
+	const char *id = "0123456789abcdef0123456789abcdef";
+	const char *pem = issue(e, "signer", CRYPTO_PKI_NORMAL, fp);
+
+	hx_buf_init(&sig, 4096);
+	hx_buf_init(&der, 65536);
+	hx_buf_init(&other, 65536);
+	assert_int_equal(crypto_cert_der_load(pem, &der, err, sizeof(err)), HX_OK);
+	pem = issue(e, "stranger", CRYPTO_PKI_NORMAL, fp);
+	assert_int_equal(crypto_cert_der_load(pem, &other, err, sizeof(err)), HX_OK);
+	snprintf(key, sizeof(key), "%s/signer.key", e->dir);
+	assert_int_equal(crypto_signer_new(key, &sg, err, sizeof(err)), HX_OK);
+	crypto_sha256("content", 7, sha);
+	assert_int_equal(crypto_doc_sign(sg, ORG, id, sha, 7, &sig), HX_OK);
+	assert_true(sig.len > 0);
+	assert_int_equal(crypto_doc_verify(der.data, der.len, ORG, id, sha, 7, sig.data, sig.len),
+	                 HX_OK);
+	/* Any change to what was signed, or another key, or a damaged signature: refused. */
+	assert_int_equal(crypto_doc_verify(der.data, der.len, ORG, id, sha, 8, sig.data, sig.len),
+	                 HX_EDENIED);
+	assert_int_equal(crypto_doc_verify(der.data, der.len, "2.16.840.1.113883.3.9", id, sha, 7,
+	                                   sig.data, sig.len), HX_EDENIED);
+	sha[0] ^= 1;
+	assert_int_equal(crypto_doc_verify(der.data, der.len, ORG, id, sha, 7, sig.data, sig.len),
+	                 HX_EDENIED);
+	sha[0] ^= 1;
+	assert_int_equal(crypto_doc_verify(other.data, other.len, ORG, id, sha, 7, sig.data,
+	                                   sig.len), HX_EDENIED);
+	sig.data[sig.len / 2] ^= 0x40;
+	assert_int_equal(crypto_doc_verify(der.data, der.len, ORG, id, sha, 7, sig.data, sig.len),
+	                 HX_EDENIED);
+	assert_int_equal(crypto_doc_verify((const uint8_t *)"junk", 4, ORG, id, sha, 7, sig.data,
+	                                   sig.len), HX_EPARSE);
+	assert_int_equal(crypto_signer_new(pem, &sg, err, sizeof(err)) == HX_OK ? 1 : 0, 0);
+	crypto_signer_free(sg);
+	hx_buf_clear(&sig);
+	hx_buf_clear(&der);
+	hx_buf_clear(&other);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -736,6 +784,7 @@ int main(void)
 		cmocka_unit_test(test_org_ids),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_validate),
+		cmocka_unit_test(test_doc_signature),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
