@@ -43,6 +43,9 @@ static const struct ctl_cmd commands[] = {
 	{"remote query", ctl_remote_query_run,
 	 "ORG --patient ID [--type CODE] [--class CODE] [--from DATE] [--to DATE] [--status S]",
 	 "query a peer for a patient's documents (needs --config)"},
+	{"fetch", ctl_remote_retrieve_run, "ORG DOCID -o FILE [--allow-unsigned]",
+	 "fetch a remote document (as found by query) to a file, checking its SHA-256 and its "
+	 "origin's signature (needs --config)"},
 	{"remote retrieve", ctl_remote_retrieve_run, "ORG DOCID -o FILE",
 	 "retrieve a document from a peer, checking its SHA-256 (needs --config)"},
 	{"remote discover", ctl_remote_discover_run,

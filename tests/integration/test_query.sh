@@ -128,6 +128,9 @@ doc=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(next(e[
 "$ctl" --config a.conf remote retrieve "$B" "$doc" -o got.txt >ret.txt || fail "retrieve from B"
 cmp -s got.txt docb.txt || fail "the retrieved document differs from B's"
 grep -q "^signature verified: origin $B " ret.txt || fail "signature: $(cat ret.txt)"
+doc=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(next(e["id"] for e in d["documents"] if e["origin_org"]==sys.argv[2]))' q1.json "$C")
+"$ctl" --config a.conf fetch "$C" "$doc" -o gotc.txt >ret.txt || fail "fetch from C"
+cmp -s gotc.txt docc.txt && grep -q "^signature verified: origin $C " ret.txt || fail "fetch: $(cat ret.txt)"
 
 # 3. The RLS down: every active peer is asked.
 kill -TERM "$rpid"
