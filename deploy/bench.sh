@@ -7,6 +7,7 @@
 #                                           ../shared/data/febrl, or a FEBRL-format file
 #                                           (deduplicated) or two (A linked against B)
 #   deploy/bench.sh discover [PERSONS [ROUNDS [SECONDS]]]
+#   deploy/bench.sh locate [ORGS [TOKENS_PER_ORG [ROUNDS [SECONDS]]]]
 #
 # Each benchmark measures an anchor (raw LMDB, nginx, ...) in the same run, interleaved with
 # ours, and prints as its last line:  NAME: ratio R (ours X UNIT, anchor Y UNIT) target >= T
@@ -15,7 +16,7 @@ set -eu
 cd "$(dirname "$0")/.."
 root=$(pwd)
 build=${HX_BENCH_BUILD_DIR:-$root/build-bench}
-names="ingest retrieve-1k retrieve-100k handshake resume match discover"
+names="ingest retrieve-1k retrieve-100k handshake resume match discover locate"
 
 if [ $# -lt 1 ]; then
     echo "usage: deploy/bench.sh NAME [ARGS]   (names: $names)" >&2
@@ -26,6 +27,7 @@ shift
 case "$name" in
 ingest) targets=bench_ingest ;;
 match) targets=bench_match ;;
+locate) targets=bench_locate ;;
 discover) targets="bench_discover bench_load bench_mkreq hiepeerctl hiepeerd" ;;
 retrieve-1k | retrieve-100k | handshake | resume)
     targets="bench_load bench_mkreq hiepeerctl hiepeerd" ;;
@@ -49,5 +51,6 @@ match)
     done
     ;;
 discover) export HX_BENCH_BUILD_DIR="$build"; exec tests/bench/bench_discover.sh "$@" ;;
+locate) exec "$build/tests/bench/bench_locate" "$@" ;;
 *) export HX_BENCH_BUILD_DIR="$build"; exec tests/bench/bench_tls.sh "$name" "$@" ;;
 esac
