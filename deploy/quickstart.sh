@@ -1,118 +1,257 @@
 #!/bin/sh
-# Quickstart: install dependencies, build (Release), and bring up two demo hospitals on
-# loopback with a throw-away PKI: St Mary serves its patients' documents over mutual TLS,
-# General Hospital queries it and retrieves a document, checking its SHA-256.
+# Quickstart: install dependencies, build (Release), and bring up a demo region on loopback
+# with a throw-away PKI: a record locator (RLS) and three hospitals, each holding synthetic
+# patients (the same people, recorded differently at each). The hospitals publish their
+# patients' tokens to the RLS; St Mary then finds one of its patients' documents at the other
+# hospitals with a cross-organisation query, and retrieves one over mutual TLS.
 #
-#   deploy/quickstart.sh          # build, set up, start St Mary's node, run the exchange
-#   deploy/quickstart.sh stop     # stop the node the quickstart started
+#   deploy/quickstart.sh          # build, set up, start the four nodes, run the query
+#   deploy/quickstart.sh stop     # stop the nodes the quickstart started
+#
+# Settings: HX_DEMO_DIR (the region's folder, default demo/), HX_BUILD_DIR (where to build,
+# default build-release/), HX_PREBUILT=DIR (use the hiepeerctl and hiepeerd already built in
+# the build tree DIR: no packages installed, nothing built; the tests use it).
 set -eu
 cd "$(dirname "$0")/.."
 root=$(pwd)
 build=${HX_BUILD_DIR:-$root/build-release}
 demo=${HX_DEMO_DIR:-$root/demo}
-A=2.16.840.1.113883.3.7001 # St Mary Hospital
+R=2.16.840.1.113883.3.7000 # the region's record locator
+A=2.16.840.1.113883.3.7001 # St Mary Hospital, which asks
 B=2.16.840.1.113883.3.7002 # General Hospital
+C=2.16.840.1.113883.3.7003 # Lakeside Hospital
+# name:org:display name, the RLS first
+NODES="rls:$R:Region RLS
+st-mary:$A:St Mary Hospital
+general:$B:General Hospital
+lakeside:$C:Lakeside Hospital"
+HOSPITALS="st-mary general lakeside"
 
-stop_node() {
-    state="$demo/st-mary/hiepeerd.state"
-    [ -f "$state" ] || return 0
-    pid=$(sed -n 's/^pid = //p' "$state")
-    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-        kill -TERM "$pid"
+# field NAME N: the Nth field (1 name, 2 org, 3 display name) of node NAME in NODES.
+field() { echo "$NODES" | awk -F: -v n="$1" -v f="$2" '$1 == n { print $f }'; }
+
+# q WORD: WORD, quoted for a shell when it needs to be.
+q() {
+    case $1 in
+    *[!A-Za-z0-9._/:-]*) printf "'%s'" "$(printf %s "$1" | sed "s/'/'\\\\''/g")" ;;
+    *) printf %s "$1" ;;
+    esac
+}
+
+# stop_nodes: stop every node whose state file the region's folder holds (st-mary alone was
+# the previous quickstart's): all signalled at once, then up to 10 s for them to exit.
+stop_nodes() {
+    stopping=""
+    for name in rls st-mary general lakeside; do
+        state="$demo/$name/hiepeerd.state"
+        [ -f "$state" ] || continue
+        pid=$(sed -n 's/^pid = //p' "$state")
+        if [ -n "$pid" ] && [ "$(ps -p "$pid" -o comm= 2>/dev/null)" = hiepeerd ]; then
+            kill -TERM "$pid" 2>/dev/null || true
+            stopping="$stopping $name:$pid"
+        else
+            rm -f "$state"
+        fi
+    done
+    for np in $stopping; do
+        name=${np%%:*} pid=${np#*:}
         n=0
         while kill -0 "$pid" 2>/dev/null && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
-        echo "quickstart: stopped St Mary's node (pid $pid)"
-    fi
-    rm -f "$state"
+        if kill -0 "$pid" 2>/dev/null; then
+            echo "quickstart: $(field "$name" 3) (pid $pid) did not stop within 10 s" >&2
+            exit 1
+        fi
+        rm -f "$demo/$name/hiepeerd.state"
+        echo "quickstart: stopped $(field "$name" 3) (pid $pid)"
+    done
 }
 
 if [ "${1:-}" = "stop" ]; then
-    stop_node
+    stop_nodes
     exit 0
 fi
+[ $# -eq 0 ] || { echo "usage: deploy/quickstart.sh [stop]" >&2; exit 2; }
 
-deploy/install-deps.sh
-echo "quickstart: building (Release) in $build"
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DHX_TESTS=OFF >/dev/null
-cmake --build "$build" -j"$(nproc 2>/dev/null || echo 2)" --target hiepeerctl hiepeerd >/dev/null
+if [ -n "${HX_PREBUILT:-}" ]; then
+    build=$HX_PREBUILT
+else
+    deploy/install-deps.sh
+    echo "quickstart: building (Release) in $build"
+    cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DHX_TESTS=OFF >/dev/null
+    cmake --build "$build" -j"$(nproc 2>/dev/null || echo 2)" --target hiepeerctl hiepeerd >/dev/null
+fi
 ctl="$build/node/ctl/hiepeerctl"
 hiepeerd="$build/node/daemon/hiepeerd"
+for b in "$ctl" "$hiepeerd"; do
+    [ -x "$b" ] || { echo "quickstart: $b is not built" >&2; exit 1; }
+done
 
-stop_node
+stop_nodes
+case "$demo" in /|"$root"|"") echo "quickstart: refusing to use $demo as the demo folder" >&2; exit 1 ;; esac
 rm -rf "$demo"
 mkdir -p "$demo/pki"
+
 echo
-echo "== a community CA and a certificate for each hospital"
+echo "== a community CA, the region's linkage key, and a certificate for each node"
 "$ctl" pki ca "$demo/pki/ca" --cn "Demo Region CA" >/dev/null
-for h in st-mary:$A general:$B; do
-    name=${h%%:*}
-    "$ctl" pki issue --ca "$demo/pki/ca" --org "${h#*:}" --cn localhost --dns localhost \
-        --ip 127.0.0.1 --out "$demo/pki/$name" >/dev/null
+"$ctl" pki linkage-key "$demo/pki/linkage.key"
+echo "$NODES" | while IFS=: read -r name org display; do
+    "$ctl" pki issue --ca "$demo/pki/ca" --org "$org" --org-name "$display" --cn localhost \
+        --dns localhost --ip 127.0.0.1 --out "$demo/pki/$name" >/dev/null
 done
 "$ctl" cert show "$demo/pki/st-mary.pem" | head -6
 
+# A free loopback port for each node, fixed in its configuration: the hospitals name the
+# RLS's, and each other's, before they start, and a node restarted keeps its port.
+ports=$(python3 -c 'import socket, sys
+ss = [socket.socket() for _ in sys.argv[1:]]
+for s in ss: s.bind(("127.0.0.1", 0))
+for name, s in zip(sys.argv[1:], ss): print(name, s.getsockname()[1])' rls st-mary general lakeside)
+port() { echo "$ports" | awk -v n="$1" '$1 == n { print $2 }'; }
+url() { echo "https://localhost:$(port "$1")"; }
+
 echo
-echo "== two node stores with synthetic patients (the same people, recorded differently)"
-"$ctl" --store "$demo/st-mary" init --org "$A"
-"$ctl" --store "$demo/st-mary" demo-data --seed 42 --persons 3000 --org-index 0 --org-count 3 --docs 4
-"$ctl" --store "$demo/general" init --org "$B"
-"$ctl" --store "$demo/general" demo-data --seed 42 --persons 3000 --org-index 1 --org-count 3 --docs 4
-
-for n in st-mary:$A general:$B; do
-    name=${n%%:*}
-    cat >"$demo/$name.conf" <<CONF
-[node]
-org_id = ${n#*:}
-name = $name (demo)
-store = $demo/$name
-workers = 2
-
-[tls]
-certificate = $demo/pki/$name.pem
-key = $demo/pki/$name.key
-ca = $demo/pki/ca/ca.pem
-
-[listen]
-peer = 127.0.0.1:0
-CONF
+echo "== four node stores; each hospital's synthetic patients (the same people, recorded differently)"
+i=0
+echo "$NODES" | while IFS=: read -r name org display; do
+    {
+        printf '[node]\norg_id = %s\nname = %s (demo)\n' "$org" "$display"
+        [ "$name" != rls ] || echo "role = rls"
+        printf 'store = %s\nworkers = 2\n\n' "$demo/$name"
+        printf '[tls]\ncertificate = %s.pem\nkey = %s.key\nca = %s\n\n' "$demo/pki/$name" \
+            "$demo/pki/$name" "$demo/pki/ca/ca.pem"
+        printf '[listen]\npeer = 127.0.0.1:%s\n' "$(port "$name")"
+        [ "$name" = rls ] ||
+            printf '\n[rls]\nendpoints = %s\nlinkage_key = %s\n' "$(url rls)" "$demo/pki/linkage.key"
+    } >"$demo/$name.conf"
+    printf '%-9s ' "$name:"
+    "$ctl" --store "$demo/$name" init --org "$org"
+    if [ "$name" != rls ]; then
+        # --config: the documents are signed by their origin, with its key.
+        printf '%-9s ' "$name:"
+        "$ctl" --config "$demo/$name.conf" demo-data --seed 42 --persons 300 --org-index $i \
+            --org-count 3 --share 0.6 --docs 2
+        i=$((i + 1))
+    fi
+    "$hiepeerd" -n -c "$demo/$name.conf" >/dev/null
 done
-"$hiepeerd" -n -c "$demo/st-mary.conf"
 
 echo
-echo "== St Mary enrols General, and starts serving"
-"$ctl" --store "$demo/st-mary" peer add --org "$B" --name "General Hospital" \
-    --url https://localhost:1 --cert "$demo/pki/general.pem" --ca "$demo/pki/ca/ca.pem" >/dev/null
-"$hiepeerd" -c "$demo/st-mary.conf" </dev/null >/dev/null 2>"$demo/st-mary.log" &
-n=0
-until [ -s "$demo/st-mary/hiepeerd.state" ]; do
-    n=$((n + 1))
-    if [ $n -ge 100 ]; then cat "$demo/st-mary.log"; echo "quickstart: the node did not start" >&2; exit 1; fi
-    sleep 0.1
+echo "== enrolment: the RLS enrols the three hospitals; each hospital the RLS and the other two"
+enrol() { # STORE-NAME PEER-NAME ROLE
+    "$ctl" --store "$demo/$1" peer add --org "$(field "$2" 2)" --name "$(field "$2" 3)" \
+        --url "$(url "$2")" --cert "$demo/pki/$2.pem" --ca "$demo/pki/ca/ca.pem" --role "$3" \
+        >/dev/null
+}
+for h in $HOSPITALS; do
+    enrol rls "$h" node
+    enrol "$h" rls rls
+    for p in $HOSPITALS; do [ "$p" = "$h" ] || enrol "$h" "$p" node; done
 done
-port=$(sed -n 's/^peer = .*:\([0-9]*\)$/\1/p' "$demo/st-mary/hiepeerd.state")
-cat "$demo/st-mary/hiepeerd.state"
+"$ctl" --store "$demo/st-mary" peer list
 
 echo
-echo "== General enrols St Mary and calls it over mutual TLS"
-"$ctl" --store "$demo/general" peer add --org "$A" --name "St Mary Hospital" \
-    --url "https://localhost:$port" --cert "$demo/pki/st-mary.pem" --ca "$demo/pki/ca/ca.pem" >/dev/null
-"$ctl" --config "$demo/general.conf" peer list
-"$ctl" --config "$demo/general.conf" peer ping "$A"
-pid=$("$ctl" --store "$demo/st-mary" --json patient list --limit 1 |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+echo "== starting the four nodes (logs: $demo/NAME.log)"
+for name in rls $HOSPITALS; do
+    "$hiepeerd" -c "$demo/$name.conf" </dev/null >/dev/null 2>"$demo/$name.log" &
+done
+for name in rls $HOSPITALS; do
+    n=0
+    until [ -s "$demo/$name/hiepeerd.state" ]; do
+        n=$((n + 1))
+        if [ $n -ge 100 ]; then
+            tail -20 "$demo/$name.log"
+            echo "quickstart: $name's node did not start (its log: $demo/$name.log)" >&2
+            exit 1
+        fi
+        sleep 0.1
+    done
+    printf '%-9s pid %s, %s\n' "$name:" "$(sed -n 's/^pid = //p' "$demo/$name/hiepeerd.state")" \
+        "$(sed -n 's/^peer = /peer /p' "$demo/$name/hiepeerd.state")"
+done
+
 echo
-echo "documents St Mary holds for its patient $pid, as General sees them:"
-"$ctl" --config "$demo/general.conf" remote query "$A" --patient "$pid" --status any
-doc=$("$ctl" --config "$demo/general.conf" --json remote query "$A" --patient "$pid" --status any |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+echo "== each hospital publishes its patients' tokens to the RLS"
+t0=$(date +%s)
+for h in $HOSPITALS; do
+    until "$ctl" --config "$demo/$h.conf" --json status | python3 -c 'import json, sys
+r = json.load(sys.stdin)["rls"][0]
+sys.exit(0 if r["publications_waiting"] == 0 and r["changes_to_prepare"] == 0 else 1)'; do
+        if [ $(($(date +%s) - t0)) -ge 60 ]; then
+            "$ctl" --config "$demo/$h.conf" status >&2 || true
+            echo "quickstart: $h's publications did not reach the RLS within 60 s (log: $demo/$h.log)" >&2
+            exit 1
+        fi
+        sleep 0.2
+    done
+    printf '%-9s ' "$h:"
+    "$ctl" --config "$demo/$h.conf" status | sed -n 's/^rls  *//p'
+done
+
+# A patient of St Mary's, as they describe themselves (family, first given name, birth date,
+# sex), who is also at General or Lakeside: the first of St Mary's patients found at both,
+# else the first found at one.
+"$ctl" --store "$demo/st-mary" --json patient list --limit 20 | python3 -c 'import json, sys
+for p in json.load(sys.stdin):
+    n = (p.get("names") or [{}])[0]
+    if n.get("family") and n.get("given") and p.get("birth_date"):
+        print("\t".join([n["family"], n["given"][0], p["birth_date"], p.get("sex", "UNKNOWN").lower()]))
+' >"$demo/candidates.tsv"
+chosen=""
+tab=$(printf '\t')
+while IFS=$tab read -r family given birth sex; do
+    "$ctl" --config "$demo/st-mary.conf" --json query --family "$family" --given "$given" \
+        --birth-date "$birth" --sex "$sex" --purpose treatment >"$demo/query.json" || continue
+    orgs=$(python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+print(sum(1 for o in d["organisations"] if o["status"] == "ok" and o["documents"] > 0))' "$demo/query.json")
+    if [ "$orgs" -ge 2 ] || { [ "$orgs" -ge 1 ] && [ -z "$chosen" ]; }; then
+        chosen="$family$tab$given$tab$birth$tab$sex"
+        cp "$demo/query.json" "$demo/chosen.json"
+        [ "$orgs" -lt 2 ] || break
+    fi
+done <"$demo/candidates.tsv"
+if [ -z "$chosen" ]; then
+    echo "quickstart: none of St Mary's first 20 patients was found at another hospital" >&2
+    exit 1
+fi
+IFS=$tab read -r family given birth sex <<EOF
+$chosen
+EOF
+
 echo
-"$ctl" --config "$demo/general.conf" remote retrieve "$A" "$doc" -o "$demo/retrieved.doc"
-head -c 300 "$demo/retrieved.doc"
+echo "== St Mary asks the region for the documents of $given $family (born $birth, $sex)"
+echo "\$ $(q "${ctl#"$root"/}") --config $(q "${demo#"$root"/}/st-mary.conf") query --family $(q "$family")" \
+    "--given $(q "$given") --birth-date $birth --sex $sex --purpose treatment"
+mv "$demo/chosen.json" "$demo/query.json"
+"$ctl" --config "$demo/st-mary.conf" query --family "$family" --given "$given" \
+    --birth-date "$birth" --sex "$sex" --purpose treatment
+# N documents, M organisations, and a document to retrieve (the first listed): its id,
+# origin, and the origin's name.
+read -r ndocs norgs doc origin <<EOF
+$(python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+ok = [o for o in d["organisations"] if o["status"] == "ok" and o["documents"] > 0]
+e = d["documents"][0]
+print(len(d["documents"]), len(ok), e["id"], e["origin_org"])' "$demo/query.json")
+EOF
+origin_name=$(field "$(echo "$NODES" | awk -F: -v o="$origin" '$2 == o { print $1 }')" 3)
+
 echo
+echo "== St Mary retrieves document $doc from $origin_name over mutual TLS"
+"$ctl" --config "$demo/st-mary.conf" remote retrieve "$origin" "$doc" -o "$demo/retrieved.doc" \
+    >"$demo/retrieve.txt"
+cat "$demo/retrieve.txt"
+echo "-- its first lines:"
+python3 -c 'import sys
+for line in open(sys.argv[1], errors="replace").read().splitlines()[:8]:
+    print(line[:120])' "$demo/retrieved.doc"
+verified=""
+if grep -i 'signature verified' "$demo/retrieve.txt" | grep -qvi 'not verified\|unverified'; then
+    verified=", signature verified"
+fi
+
 echo
-"$ctl" --store "$demo/st-mary" audit verify
-patients=$("$ctl" --store "$demo/st-mary" --json store stat | python3 -c 'import json,sys; print(json.load(sys.stdin)["patients"])')
-docs=$("$ctl" --store "$demo/st-mary" --json store stat | python3 -c 'import json,sys; print(json.load(sys.stdin)["documents"])')
-bytes=$(wc -c <"$demo/retrieved.doc")
-echo
-echo "quickstart: St Mary ($A) serves $patients patients and $docs documents on https://localhost:$port; General retrieved document $doc ($bytes bytes, SHA-256 verified). Stop it with: deploy/quickstart.sh stop"
+echo "The region keeps running (configurations and logs in $demo); stop it with:" \
+    "${HX_DEMO_DIR:+HX_DEMO_DIR=$(q "$demo") }deploy/quickstart.sh stop"
+echo "quickstart: found $ndocs documents at $norgs organisations for $given $family; retrieved $doc from $origin_name$verified"
