@@ -270,7 +270,8 @@ int ctl_peer_add_run(struct ctl *c)
 		return ctl_fail("peer add: organisation %s is already enrolled (peer remove it "
 		                "first; certificate rotation is peer rotate)", org);
 	if (rc == HX_EINVAL)
-		return ctl_fail("peer add: the name or URL is not valid UTF-8 text");
+		return ctl_fail("peer add: the peer record is not acceptable: its name or URL is not "
+		                "valid UTF-8 text, or its certificate is over 16 KB");
 	if (rc != HX_OK)
 		return ctl_fail("peer add: %s", hx_strerror(rc));
 	crypto_fingerprint_format(ci.fingerprint, fps, sizeof(fps));
