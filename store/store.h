@@ -171,6 +171,17 @@ typedef int (*store_id_cb)(const char *id, void *arg);
 int store_block_lookup(struct store_txn *t, const uint8_t *key, size_t keylen, size_t max,
                        store_id_cb cb, void *arg, int *truncated);
 
+/* ---- the correlation cache (store_xref.c) -------------------------------------------------
+ * Which patients an organisation matched (certain or probable) for a query's demographics,
+ * identified by a 32-byte fingerprint of them, until an expiry: a repeated query skips the
+ * discover step there. */
+#define STORE_XREF_IDS_MAX 32
+int store_xref_put(struct store_txn *t, const uint8_t query[32], const char *org,
+                   int64_t expires_ms, const char *const *ids, size_t n);
+/* HX_ENOTFOUND when absent or expired at now_ms. */
+int store_xref_get(struct store_txn *t, const uint8_t query[32], const char *org, int64_t now_ms,
+                   char ids[][PROTO_PATIENT_ID_MAX + 1], size_t max, size_t *n);
+
 /* ---- the RLS outbox (store_outbox.c) --------------------------------------------------------
  * Every patient put or delete records a change (in its own transaction), for the daemon to
  * turn into publications to the record locator: it reads the changes in order, compares the

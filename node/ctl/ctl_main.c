@@ -84,7 +84,7 @@ static const struct ctl_cmd commands[] = {
 	 "delete a patient without documents (the record locator is told)"},
 	{"query", ctl_query_run,
 	 "[--family F] [--given G] [--birth-date D] [--sex S] [--ssn N] ... --purpose PURPOSE "
-	 "[--timeout MS]",
+	 "[--timeout MS] [--no-cache]",
 	 "find a patient's documents at every organisation that has them (needs --config)"},
 	{"tokens", ctl_tokens_run, "[--family F] [--given G] [--birth-date D] [--sex S] ...",
 	 "the record locator tokens of some demographics (needs --config: its linkage key)"},

@@ -172,10 +172,12 @@ int ctl_query_run(struct ctl *c)
 		CTL_DEMOGRAPHICS_OPTIONS,
 		{"purpose", required_argument, NULL, 'P'},
 		{"timeout", required_argument, NULL, 'T'},
+		{"no-cache", no_argument, NULL, 'N'},
 		{NULL, 0, NULL, 0},
 	};
 	struct ctl_demographics a;
 	struct config cfg;
+	int no_cache = 0;
 	struct crypto_linkage_key key;
 	struct fanout_opts o = {0};
 	struct fanout_result *r = NULL;
@@ -198,6 +200,8 @@ int ctl_query_run(struct ctl *c)
 				return 1;
 			if (timeout < 10 || timeout > 600000)
 				return ctl_fail("query: --timeout: 10 to 600000 ms");
+		} else if (ch == 'N') {
+			no_cache = 1;
 		} else {
 			return 2;
 		}
@@ -214,7 +218,7 @@ int ctl_query_run(struct ctl *c)
 	config_init(&cfg);
 	if (config_load(c->config_path, &cfg, err, sizeof(err)) != HX_OK)
 		return ctl_fail("%s", err);
-	if (ctl_store_open(c, 1) != 0)
+	if (ctl_store_open(c, 0) != 0) /* writable: the correlation cache */
 		return 1;
 	if (cfg.linkage_key[0] != '\0') {
 		if (crypto_linkage_key_load(cfg.linkage_key, &key, err, sizeof(err)) != HX_OK)
@@ -228,6 +232,7 @@ int ctl_query_run(struct ctl *c)
 	o.purpose = purpose;
 	o.peer_timeout_ms = cfg.peer_timeout_ms;
 	o.overall_timeout_ms = timeout != 0 ? timeout : cfg.query_timeout_ms;
+	o.cache_ttl_ms = no_cache ? 0 : FANOUT_CACHE_TTL_MS;
 	rc = fanout_query(&o, &r, err, sizeof(err));
 	crypto_wipe(&key, sizeof(key));
 	if (rc != HX_OK)
@@ -247,6 +252,7 @@ int ctl_query_run(struct ctl *c)
 			cJSON_AddStringToObject(o2, "status", fanout_status_name(g->status));
 			cJSON_AddStringToObject(o2, "detail", g->detail);
 			cJSON_AddNumberToObject(o2, "hits", g->hits);
+			cJSON_AddBoolToObject(o2, "cached", g->cached);
 			cJSON_AddNumberToObject(o2, "documents", (double)g->n_entries);
 			cJSON_AddNumberToObject(o2, "ms", (double)g->ms);
 			for (size_t k = 0; k < g->n_matches; k++)

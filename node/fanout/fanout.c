@@ -50,6 +50,7 @@ struct fanout {
 	unsigned rls_index;
 	Hie__V1__DocumentEntry **entries;
 	size_t n_entries, cap_entries;
+	uint8_t query_fp[32]; /* the demographics, for the correlation cache */
 };
 
 static uint64_t remaining(struct fanout *f)
@@ -163,6 +164,19 @@ static void add_entries(struct fanout *f, Hie__V1__DocumentQueryResponse *dr)
 	}
 }
 
+static int start_query(struct target *t)
+{
+	Hie__V1__DocumentQuery q = HIE__V1__DOCUMENT_QUERY__INIT;
+	char *ids[32];
+	for (size_t k = 0; k < t->org->n_matches; k++)
+		ids[k] = t->org->matches[k];
+	q.patient_ids = ids;
+	q.n_patient_ids = t->org->n_matches;
+	q.purpose = t->f->o->purpose;
+	t->step = 1;
+	return start_call(t, "/hie/v1/documents/query", &q.base);
+}
+
 static void on_call(struct peer_call *call, const struct peer_result *res, void *arg)
 {
 	struct target *t = arg;
@@ -170,8 +184,6 @@ static void on_call(struct peer_call *call, const struct peer_result *res, void 
 	(void)call;
 	if (t->step == 0) {
 		Hie__V1__DiscoverResponse *d = NULL;
-		Hie__V1__DocumentQuery q = HIE__V1__DOCUMENT_QUERY__INIT;
-		char *ids[32];
 		if (failed(t, res, "discover"))
 			return;
 		if (proto_discover_response_unpack(res->body.data, res->body.len, &d) != HX_OK) {
@@ -185,7 +197,6 @@ static void on_call(struct peer_call *call, const struct peer_result *res, void 
 			hx_strlcpy(org->matches[org->n_matches], d->matches[i]->patient_id,
 			           sizeof(org->matches[0]));
 			org->grades[org->n_matches] = d->matches[i]->grade;
-			ids[org->n_matches] = org->matches[org->n_matches];
 			org->n_matches++;
 		}
 		proto_free(d);
@@ -193,11 +204,7 @@ static void on_call(struct peer_call *call, const struct peer_result *res, void 
 			target_done(t, FANOUT_NO_MATCH, NULL);
 			return;
 		}
-		q.patient_ids = ids;
-		q.n_patient_ids = org->n_matches;
-		q.purpose = t->f->o->purpose;
-		t->step = 1;
-		if (start_call(t, "/hie/v1/documents/query", &q.base) != HX_OK)
+		if (start_query(t) != HX_OK)
 			target_done(t, FANOUT_ERROR, "query: cannot start the call");
 		return;
 	}
@@ -213,8 +220,52 @@ static void on_call(struct peer_call *call, const struct peer_result *res, void 
 		org->n_entries = dr->n_entries;
 		add_entries(t->f, dr);
 		proto_free(dr);
-		target_done(t, FANOUT_OK, NULL);
+		target_done(t, FANOUT_OK, org->cached ? "matched from the correlation cache" : NULL);
 	}
+}
+
+/* ---- the correlation cache ------------------------------------------------------------------ */
+
+static int from_cache(struct fanout *f, struct target *t)
+{
+	struct store_txn *txn;
+	size_t n = 0;
+	int rc;
+	if (store_read_begin(f->o->store, &txn) != HX_OK)
+		return 0;
+	rc = store_xref_get(txn, f->query_fp, t->org->org_id, hx_time_now_ms(), t->org->matches, 32,
+	                    &n);
+	store_read_end(txn);
+	if (rc != HX_OK || n == 0)
+		return 0;
+	t->org->n_matches = n;
+	t->org->cached = 1;
+	for (size_t i = 0; i < n; i++)
+		t->org->grades[i] = 0; /* the cache keeps the link, not its grade */
+	return 1;
+}
+
+struct cache_write {
+	struct fanout *f;
+};
+
+static int w_cache(struct store_txn *txn, void *arg)
+{
+	struct fanout *f = ((struct cache_write *)arg)->f;
+	int64_t until = hx_time_now_ms() + f->o->cache_ttl_ms;
+	for (size_t i = 0; i < f->n; i++) {
+		const struct fanout_org *g = &f->r->org[i];
+		const char *ids[32];
+		int rc;
+		if (g->cached || g->n_matches == 0 || (g->status != FANOUT_OK))
+			continue;
+		for (size_t k = 0; k < g->n_matches; k++)
+			ids[k] = g->matches[k];
+		if ((rc = store_xref_put(txn, f->query_fp, g->org_id, until, ids, g->n_matches)) !=
+		    HX_OK)
+			return rc;
+	}
+	return HX_OK;
 }
 
 /* ---- who to ask ------------------------------------------------------------------------------ */
@@ -273,9 +324,15 @@ static void ask_all(struct fanout *f, const Hie__V1__LocateResponse *only)
 	dr.demographics = (Hie__V1__Demographics *)f->o->demographics;
 	dr.purpose = f->o->purpose;
 	for (size_t i = 0; i < f->n; i++) {
+		struct target *tg = &f->t[i];
 		f->outstanding++;
-		if (start_call(&f->t[i], "/hie/v1/patients/discover", &dr.base) != HX_OK)
-			target_done(&f->t[i], FANOUT_ERROR, "discover: cannot start the call");
+		if (f->o->cache_ttl_ms > 0 && from_cache(f, tg) && start_query(tg) == HX_OK)
+			continue;
+		tg->org->n_matches = 0;
+		tg->org->cached = 0;
+		tg->step = 0;
+		if (start_call(tg, "/hie/v1/patients/discover", &dr.base) != HX_OK)
+			target_done(tg, FANOUT_ERROR, "discover: cannot start the call");
 	}
 	finish(f);
 }
@@ -431,6 +488,14 @@ int fanout_query(const struct fanout_opts *o, struct fanout_result **out, char *
 	}
 	if (o->key != NULL)
 		f->n_tokens = identity_tokens(o->key, &q, shared, f->tokens, IDENTITY_TOKENS_MAX);
+	{
+		/* The cache's name for these demographics: their normalised fields. */
+		char canon[512];
+		int n = snprintf(canon, sizeof(canon), "hiepeer-xref-v1|%s|%s|%s|%04u%02u%02u|%u|%s|%s",
+		                 q.family, q.given_canon, q.middle, q.birth_year, q.birth_month,
+		                 q.birth_day, q.sex, q.postcode, q.n_ident > 0 ? q.ident[0].value : "");
+		crypto_sha256(canon, n > 0 ? (size_t)n : 0, f->query_fp);
+	}
 	if ((rc = crypto_tls_client_new(o->cfg->certificate, o->cfg->key, o->cfg->ca, &f->tls, err,
 	                                errlen)) != HX_OK)
 		goto out;
@@ -452,6 +517,10 @@ int fanout_query(const struct fanout_opts *o, struct fanout_result **out, char *
 		ask_all(f, NULL);
 	if (f->outstanding > 0)
 		event_base_dispatch(f->base);
+	if (o->cache_ttl_ms > 0) {
+		struct cache_write cw = {f};
+		store_write(o->store, w_cache, &cw); /* a read-only store: not cached, no harm */
+	}
 	if (f->n_entries > 1)
 		qsort(f->entries, f->n_entries, sizeof(*f->entries), entry_newest_first);
 	f->r->entries = f->entries;

@@ -37,6 +37,7 @@ struct fanout_org {
 	char matches[32][PROTO_PATIENT_ID_MAX + 1]; /* its local patient ids */
 	int grades[32];                     /* Hie__V1__MatchGrade */
 	size_t n_entries;                   /* its documents (before merging) */
+	int cached;                         /* its matches came from the correlation cache */
 	int64_t ms;                         /* from the start to its last answer */
 };
 
@@ -48,7 +49,13 @@ struct fanout_opts {
 	Hie__V1__PurposeOfUse purpose;
 	uint64_t peer_timeout_ms;           /* per call */
 	uint64_t overall_timeout_ms;
+	/* The correlation cache (store xref): matches an organisation gave for the same
+	 * demographics within cache_ttl_ms are reused (no discover there); new certain and probable
+	 * matches are written to it (the store must then be writable; a read-only one is only
+	 * read). 0: no cache. */
+	int64_t cache_ttl_ms;
 };
+#define FANOUT_CACHE_TTL_MS (24LL * 3600 * 1000)
 
 struct fanout_result {
 	struct fanout_org org[FANOUT_ORGS_MAX];

@@ -123,6 +123,20 @@ python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert not d["docum
     --sex female --purpose treatment >q1.txt
 tail -1 q1.txt | grep -q "^found 3 document(s) at 3 organisation(s)" || fail "query text: $(tail -1 q1.txt)"
 
+# The second time, the correlation cache spares the discover step at each organisation.
+disc_at_b() { "$ctl" --store sb --json audit list --limit 10000 | python3 -c 'import json,sys; print(sum(1 for r in json.load(sys.stdin) if r["action"] == "DISCOVER"))'; }
+sleep 0.2
+d0=$(disc_at_b)
+query q1c.json || fail "query again: exit $?"
+check q1c.json ok ok ok - || fail "the patient, from the cache"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert all(o["cached"] for o in d["organisations"] if o["status"] == "ok"), d["organisations"]' q1c.json ||
+    fail "the second query did not use the cache"
+sleep 0.2
+[ "$(disc_at_b)" = "$d0" ] || fail "B was asked to discover again ($d0 -> $(disc_at_b))"
+query q1n.json --no-cache || fail "query --no-cache: exit $?"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert not any(o["cached"] for o in d["organisations"]), d["organisations"]' q1n.json ||
+    fail "--no-cache used the cache"
+
 # 2. Retrieve one and check it.
 doc=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(next(e["id"] for e in d["documents"] if e["origin_org"]==sys.argv[2]))' q1.json "$B")
 "$ctl" --config a.conf remote retrieve "$B" "$doc" -o got.txt >ret.txt || fail "retrieve from B"
