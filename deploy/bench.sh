@@ -8,6 +8,7 @@
 #                                           (deduplicated) or two (A linked against B)
 #   deploy/bench.sh discover [PERSONS [ROUNDS [SECONDS]]]
 #   deploy/bench.sh locate [ORGS [TOKENS_PER_ORG [ROUNDS [SECONDS]]]]
+#   deploy/bench.sh fanout-10|fanout-50 [ROUNDS]
 #
 # Each benchmark measures an anchor (raw LMDB, nginx, ...) in the same run, interleaved with
 # ours, and prints as its last line:  NAME: ratio R (ours X UNIT, anchor Y UNIT) target >= T
@@ -16,7 +17,7 @@ set -eu
 cd "$(dirname "$0")/.."
 root=$(pwd)
 build=${HX_BENCH_BUILD_DIR:-$root/build-bench}
-names="ingest retrieve-1k retrieve-100k handshake resume match discover locate"
+names="ingest retrieve-1k retrieve-100k handshake resume match discover locate fanout-10 fanout-50"
 
 if [ $# -lt 1 ]; then
     echo "usage: deploy/bench.sh NAME [ARGS]   (names: $names)" >&2
@@ -28,6 +29,7 @@ case "$name" in
 ingest) targets=bench_ingest ;;
 match) targets=bench_match ;;
 locate) targets=bench_locate ;;
+fanout-10 | fanout-50) targets="bench_fanout bench_load hiepeerctl hiepeerd" ;;
 discover) targets="bench_discover bench_load bench_mkreq hiepeerctl hiepeerd" ;;
 retrieve-1k | retrieve-100k | handshake | resume)
     targets="bench_load bench_mkreq hiepeerctl hiepeerd" ;;
@@ -52,5 +54,8 @@ match)
     ;;
 discover) export HX_BENCH_BUILD_DIR="$build"; exec tests/bench/bench_discover.sh "$@" ;;
 locate) exec "$build/tests/bench/bench_locate" "$@" ;;
+fanout-10 | fanout-50)
+    export HX_BENCH_BUILD_DIR="$build"
+    exec tests/bench/bench_fanout.sh "${name#fanout-}" "$@" ;;
 *) export HX_BENCH_BUILD_DIR="$build"; exec tests/bench/bench_tls.sh "$name" "$@" ;;
 esac

@@ -35,9 +35,8 @@ struct target {
 struct fanout {
 	const struct fanout_opts *o;
 	struct fanout_result *r;
-	struct event_base *base;
-	struct peer_client *pc;
-	struct crypto_tls_client *tls;
+	struct event_base *base;   /* the engine's */
+	struct peer_client *pc;    /* the engine's: connections kept alive between queries */
 	struct event *deadline;
 	struct target t[FANOUT_ORGS_MAX];
 	size_t n;
@@ -136,6 +135,7 @@ static int start_call(struct target *t, const char *path, const ProtobufCMessage
 	req.body_len = body.len;
 	req.timeout_ms = remaining(t->f);
 	req.max_response = RESPONSE_MAX;
+	req.fresh = t->f->o->fresh_connections && t->step == 0;
 	rc = peer_call_start(t->f->pc, &req, on_call, t, &t->call);
 	hx_buf_clear(&body);
 	return rc;
@@ -465,8 +465,60 @@ static int entry_newest_first(const void *a, const void *b)
 	return x->creation_time < y->creation_time ? 1 : x->creation_time > y->creation_time ? -1 : 0;
 }
 
+struct fanout_engine {
+	struct crypto_tls_client *tls;
+	struct event_base *base;
+	struct peer_client *pc;
+};
+
+int fanout_engine_new(const struct config *cfg, struct fanout_engine **out, char *err,
+                      size_t errlen)
+{
+	struct fanout_engine *e = calloc(1, sizeof(*e));
+	int rc;
+	*out = NULL;
+	if (e == NULL)
+		return HX_ENOMEM;
+	if ((rc = crypto_tls_client_new(cfg->certificate, cfg->key, cfg->ca, &e->tls, err,
+	                                errlen)) != HX_OK) {
+		free(e);
+		return rc;
+	}
+	if ((e->base = event_base_new()) == NULL ||
+	    (rc = peer_client_new(e->base, e->tls, &e->pc)) != HX_OK) {
+		snprintf(err, errlen, "cannot set up the peer client");
+		fanout_engine_free(e);
+		return rc != HX_OK ? rc : HX_ENOMEM;
+	}
+	*out = e;
+	return HX_OK;
+}
+
+void fanout_engine_free(struct fanout_engine *e)
+{
+	if (e == NULL)
+		return;
+	peer_client_free(e->pc);
+	if (e->base != NULL)
+		event_base_free(e->base);
+	crypto_tls_client_free(e->tls);
+	free(e);
+}
+
 int fanout_query(const struct fanout_opts *o, struct fanout_result **out, char *err,
                  size_t errlen)
+{
+	struct fanout_engine *e;
+	int rc = fanout_engine_new(o->cfg, &e, err, errlen);
+	if (rc != HX_OK)
+		return rc;
+	rc = fanout_run(e, o, out, err, errlen);
+	fanout_engine_free(e);
+	return rc;
+}
+
+int fanout_run(struct fanout_engine *eng, const struct fanout_opts *o,
+               struct fanout_result **out, char *err, size_t errlen)
 {
 	static const char *const shared[] = {IDN_SYS_SSN, NULL};
 	struct fanout *f = calloc(1, sizeof(*f));
@@ -496,14 +548,11 @@ int fanout_query(const struct fanout_opts *o, struct fanout_result **out, char *
 		                 q.birth_day, q.sex, q.postcode, q.n_ident > 0 ? q.ident[0].value : "");
 		crypto_sha256(canon, n > 0 ? (size_t)n : 0, f->query_fp);
 	}
-	if ((rc = crypto_tls_client_new(o->cfg->certificate, o->cfg->key, o->cfg->ca, &f->tls, err,
-	                                errlen)) != HX_OK)
-		goto out;
-	if ((f->base = event_base_new()) == NULL ||
-	    (rc = peer_client_new(f->base, f->tls, &f->pc)) != HX_OK ||
-	    (f->deadline = evtimer_new(f->base, on_deadline, f)) == NULL) {
-		snprintf(err, errlen, "cannot set up the peer client");
-		rc = rc != HX_OK ? rc : HX_ENOMEM;
+	f->base = eng->base;
+	f->pc = eng->pc;
+	if ((f->deadline = evtimer_new(f->base, on_deadline, f)) == NULL) {
+		snprintf(err, errlen, "cannot set up the deadline");
+		rc = HX_ENOMEM;
 		goto out;
 	}
 	f->t0 = hx_time_now_ms();
@@ -532,10 +581,6 @@ int fanout_query(const struct fanout_opts *o, struct fanout_result **out, char *
 out:
 	if (f->deadline != NULL)
 		event_free(f->deadline);
-	peer_client_free(f->pc);
-	if (f->base != NULL)
-		event_base_free(f->base);
-	crypto_tls_client_free(f->tls);
 	fanout_result_free(f->r);
 	free(f);
 	return rc;

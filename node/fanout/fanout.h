@@ -54,6 +54,7 @@ struct fanout_opts {
 	 * matches are written to it (the store must then be writable; a read-only one is only
 	 * read). 0: no cache. */
 	int64_t cache_ttl_ms;
+	int fresh_connections;              /* benchmarks: new connections (sessions resumed) */
 };
 #define FANOUT_CACHE_TTL_MS (24LL * 3600 * 1000)
 
@@ -70,6 +71,16 @@ struct fanout_result {
  * little). HX_EINVAL with err set for demographics with too little to search on. */
 int fanout_query(const struct fanout_opts *o, struct fanout_result **out, char *err,
                  size_t errlen);
+
+/* An engine kept between queries (our TLS identity loaded once, one event loop, one libcurl
+ * multi whose connections and TLS sessions stay warm): fanout_query() is fanout_run() on a
+ * fresh one. */
+struct fanout_engine;
+int fanout_engine_new(const struct config *cfg, struct fanout_engine **out, char *err,
+                      size_t errlen);
+void fanout_engine_free(struct fanout_engine *e);
+int fanout_run(struct fanout_engine *e, const struct fanout_opts *o, struct fanout_result **out,
+               char *err, size_t errlen);
 void fanout_result_free(struct fanout_result *r);
 
 #endif

@@ -27,6 +27,7 @@ struct peer_request {
 	                               or NULL for GET */
 	size_t body_len;
 	uint64_t timeout_ms;        /* whole-call deadline */
+	int fresh;                  /* a new connection (a cached TLS session may be resumed) */
 	size_t max_response;        /* bytes */
 };
 

@@ -11,6 +11,7 @@ struct peer_client {
 	struct event_base *base;
 	const struct crypto_tls_client *tls;
 	CURLM *multi;
+	CURLSH *share;           /* TLS sessions (and DNS) shared by all its calls: resumption */
 	struct event *timer;
 	struct peer_call *calls; /* doubly linked */
 };
@@ -191,6 +192,11 @@ int peer_client_new(struct event_base *base, const struct crypto_tls_client *tls
 	pc->base = base;
 	pc->tls = tls;
 	pc->multi = curl_multi_init();
+	/* One event loop, one thread: the share needs no lock functions. */
+	if ((pc->share = curl_share_init()) != NULL) {
+		curl_share_setopt(pc->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+		curl_share_setopt(pc->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+	}
 	pc->timer = evtimer_new(base, on_timer, pc);
 	if (pc->multi == NULL || pc->timer == NULL) {
 		peer_client_free(pc);
@@ -201,6 +207,10 @@ int peer_client_new(struct event_base *base, const struct crypto_tls_client *tls
 	curl_multi_setopt(pc->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
 	curl_multi_setopt(pc->multi, CURLMOPT_TIMERDATA, pc);
 	curl_multi_setopt(pc->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 16L);
+	/* Keep idle connections to every peer: by default libcurl sizes its cache by the calls
+	 * running at the moment, so a fan-out to many peers would close most of them as the
+	 * calls finish one by one, and the next query would handshake again. */
+	curl_multi_setopt(pc->multi, CURLMOPT_MAXCONNECTS, 1024L);
 	*out = pc;
 	return HX_OK;
 }
@@ -216,6 +226,8 @@ void peer_client_free(struct peer_client *pc)
 	}
 	if (pc->multi != NULL)
 		curl_multi_cleanup(pc->multi);
+	if (pc->share != NULL)
+		curl_share_cleanup(pc->share);
 	if (pc->timer != NULL)
 		event_free(pc->timer);
 	free(pc);
@@ -262,6 +274,10 @@ int peer_call_start(struct peer_client *pc, const struct peer_request *req, peer
 	call->headers = curl_slist_append(NULL, "Content-Type: application/x-protobuf");
 	call->headers = curl_slist_append(call->headers, "Expect:");
 	curl_easy_setopt(e, CURLOPT_URL, req->url);
+	if (pc->share != NULL)
+		curl_easy_setopt(e, CURLOPT_SHARE, pc->share);
+	if (req->fresh)
+		curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https");
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);

@@ -1,0 +1,275 @@
+/*
+ * bench_fanout: the cross-organisation query to N peers, against a libcurl-multi client calling
+ * N nginx mTLS endpoints that serve the same answers (tests/bench/bench_fanout.sh sets it up).
+ *
+ *   bench_fanout CONFIG ROUNDS ANCHOR_PORTS CA CERT KEY DISCOVER_BODY QUERY_BODY [STALLED]
+ *
+ * A round: discover at every peer in parallel, then query at every peer in parallel.
+ *   ours    fanout_run() with the node's configuration (every active peer is asked: no RLS);
+ *   anchor  a libcurl multi: N POSTs of DISCOVER_BODY, then N POSTs of QUERY_BODY, to the N
+ *           nginx ports listed (comma-separated) in ANCHOR_PORTS, client certificate CERT/KEY,
+ *           verifying against CA.
+ * warm: connections kept between rounds (one engine / one multi). cold: new connections every
+ * round; ours may resume the TLS sessions it has (what a node does when a peer's connection
+ * was closed), the anchor starts from nothing (a new multi, as a fresh client does).
+ * Rounds alternate ours and anchor. With STALLED (the configuration of a node whose peers
+ * include one that never answers), a last measure: rounds with a 200 ms deadline must end
+ * by 205 ms.
+ * Output: a line per measure, and last:
+ *   fanout-N: ratio R (ours p99 X ms, anchor p99 Y ms) target <= 1.5
+ */
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "config.h"
+#include "fanout.h"
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static int dcmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static double pct(double *v, size_t n, double p)
+{
+	size_t i = (size_t)((double)(n - 1) * p + 0.5);
+	qsort(v, n, sizeof(double), dcmp);
+	return v[i < n ? i : n - 1];
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *b;
+	long n;
+	if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET))
+		exit(2);
+	b = malloc((size_t)n + 1);
+	if (b == NULL || fread(b, 1, (size_t)n, f) != (size_t)n)
+		exit(2);
+	fclose(f);
+	*len = (size_t)n;
+	return b;
+}
+
+/* ---- the anchor --------------------------------------------------------------------------- */
+
+static int ports[FANOUT_ORGS_MAX], nports;
+static const char *ca, *cert, *key;
+static char *bodies[2];
+static size_t blen[2];
+
+static size_t sink(char *p, size_t s, size_t n, void *arg)
+{
+	(void)p;
+	*(size_t *)arg += s * n;
+	return s * n;
+}
+
+static int anchor_step(CURLM *m, int step)
+{
+	CURL *e[FANOUT_ORGS_MAX];
+	size_t got[FANOUT_ORGS_MAX] = {0};
+	struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/x-protobuf");
+	int running = 0, ok = 1;
+	h = curl_slist_append(h, "Expect:");
+	for (int i = 0; i < nports; i++) {
+		char url[128];
+		snprintf(url, sizeof(url), "https://localhost:%d%s", ports[i],
+		         step == 0 ? "/hie/v1/patients/discover" : "/hie/v1/documents/query");
+		e[i] = curl_easy_init();
+		curl_easy_setopt(e[i], CURLOPT_URL, url);
+		curl_easy_setopt(e[i], CURLOPT_CAINFO, ca);
+		curl_easy_setopt(e[i], CURLOPT_SSLCERT, cert);
+		curl_easy_setopt(e[i], CURLOPT_SSLKEY, key);
+		curl_easy_setopt(e[i], CURLOPT_POSTFIELDS, bodies[step]);
+		curl_easy_setopt(e[i], CURLOPT_POSTFIELDSIZE, (long)blen[step]);
+		curl_easy_setopt(e[i], CURLOPT_HTTPHEADER, h);
+		curl_easy_setopt(e[i], CURLOPT_WRITEFUNCTION, sink);
+		curl_easy_setopt(e[i], CURLOPT_WRITEDATA, &got[i]);
+		curl_easy_setopt(e[i], CURLOPT_TIMEOUT_MS, 5000L);
+		curl_multi_add_handle(m, e[i]);
+	}
+	do {
+		curl_multi_perform(m, &running);
+		if (running)
+			curl_multi_poll(m, NULL, 0, 100, NULL);
+	} while (running);
+	for (int i = 0; i < nports; i++) {
+		long st = 0;
+		curl_easy_getinfo(e[i], CURLINFO_RESPONSE_CODE, &st);
+		ok &= st == 200 && got[i] > 0;
+		curl_multi_remove_handle(m, e[i]);
+		curl_easy_cleanup(e[i]);
+	}
+	curl_slist_free_all(h);
+	return ok;
+}
+
+static double anchor_round(CURLM *m)
+{
+	double t0 = now_ms();
+	if (!anchor_step(m, 0) || !anchor_step(m, 1)) {
+		fprintf(stderr, "bench_fanout: the anchor round failed\n");
+		exit(1);
+	}
+	return now_ms() - t0;
+}
+
+/* ---- ours --------------------------------------------------------------------------------- */
+
+static double ours_round(struct fanout_engine *e, const struct fanout_opts *o, int expect_ok)
+{
+	struct fanout_result *r;
+	char err[256];
+	double t0 = now_ms(), t;
+	size_t ok = 0;
+	if (fanout_run(e, o, &r, err, sizeof(err)) != HX_OK) {
+		fprintf(stderr, "bench_fanout: %s\n", err);
+		exit(1);
+	}
+	t = now_ms() - t0;
+	for (size_t i = 0; i < r->n_orgs; i++)
+		ok += r->org[i].status == FANOUT_OK;
+	if (expect_ok >= 0 && ok != (size_t)expect_ok) {
+		fprintf(stderr, "bench_fanout: %zu of %zu organisations answered ok (%s)\n", ok,
+		        r->n_orgs, r->n_orgs ? r->org[0].detail : "");
+		exit(1);
+	}
+	fanout_result_free(r);
+	return t;
+}
+
+static void load(const char *path, struct config *cfg, struct store **st)
+{
+	char err[CONFIG_ERR_MAX];
+	struct store_opts so = {.read_only = 1};
+	config_init(cfg);
+	if (config_load(path, cfg, err, sizeof(err)) != HX_OK ||
+	    store_open(cfg->store, &so, st, err, sizeof(err)) != HX_OK) {
+		fprintf(stderr, "bench_fanout: %s\n", err);
+		exit(1);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static Hie__V1__HumanName name = HIE__V1__HUMAN_NAME__INIT, *names[1] = {&name};
+	static char *given[1] = {"Katherine"};
+	Hie__V1__Demographics d = HIE__V1__DEMOGRAPHICS__INIT;
+	struct config cfg, cfg_s;
+	struct store *st, *st_s;
+	struct fanout_engine *e;
+	struct fanout_opts o = {0};
+	char err[256], *p;
+	int rounds;
+	double *ow, *aw, *oc, *ac;
+
+	if (argc < 9) {
+		fprintf(stderr, "usage: bench_fanout CONFIG ROUNDS ANCHOR_PORTS CA CERT KEY "
+		                "DISCOVER_BODY QUERY_BODY [STALLED_CONFIG]\n");
+		return 2;
+	}
+	rounds = atoi(argv[2]);
+	for (p = strtok(argv[3], ","); p != NULL && nports < FANOUT_ORGS_MAX; p = strtok(NULL, ","))
+		ports[nports++] = atoi(p);
+	ca = argv[4];
+	cert = argv[5];
+	key = argv[6];
+	bodies[0] = slurp(argv[7], &blen[0]);
+	bodies[1] = slurp(argv[8], &blen[1]);
+	if (rounds < 2 || nports == 0)
+		return 2;
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	load(argv[1], &cfg, &st);
+	name.family = "Smith";
+	name.given = given;
+	name.n_given = 1;
+	d.names = names;
+	d.n_names = 1;
+	d.birth_date = "1980-03-04";
+	d.sex = HIE__V1__SEX__SEX_FEMALE;
+	o.cfg = &cfg;
+	o.store = st;
+	o.demographics = &d;
+	o.purpose = HIE__V1__PURPOSE_OF_USE__PURPOSE_OF_USE_TREATMENT;
+	o.peer_timeout_ms = 5000;
+	o.overall_timeout_ms = 10000;
+	ow = calloc((size_t)rounds, sizeof(double));
+	aw = calloc((size_t)rounds, sizeof(double));
+	oc = calloc((size_t)rounds, sizeof(double));
+	ac = calloc((size_t)rounds, sizeof(double));
+
+	/* warm */
+	if (fanout_engine_new(&cfg, &e, err, sizeof(err)) != HX_OK) {
+		fprintf(stderr, "bench_fanout: %s\n", err);
+		return 1;
+	}
+	{
+		CURLM *m = curl_multi_init();
+		ours_round(e, &o, nports); /* connect first: warm means warm */
+		anchor_round(m);
+		for (int r = 0; r < rounds; r++) {
+			if (r % 2) {
+				ow[r] = ours_round(e, &o, nports);
+				aw[r] = anchor_round(m);
+			} else {
+				aw[r] = anchor_round(m);
+				ow[r] = ours_round(e, &o, nports);
+			}
+		}
+		curl_multi_cleanup(m);
+	}
+	/* cold: new connections every round */
+	o.fresh_connections = 1;
+	for (int r = 0; r < rounds; r++) {
+		CURLM *m = curl_multi_init();
+		oc[r] = ours_round(e, &o, nports);
+		ac[r] = anchor_round(m);
+		curl_multi_cleanup(m);
+	}
+	fanout_engine_free(e);
+	printf("fanout-%d warm: ours p50 %.2f ms p99 %.2f ms; anchor p50 %.2f ms p99 %.2f ms\n",
+	       nports, pct(ow, (size_t)rounds, 0.5), pct(ow, (size_t)rounds, 0.99),
+	       pct(aw, (size_t)rounds, 0.5), pct(aw, (size_t)rounds, 0.99));
+	printf("fanout-%d cold: ratio %.2f (ours p50 %.2f ms, anchor p50 %.2f ms) target <= 0.5\n",
+	       nports, pct(oc, (size_t)rounds, 0.5) / pct(ac, (size_t)rounds, 0.5),
+	       pct(oc, (size_t)rounds, 0.5), pct(ac, (size_t)rounds, 0.5));
+	if (argc > 9) {
+		/* One peer never answers: the round ends at the deadline, not later. */
+		struct fanout_opts os = o;
+		double worst = 0, t;
+		load(argv[9], &cfg_s, &st_s);
+		os.cfg = &cfg_s;
+		os.store = st_s;
+		os.fresh_connections = 0;
+		os.overall_timeout_ms = 200;
+		if (fanout_engine_new(&cfg_s, &e, err, sizeof(err)) != HX_OK)
+			return 1;
+		for (int r = 0; r < (rounds < 20 ? rounds : 20); r++) {
+			t = ours_round(e, &os, nports - 1);
+			if (t > worst)
+				worst = t;
+		}
+		fanout_engine_free(e);
+		printf("fanout-%d stalled: one peer never answers; the worst round took %.1f ms for a "
+		       "200 ms deadline (target <= 205 ms)\n", nports, worst);
+		store_close(st_s);
+	}
+	printf("fanout-%d: ratio %.2f (ours p99 %.2f ms, anchor p99 %.2f ms) target <= 1.5\n",
+	       nports, pct(ow, (size_t)rounds, 0.99) / pct(aw, (size_t)rounds, 0.99),
+	       pct(ow, (size_t)rounds, 0.99), pct(aw, (size_t)rounds, 0.99));
+	store_close(st);
+	curl_global_cleanup();
+	return 0;
+}
