@@ -22,6 +22,26 @@ const char *fanout_status_name(enum fanout_status s)
 	return (unsigned)s < sizeof(names) / sizeof(*names) ? names[s] : "?";
 }
 
+/* Who can be asked: the active node peers, as enrolled. Kept by the engine and read again
+ * only when the trust generation moves (every enrolment change moves it). */
+struct peer_entry {
+	char org_id[PROTO_ORG_ID_MAX + 1];
+	char name[128];
+	char url[CONFIG_PATH_MAX];
+	uint8_t fp[32], next[32];
+	int has_next;
+};
+
+struct fanout_engine {
+	struct crypto_tls_client *tls;
+	struct event_base *base;
+	struct peer_client *pc;
+	struct peer_entry *peers;
+	size_t n_peers;
+	uint64_t peers_gen;
+	int peers_loaded;
+};
+
 struct target {
 	struct fanout_org *org;
 	char url[CONFIG_PATH_MAX];
@@ -35,6 +55,7 @@ struct target {
 struct fanout {
 	const struct fanout_opts *o;
 	struct fanout_result *r;
+	struct fanout_engine *eng;
 	struct event_base *base;   /* the engine's */
 	struct peer_client *pc;    /* the engine's: connections kept alive between queries */
 	struct event *deadline;
@@ -113,30 +134,33 @@ static int failed(struct target *t, const struct peer_result *res, const char *w
 
 static void on_call(struct peer_call *call, const struct peer_result *res, void *arg);
 
-static int start_call(struct target *t, const char *path, const ProtobufCMessage *msg)
+static int start_call_bytes(struct target *t, const char *path, const uint8_t *body,
+                            size_t len)
 {
 	struct peer_request req = {0};
-	struct hx_buf body;
 	char url[CONFIG_PATH_MAX + 64];
 	size_t ul = strlen(t->url);
-	int rc;
 	while (ul > 0 && t->url[ul - 1] == '/')
 		ul--;
 	snprintf(url, sizeof(url), "%.*s%s", (int)ul, t->url, path);
-	hx_buf_init(&body, 1u << 20);
-	if ((rc = proto_pack(msg, &body)) != HX_OK) {
-		hx_buf_clear(&body);
-		return rc;
-	}
 	req.url = url;
 	req.fp = t->fp;
 	req.fp_next = t->has_next ? t->next : NULL;
-	req.body = body.data;
-	req.body_len = body.len;
+	req.body = body;
+	req.body_len = len;
 	req.timeout_ms = remaining(t->f);
 	req.max_response = RESPONSE_MAX;
 	req.fresh = t->f->o->fresh_connections && t->step == 0;
-	rc = peer_call_start(t->f->pc, &req, on_call, t, &t->call);
+	return peer_call_start(t->f->pc, &req, on_call, t, &t->call);
+}
+
+static int start_call(struct target *t, const char *path, const ProtobufCMessage *msg)
+{
+	struct hx_buf body;
+	int rc;
+	hx_buf_init(&body, 1u << 20);
+	if ((rc = proto_pack(msg, &body)) == HX_OK)
+		rc = start_call_bytes(t, path, body.data, body.len);
 	hx_buf_clear(&body);
 	return rc;
 }
@@ -270,59 +294,83 @@ static int w_cache(struct store_txn *txn, void *arg)
 
 /* ---- who to ask ------------------------------------------------------------------------------ */
 
-struct peers_arg {
-	struct fanout *f;
-	const Hie__V1__LocateResponse *only; /* NULL: every active node peer */
-};
 
 static int peer_cb(const Hie__V1__Peer *pe, void *arg)
 {
-	struct peers_arg *a = arg;
-	struct fanout *f = a->f;
-	struct target *t;
-	unsigned hits = 0;
+	struct fanout_engine *e = arg;
+	struct peer_entry *p;
 	int node = 0;
 	for (size_t i = 0; i < pe->n_roles; i++)
 		node |= pe->roles[i] == HIE__V1__PEER_ROLE__PEER_ROLE_NODE;
 	if (!node || pe->status != HIE__V1__PEER_STATUS__PEER_STATUS_ACTIVE ||
-	    pe->fingerprint.len != 32 || f->n == FANOUT_ORGS_MAX)
+	    pe->fingerprint.len != 32 || e->n_peers == FANOUT_ORGS_MAX)
 		return 0;
-	if (a->only != NULL) {
-		int listed = 0;
-		for (size_t i = 0; i < a->only->n_orgs && !listed; i++)
-			if (strcmp(a->only->orgs[i]->org_id, pe->org_id) == 0) {
-				listed = 1;
-				hits = a->only->orgs[i]->hits;
-			}
-		if (!listed)
-			return 0;
-	}
-	t = &f->t[f->n];
-	t->org = &f->r->org[f->n];
-	t->f = f;
-	hx_strlcpy(t->org->org_id, pe->org_id, sizeof(t->org->org_id));
-	hx_strlcpy(t->org->name, pe->name, sizeof(t->org->name));
-	t->org->hits = hits;
-	hx_strlcpy(t->url, pe->endpoint, sizeof(t->url));
-	memcpy(t->fp, pe->fingerprint.data, 32);
-	if ((t->has_next = pe->next_fingerprint.len == 32))
-		memcpy(t->next, pe->next_fingerprint.data, 32);
-	f->n++;
+	p = &e->peers[e->n_peers++];
+	hx_strlcpy(p->org_id, pe->org_id, sizeof(p->org_id));
+	hx_strlcpy(p->name, pe->name, sizeof(p->name));
+	hx_strlcpy(p->url, pe->endpoint, sizeof(p->url));
+	memcpy(p->fp, pe->fingerprint.data, 32);
+	if ((p->has_next = pe->next_fingerprint.len == 32))
+		memcpy(p->next, pe->next_fingerprint.data, 32);
 	return 0;
+}
+
+/* The engine's peer list, read again when the trust generation moved. */
+static void peers_refresh(struct fanout_engine *e, struct store *store)
+{
+	struct store_txn *t;
+	uint64_t gen = 0;
+	if (store_read_begin(store, &t) != HX_OK)
+		return;
+	if (store_trust_gen_get(t, &gen) == HX_OK && (!e->peers_loaded || gen != e->peers_gen)) {
+		e->n_peers = 0;
+		if (store_peer_list(t, peer_cb, e) == HX_OK) {
+			e->peers_gen = gen;
+			e->peers_loaded = 1;
+		}
+	}
+	store_read_end(t);
 }
 
 static void ask_all(struct fanout *f, const Hie__V1__LocateResponse *only)
 {
-	struct peers_arg a = {f, only};
-	struct store_txn *t;
+	struct fanout_engine *e = f->eng;
 	Hie__V1__DiscoverRequest dr = HIE__V1__DISCOVER_REQUEST__INIT;
-	if (store_read_begin(f->o->store, &t) == HX_OK) {
-		store_peer_list(t, peer_cb, &a);
-		store_read_end(t);
+	struct hx_buf body;
+	peers_refresh(e, f->o->store);
+	for (size_t i = 0; i < e->n_peers && f->n < FANOUT_ORGS_MAX; i++) {
+		const struct peer_entry *p = &e->peers[i];
+		struct target *t;
+		unsigned hits = 0;
+		if (only != NULL) {
+			int listed = 0;
+			for (size_t k = 0; k < only->n_orgs && !listed; k++)
+				if (strcmp(only->orgs[k]->org_id, p->org_id) == 0) {
+					listed = 1;
+					hits = only->orgs[k]->hits;
+				}
+			if (!listed)
+				continue;
+		}
+		t = &f->t[f->n];
+		t->org = &f->r->org[f->n];
+		t->f = f;
+		hx_strlcpy(t->org->org_id, p->org_id, sizeof(t->org->org_id));
+		hx_strlcpy(t->org->name, p->name, sizeof(t->org->name));
+		t->org->hits = hits;
+		hx_strlcpy(t->url, p->url, sizeof(t->url));
+		memcpy(t->fp, p->fp, 32);
+		memcpy(t->next, p->next, 32);
+		t->has_next = p->has_next;
+		f->n++;
 	}
 	f->r->n_orgs = f->n;
 	dr.demographics = (Hie__V1__Demographics *)f->o->demographics;
 	dr.purpose = f->o->purpose;
+	/* One request body for every organisation. */
+	hx_buf_init(&body, 1u << 20);
+	if (proto_pack(&dr, &body) != HX_OK)
+		body.len = 0;
 	for (size_t i = 0; i < f->n; i++) {
 		struct target *tg = &f->t[i];
 		f->outstanding++;
@@ -331,9 +379,11 @@ static void ask_all(struct fanout *f, const Hie__V1__LocateResponse *only)
 		tg->org->n_matches = 0;
 		tg->org->cached = 0;
 		tg->step = 0;
-		if (start_call(tg, "/hie/v1/patients/discover", &dr.base) != HX_OK)
+		if (body.len == 0 ||
+		    start_call_bytes(tg, "/hie/v1/patients/discover", body.data, body.len) != HX_OK)
 			target_done(tg, FANOUT_ERROR, "discover: cannot start the call");
 	}
+	hx_buf_clear(&body);
 	finish(f);
 }
 
@@ -465,22 +515,19 @@ static int entry_newest_first(const void *a, const void *b)
 	return x->creation_time < y->creation_time ? 1 : x->creation_time > y->creation_time ? -1 : 0;
 }
 
-struct fanout_engine {
-	struct crypto_tls_client *tls;
-	struct event_base *base;
-	struct peer_client *pc;
-};
-
 int fanout_engine_new(const struct config *cfg, struct fanout_engine **out, char *err,
                       size_t errlen)
 {
 	struct fanout_engine *e = calloc(1, sizeof(*e));
 	int rc;
 	*out = NULL;
-	if (e == NULL)
+	if (e == NULL || (e->peers = calloc(FANOUT_ORGS_MAX, sizeof(*e->peers))) == NULL) {
+		free(e);
 		return HX_ENOMEM;
+	}
 	if ((rc = crypto_tls_client_new(cfg->certificate, cfg->key, cfg->ca, &e->tls, err,
 	                                errlen)) != HX_OK) {
+		free(e->peers);
 		free(e);
 		return rc;
 	}
@@ -502,6 +549,7 @@ void fanout_engine_free(struct fanout_engine *e)
 	if (e->base != NULL)
 		event_base_free(e->base);
 	crypto_tls_client_free(e->tls);
+	free(e->peers);
 	free(e);
 }
 
@@ -548,6 +596,7 @@ int fanout_run(struct fanout_engine *eng, const struct fanout_opts *o,
 		                 q.birth_day, q.sex, q.postcode, q.n_ident > 0 ? q.ident[0].value : "");
 		crypto_sha256(canon, n > 0 ? (size_t)n : 0, f->query_fp);
 	}
+	f->eng = eng;
 	f->base = eng->base;
 	f->pc = eng->pc;
 	if ((f->deadline = evtimer_new(f->base, on_deadline, f)) == NULL) {
