@@ -31,7 +31,6 @@ cleanup() {
 }
 trap cleanup EXIT
 cd "$tmp"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 echo "fanout-$n: $n peer nodes on loopback..."
 "$ctl" pki ca ca >/dev/null
@@ -112,6 +111,11 @@ common="--host 127.0.0.1 --port $port_1 --servername localhost --cert a.pem --ke
 "$load" $common --path /hie/v1/patients/discover --body discover.req --save-body www/hie/v1/patients/discover >/dev/null
 # shellcheck disable=SC2086
 "$load" $common --path /hie/v1/documents/query --body query.req --save-body www/hie/v1/documents/query >/dev/null
+# N distinct free ports, taken at once (one at a time, the kernel may hand out one twice).
+free_ports=$(python3 -c 'import socket,sys
+ss = [socket.socket() for _ in range(int(sys.argv[1]))]
+for s in ss: s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in ss))' "$n")
 nports=""
 {
     echo "worker_processes 1; daemon on; pid $tmp/nginx.pid; error_log $tmp/nginx-error.log warn;"
@@ -121,8 +125,7 @@ nports=""
     echo "  client_body_temp_path $tmp/nb; proxy_temp_path $tmp/np; fastcgi_temp_path $tmp/nf; uwsgi_temp_path $tmp/nu; scgi_temp_path $tmp/ns;"
     echo "  keepalive_requests 1000000; keepalive_timeout 300s;"
     i=1
-    while [ $i -le "$n" ]; do
-        p=$(free_port)
+    for p in $free_ports; do
         nports="$nports${nports:+,}$p"
         echo "  server { listen 127.0.0.1:$p ssl; server_name localhost; root $tmp/www;"
         echo "    ssl_certificate $tmp/n$i.pem; ssl_certificate_key $tmp/n$i.key;"
