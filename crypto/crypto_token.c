@@ -43,17 +43,6 @@ void crypto_hmac_sha256(const uint8_t *key, size_t keylen, const void *data, siz
 	crypto_hmac_sha256_v(key, keylen, &iov, 1, out);
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int crypto_linkage_key_load(const char *path, struct crypto_linkage_key *out, char *err,
                             size_t errlen)
 {
@@ -88,18 +77,14 @@ int crypto_linkage_key_load(const char *path, struct crypto_linkage_key *out, ch
 	text[n] = '\0';
 	while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r' || text[n - 1] == ' '))
 		text[--n] = '\0';
-	for (; text[hex] != '\0' && hexval((unsigned char)text[hex]) >= 0; hex++)
-		;
-	if (text[hex] != '\0' || hex % 2 != 0 || hex < 2 * CRYPTO_LINKAGE_KEY_MIN ||
-	    hex > 2 * CRYPTO_LINKAGE_KEY_MAX) {
+	hex = strlen(text);
+	if (hex % 2 != 0 || hex < 2 * CRYPTO_LINKAGE_KEY_MIN || hex > 2 * CRYPTO_LINKAGE_KEY_MAX ||
+	    hx_hex_decode(text, out->key, hex / 2) != HX_OK) {
 		crypto_wipe(text, sizeof(text));
 		snprintf(err, errlen, "linkage key %s: expected %d to %d hex digits on one line", path,
 		         2 * CRYPTO_LINKAGE_KEY_MIN, 2 * CRYPTO_LINKAGE_KEY_MAX);
 		return HX_EPARSE;
 	}
-	for (size_t i = 0; i < hex / 2; i++)
-		out->key[i] = (uint8_t)(hexval((unsigned char)text[2 * i]) << 4 |
-		                        hexval((unsigned char)text[2 * i + 1]));
 	out->len = hex / 2;
 	crypto_wipe(text, sizeof(text));
 	/* Its fingerprint names the key in logs and status without revealing it. */
