@@ -9,6 +9,14 @@ int api_documents_query(struct http_ctx *ctx);
 int api_documents_retrieve(struct http_ctx *ctx);
 int api_patients_discover(struct http_ctx *ctx);
 
+/* The audit record of a disclosure to the calling peer (api_audit.c): queued before the answer
+ * leaves, durable within STORE_LAZY_MS. Lists are cut at the audit record's caps. */
+#define API_AUDIT_PATIENTS_MAX 100
+#define API_AUDIT_DOCUMENTS_MAX 1000
+void api_audit_disclosure(struct http_ctx *ctx, int action, int purpose, const char *user,
+                          const char *const *patient_ids, size_t np,
+                          const char *const *doc_ids, size_t nd, const char *detail);
+
 /* The record locator (role rls): api_rls.c. */
 /* Most tokens one LocatorPublish may add and remove together (more: 413). */
 #define API_RLS_PUBLISH_TOKENS_MAX 10000

@@ -72,69 +72,6 @@ static int match_profile(struct store_txn *t, struct idm_profile *out)
 	return HX_OK;
 }
 
-/* The disclosure's audit record: who asked (organisation and certificate from the
- * enrolment, the requesting user and purpose from the request), which local patients were
- * disclosed. It is queued for group commit before the answer is sent, as a lazy write
- * (durable within STORE_LAZY_MS, sharing its commit with the others of that moment); the
- * answer does not wait for it. A crash in that window loses the record (docs/matching.md). */
-struct disclosure {
-	Hie__V1__AuditEvent ev;
-	char org[PROTO_ORG_ID_MAX + 1], user[128], detail[96];
-	uint8_t fp[CRYPTO_SHA256_LEN];
-	char ids[IDM_RESULTS_MAX][PROTO_PATIENT_ID_MAX + 1];
-	char *idp[IDM_RESULTS_MAX];
-};
-
-static int w_disclosure(struct store_txn *t, void *arg)
-{
-	return store_audit_append(t, &((struct disclosure *)arg)->ev, NULL);
-}
-
-static void disclosure_done(int rc, void *arg)
-{
-	if (rc != HX_OK)
-		hx_log_err("discover: the audit record of a disclosure failed: %s", hx_strerror(rc));
-	free(arg);
-}
-
-static void audit_disclosure(struct http_ctx *ctx, const Hie__V1__DiscoverRequest *dr,
-                             const Hie__V1__DiscoverResponse *resp, size_t candidates)
-{
-	struct disclosure *a = calloc(1, sizeof(*a));
-	if (a == NULL) {
-		hx_log_err("discover: no memory for the audit record of a disclosure");
-		return;
-	}
-	hie__v1__audit_event__init(&a->ev);
-	a->ev.time = hx_time_now_ms();
-	a->ev.action = HIE__V1__AUDIT_ACTION__AUDIT_ACTION_DISCOVER;
-	a->ev.outcome = HIE__V1__AUDIT_OUTCOME__AUDIT_OUTCOME_SUCCESS;
-	hx_strlcpy(a->org, ctx->peer != NULL ? ctx->peer->org_id : "", sizeof(a->org));
-	a->ev.actor_org = a->org;
-	hx_strlcpy(a->user, dr->user != NULL && dr->user->id != NULL ? dr->user->id : "",
-	           sizeof(a->user));
-	a->ev.actor_user = a->user;
-	if (ctx->peer_fp != NULL) {
-		memcpy(a->fp, ctx->peer_fp, CRYPTO_SHA256_LEN);
-		a->ev.actor_fingerprint.data = a->fp;
-		a->ev.actor_fingerprint.len = CRYPTO_SHA256_LEN;
-	}
-	a->ev.purpose = dr->purpose;
-	for (size_t i = 0; i < resp->n_matches; i++) {
-		hx_strlcpy(a->ids[i], resp->matches[i]->patient_id, sizeof(a->ids[i]));
-		a->idp[i] = a->ids[i];
-	}
-	a->ev.patient_ids = a->idp;
-	a->ev.n_patient_ids = resp->n_matches;
-	snprintf(a->detail, sizeof(a->detail), "discover: %zu candidate(s), %zu disclosed",
-	         candidates, resp->n_matches);
-	a->ev.detail = a->detail;
-	if (store_write_lazy(ctx->store, w_disclosure, disclosure_done, a) != HX_OK) {
-		hx_log_err("discover: cannot submit the audit record of a disclosure");
-		free(a);
-	}
-}
-
 static const Hie__V1__MatchGrade wire_grade[] = {
 	[IDM_CERTAIN] = HIE__V1__MATCH_GRADE__MATCH_GRADE_CERTAIN,
 	[IDM_PROBABLE] = HIE__V1__MATCH_GRADE__MATCH_GRADE_PROBABLE,
@@ -199,8 +136,17 @@ int api_patients_discover(struct http_ctx *ctx)
 	            ctx->peer != NULL ? ctx->peer->org_id : "-", out->candidates,
 	            resp.n_matches, out->truncated ? " (candidate cap reached)" : "");
 	rc = proto_pack(&resp, ctx->out);
-	if (rc == HX_OK)
-		audit_disclosure(ctx, dr, &resp, out->candidates);
+	if (rc == HX_OK) {
+		const char *ids[IDM_RESULTS_MAX];
+		char detail[96];
+		for (size_t i = 0; i < resp.n_matches; i++)
+			ids[i] = resp.matches[i]->patient_id;
+		snprintf(detail, sizeof(detail), "discover: %zu candidate(s), %zu disclosed",
+		         out->candidates, resp.n_matches);
+		api_audit_disclosure(ctx, HIE__V1__AUDIT_ACTION__AUDIT_ACTION_DISCOVER, dr->purpose,
+		                     dr->user != NULL ? dr->user->id : NULL, ids, resp.n_matches, NULL,
+		                     0, detail);
+	}
 done:
 	free(out);
 	proto_free(dr);

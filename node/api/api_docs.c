@@ -1,6 +1,7 @@
 /* api_docs.c: POST /hie/v1/documents/query and /hie/v1/documents/retrieve (XCA ITI-38/39). */
 #include "api.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,6 +76,19 @@ int api_documents_query(struct http_ctx *ctx)
 	resp.entries = q.entries;
 	resp.truncated = q.truncated;
 	rc = proto_pack(&resp, ctx->out);
+	if (rc == HX_OK) {
+		const char **docs = calloc(q.n ? q.n : 1, sizeof(*docs));
+		char detail[96];
+		for (size_t i = 0; docs != NULL && i < q.n; i++)
+			docs[i] = q.entries[i]->id;
+		snprintf(detail, sizeof(detail), "query: %zu patient(s), %zu document(s)%s",
+		         dq->n_patient_ids, q.n, q.truncated ? " (cut)" : "");
+		api_audit_disclosure(ctx, HIE__V1__AUDIT_ACTION__AUDIT_ACTION_QUERY, dq->purpose,
+		                     dq->user != NULL ? dq->user->id : NULL,
+		                     (const char *const *)dq->patient_ids, dq->n_patient_ids, docs,
+		                     docs != NULL ? q.n : 0, detail);
+		free(docs);
+	}
 out:
 	for (size_t i = 0; i < q.n; i++)
 		proto_free(q.entries[i]);
@@ -86,9 +100,9 @@ out:
 int api_documents_retrieve(struct http_ctx *ctx)
 {
 	Hie__V1__RetrieveRequest *rr = NULL;
-	const char *missing[100];
+	const char *missing[100], *given[100];
 	struct store_txn *t = NULL;
-	size_t nm = 0, total = 0;
+	size_t nm = 0, ng = 0, total = 0;
 	int rc;
 
 	if (proto_retrieve_request_unpack(ctx->body, ctx->body_len, &rr) != HX_OK) {
@@ -119,9 +133,18 @@ int api_documents_retrieve(struct http_ctx *ctx)
 			break;
 		}
 		rc = proto_retrieve_response_add_document(ctx->out, entry, elen, data, len);
+		if (ng < HX_ARRAY_SIZE(given))
+			given[ng++] = id;
 	}
 	for (size_t i = 0; i < nm && rc == HX_OK; i++)
 		rc = proto_retrieve_response_add_missing(ctx->out, missing[i]);
+	if (rc == HX_OK && ng > 0) {
+		char detail[96];
+		snprintf(detail, sizeof(detail), "retrieve: %zu document(s), %zu missing", ng, nm);
+		api_audit_disclosure(ctx, HIE__V1__AUDIT_ACTION__AUDIT_ACTION_RETRIEVE, rr->purpose,
+		                     rr->user != NULL ? rr->user->id : NULL, NULL, 0, given, ng,
+		                     detail);
+	}
 out:
 	store_read_end(t);
 	proto_free(rr);

@@ -81,6 +81,11 @@ static int audit_cb(const Hie__V1__AuditEvent *ev, void *arg)
 			for (size_t i = 0; i < ev->n_patient_ids; i++)
 				cJSON_AddItemToArray(ids, cJSON_CreateString(ev->patient_ids[i]));
 		}
+		if (ev->n_document_ids > 0) {
+			cJSON *ids = cJSON_AddArrayToObject(o, "document_ids");
+			for (size_t i = 0; i < ev->n_document_ids; i++)
+				cJSON_AddItemToArray(ids, cJSON_CreateString(ev->document_ids[i]));
+		}
 		if (ev->purpose != 0) {
 			const ProtobufCEnumValue *pv = protobuf_c_enum_descriptor_get_value(
 			        &hie__v1__purpose_of_use__descriptor, ev->purpose);

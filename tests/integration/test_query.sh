@@ -145,6 +145,19 @@ grep -q "^signature verified: origin $B " ret.txt || fail "signature: $(cat ret.
 doc=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(next(e["id"] for e in d["documents"] if e["origin_org"]==sys.argv[2]))' q1.json "$C")
 "$ctl" --config a.conf fetch "$C" "$doc" -o gotc.txt >ret.txt || fail "fetch from C"
 cmp -s gotc.txt docc.txt && grep -q "^signature verified: origin $C " ret.txt || fail "fetch: $(cat ret.txt)"
+# Both sides audit: B has A's discover, query and retrieve, with what it disclosed.
+sleep 0.2
+"$ctl" --store sb --json audit list --limit 10000 >baudit.json
+python3 - baudit.json "$A" "$doc" <<'PY' || fail "B's audit of the disclosures"
+import json, sys
+recs = [r for r in json.load(open(sys.argv[1])) if r.get("actor_org") == sys.argv[2]]
+acts = {r["action"] for r in recs}
+assert {"DISCOVER", "QUERY", "RETRIEVE"} <= acts, acts
+q = [r for r in recs if r["action"] == "QUERY"][0]
+assert q.get("patient_ids") == ["Kb"] and len(q.get("document_ids", [])) == 1, q
+assert all(r.get("purpose") == "TREATMENT" for r in recs), recs
+PY
+"$ctl" --store sb audit verify >/dev/null || fail "B's audit chain"
 
 # 3. The RLS down: every active peer is asked.
 kill -TERM "$rpid"
