@@ -2,7 +2,7 @@
 # Run a benchmark from tests/bench/ on a Release build. Not part of CI.
 #
 #   deploy/bench.sh ingest [DOCS [ROUNDS]]
-#   deploy/bench.sh retrieve-1k|retrieve-100k|handshake|resume [ROUNDS [SECONDS]]
+#   deploy/bench.sh retrieve-1k|retrieve-100k|handshake|resume|locate-mtls [ROUNDS [SECONDS]]
 #   deploy/bench.sh match [FILE [FILE_B]]   matching accuracy: FEBRL data sets 1-3 from
 #                                           ../shared/data/febrl, or a FEBRL-format file
 #                                           (deduplicated) or two (A linked against B)
@@ -17,7 +17,7 @@ set -eu
 cd "$(dirname "$0")/.."
 root=$(pwd)
 build=${HX_BENCH_BUILD_DIR:-$root/build-bench}
-names="ingest retrieve-1k retrieve-100k handshake resume match discover locate fanout-10 fanout-50"
+names="ingest retrieve-1k retrieve-100k handshake resume locate-mtls match discover locate fanout-10 fanout-50"
 
 if [ $# -lt 1 ]; then
     echo "usage: deploy/bench.sh NAME [ARGS]   (names: $names)" >&2
@@ -31,7 +31,7 @@ match) targets=bench_match ;;
 locate) targets=bench_locate ;;
 fanout-10 | fanout-50) targets="bench_fanout bench_load hiepeerctl hiepeerd" ;;
 discover) targets="bench_discover bench_load bench_mkreq hiepeerctl hiepeerd" ;;
-retrieve-1k | retrieve-100k | handshake | resume)
+retrieve-1k | retrieve-100k | handshake | resume | locate-mtls)
     targets="bench_load bench_mkreq hiepeerctl hiepeerd" ;;
 *) echo "bench: unknown benchmark '$name' (names: $names)" >&2; exit 2 ;;
 esac

@@ -13,8 +13,10 @@
  * Every message passes proto_check() before it is packed. Exit status 0, or 1 with a reason.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "crypto.h"
 #include "proto.h"
 #include "store.h"
 
@@ -106,6 +108,60 @@ static int make_health(const char *org, const char *out)
 	return pack_out(PROTO_HEALTH, &h, out);
 }
 
+/* locator STORE N OUT: N random tokens in the store's locator, each held by one to three of
+ * 20 organisations; OUT gets a LocateRequest for 10 of them. */
+struct loc_fill {
+	uint8_t (*tok)[32];
+	size_t from, to;
+};
+
+static int w_loc(struct store_txn *t, void *arg)
+{
+	struct loc_fill *f = arg;
+	for (size_t i = f->from; i < f->to; i++)
+		for (unsigned k = 0; k <= f->tok[i][0] % 3; k++) {
+			char org[40];
+			snprintf(org, sizeof(org), "2.16.840.1.113883.3.%u", 8100 + (f->tok[i][1] + k) % 20);
+			int rc = store_locator_add(t, f->tok[i], org);
+			if (rc != HX_OK)
+				return rc;
+		}
+	return HX_OK;
+}
+
+static int make_locator(const char *path, size_t n, const char *out)
+{
+	struct store_opts so = {0};
+	struct store *s;
+	char err[STORE_ERR_MAX];
+	uint8_t (*tok)[32] = malloc(n * 32);
+	Hie__V1__LocateRequest lr = HIE__V1__LOCATE_REQUEST__INIT;
+	ProtobufCBinaryData b[10];
+	int rc = HX_OK;
+	if (tok == NULL || n < 10 || crypto_random(tok, n * 32) != HX_OK)
+		return 1;
+	if (store_open(path, &so, &s, err, sizeof(err)) != HX_OK) {
+		fprintf(stderr, "bench_mkreq: %s\n", err);
+		return 1;
+	}
+	for (size_t i = 0; i < n && rc == HX_OK; i += 10000) {
+		struct loc_fill f = {tok, i, i + 10000 < n ? i + 10000 : n};
+		rc = store_write(s, w_loc, &f);
+	}
+	store_close(s);
+	if (rc != HX_OK) {
+		fprintf(stderr, "bench_mkreq: filling the locator: %s\n", hx_strerror(rc));
+		return 1;
+	}
+	for (int i = 0; i < 10; i++)
+		b[i] = (ProtobufCBinaryData){32, tok[(size_t)i * (n / 10)]};
+	lr.tokens = b;
+	lr.n_tokens = 10;
+	rc = pack_out(PROTO_LOCATE_REQUEST, &lr, out);
+	free(tok);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	hx_log_init("bench_mkreq", HX_LOG_WARNING);
@@ -115,8 +171,11 @@ int main(int argc, char **argv)
 		return make_response(argv[2], argv[3], argv[4]);
 	if (argc == 4 && strcmp(argv[1], "health") == 0)
 		return make_health(argv[2], argv[3]);
+	if (argc == 5 && strcmp(argv[1], "locator") == 0)
+		return make_locator(argv[2], strtoull(argv[3], NULL, 10), argv[4]);
 	fprintf(stderr, "usage: bench_mkreq request DOCID OUT\n"
 	                "       bench_mkreq response STORE DOCID OUT\n"
-	                "       bench_mkreq health ORG OUT\n");
+	                "       bench_mkreq health ORG OUT\n"
+	                "       bench_mkreq locator STORE N OUT\n");
 	return 2;
 }
