@@ -410,7 +410,7 @@ static void postcode(const char *s, struct idn_record *r)
 	size_t n = 0;
 	bool all_digits = true;
 
-	for (size_t i = 0; s[i] != '\0' && i < SCAN_MAX && n + 1 < sizeof(tmp); i++) {
+	for (size_t i = 0; i < SCAN_MAX && s[i] != '\0' && n + 1 < sizeof(tmp); i++) {
 		char c = s[i];
 		if (c >= 'A' && c <= 'Z')
 			c = (char)(c - 'A' + 'a');
@@ -458,7 +458,7 @@ static void phone(const Hie__V1__Demographics *d, struct idn_record *r)
 		if (t == NULL || t->system != HIE__V1__CONTACT_SYSTEM__CONTACT_SYSTEM_PHONE)
 			continue;
 		const char *v = str0(t->value);
-		for (size_t j = 0; v[j] != '\0' && j < SCAN_MAX && n < sizeof(dig); j++) {
+		for (size_t j = 0; j < SCAN_MAX && v[j] != '\0' && n < sizeof(dig); j++) {
 			char c = v[j];
 			if (c >= '0' && c <= '9')
 				dig[n++] = c;
@@ -482,7 +482,7 @@ static void identifiers(const Hie__V1__Demographics *d, struct idn_record *r)
 		if (id == NULL)
 			continue;
 		const char *v = str0(id->value);
-		for (size_t j = 0; v[j] != '\0' && j < SCAN_MAX && n + 1 < sizeof(out->value); j++) {
+		for (size_t j = 0; j < SCAN_MAX && v[j] != '\0' && n + 1 < sizeof(out->value); j++) {
 			char c = v[j];
 			if (c >= 'A' && c <= 'Z')
 				c = (char)(c - 'A' + 'a');

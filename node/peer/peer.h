@@ -56,5 +56,10 @@ void peer_call_cancel(struct peer_call *call);
  * to `body` (whose max must be >= req->max_response). Returns the result's rc. */
 int peer_call_sync(const struct crypto_tls_client *tls, const struct peer_request *req,
                    long *status, struct hx_buf *body, char *err, size_t errlen);
+/* The same on a client and event loop the caller keeps (connections and TLS sessions stay
+ * warm between calls); runs the loop until the call ends. */
+int peer_call_wait(struct peer_client *pc, struct event_base *base,
+                   const struct peer_request *req, long *status, struct hx_buf *body, char *err,
+                   size_t errlen);
 
 #endif

@@ -351,33 +351,47 @@ static void sync_done(struct peer_call *call, const struct peer_result *res, voi
 	event_base_loopbreak(st->base);
 }
 
-int peer_call_sync(const struct crypto_tls_client *tls, const struct peer_request *req,
-                   long *status, struct hx_buf *body, char *err, size_t errlen)
+int peer_call_wait(struct peer_client *pc, struct event_base *base,
+                   const struct peer_request *req, long *status, struct hx_buf *body, char *err,
+                   size_t errlen)
 {
-	struct sync_state st = {.status = status, .body = body, .err = err, .errlen = errlen};
-	struct peer_client *pc = NULL;
+	struct sync_state st = {.base = base, .status = status, .body = body, .err = err,
+	                        .errlen = errlen};
 	int rc;
 
 	err[0] = '\0';
-	st.base = event_base_new();
-	if (st.base == NULL)
-		return HX_ENOMEM;
-	if ((rc = peer_client_new(st.base, tls, &pc)) != HX_OK ||
-	    (rc = peer_call_start(pc, req, sync_done, &st, NULL)) != HX_OK) {
+	if ((rc = peer_call_start(pc, req, sync_done, &st, NULL)) != HX_OK) {
 		snprintf(err, errlen, "cannot start the call: %s", hx_strerror(rc));
-		peer_client_free(pc);
-		event_base_free(st.base);
 		return rc;
 	}
-	while (!st.done && event_base_dispatch(st.base) >= 0) {
-		if (!st.done && event_base_got_break(st.base) == 0 && event_base_got_exit(st.base) == 0)
+	while (!st.done && event_base_dispatch(base) >= 0) {
+		if (!st.done && event_base_got_break(base) == 0 && event_base_got_exit(base) == 0)
 			break; /* no more events: curl gave up without telling (should not happen) */
 	}
-	peer_client_free(pc);
-	event_base_free(st.base);
 	if (!st.done) {
 		snprintf(err, errlen, "the call ended without a result");
 		return HX_EPEER;
 	}
 	return st.rc;
+}
+
+int peer_call_sync(const struct crypto_tls_client *tls, const struct peer_request *req,
+                   long *status, struct hx_buf *body, char *err, size_t errlen)
+{
+	struct peer_client *pc = NULL;
+	struct event_base *base = event_base_new();
+	int rc;
+
+	err[0] = '\0';
+	if (base == NULL)
+		return HX_ENOMEM;
+	if ((rc = peer_client_new(base, tls, &pc)) != HX_OK) {
+		snprintf(err, errlen, "cannot start the call: %s", hx_strerror(rc));
+		event_base_free(base);
+		return rc;
+	}
+	rc = peer_call_wait(pc, base, req, status, body, err, errlen);
+	peer_client_free(pc);
+	event_base_free(base);
+	return rc;
 }

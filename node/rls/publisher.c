@@ -42,6 +42,8 @@ struct endpoint {
 struct publisher {
 	struct store *store;
 	struct crypto_tls_client *tls;
+	struct event_base *base;      /* the thread's: its connections stay open between calls */
+	struct peer_client *pc;
 	struct crypto_linkage_key key;
 	uint64_t timeout_ms;
 	struct endpoint ep[CONFIG_ENDPOINTS_MAX];
@@ -339,7 +341,7 @@ static int send_some(struct publisher *p, struct endpoint *e)
 		req.timeout_ms = p->timeout_ms;
 		req.max_response = ACK_MAX;
 		hx_buf_reset(&resp);
-		rc = peer_call_sync(p->tls, &req, &status, &resp, err, sizeof(err));
+		rc = peer_call_wait(p->pc, p->base, &req, &status, &resp, err, sizeof(err));
 		if (rc != HX_OK) {
 			problem(e, "%s", err);
 			break;
@@ -464,9 +466,21 @@ int publisher_start(const struct config *cfg, struct store *store, struct publis
 	}
 	for (unsigned i = 0; i < cfg->n_endpoints; i++)
 		hx_strlcpy(p->ep[p->n_ep++].url, cfg->endpoints[i], sizeof(p->ep[0].url));
+	if ((p->base = event_base_new()) == NULL ||
+	    peer_client_new(p->base, p->tls, &p->pc) != HX_OK) {
+		if (p->base != NULL)
+			event_base_free(p->base);
+		crypto_tls_client_free(p->tls);
+		crypto_wipe(&p->key, sizeof(p->key));
+		free(p);
+		snprintf(err, errlen, "cannot set up the RLS publisher's client");
+		return HX_ENOMEM;
+	}
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->wake, NULL);
 	if (pthread_create(&p->thread, NULL, run, p) != 0) {
+		peer_client_free(p->pc);
+		event_base_free(p->base);
 		crypto_tls_client_free(p->tls);
 		free(p);
 		snprintf(err, errlen, "cannot start the RLS publisher thread");
@@ -490,6 +504,8 @@ void publisher_stop(struct publisher *p)
 	pthread_cond_signal(&p->wake);
 	pthread_mutex_unlock(&p->lock);
 	pthread_join(p->thread, NULL);
+	peer_client_free(p->pc); /* the thread's client: used only by it, now done */
+	event_base_free(p->base);
 	crypto_tls_client_free(p->tls);
 	crypto_wipe(&p->key, sizeof(p->key));
 	pthread_mutex_destroy(&p->lock);
