@@ -815,7 +815,6 @@ int ctl_match_profile_reset_run(struct ctl *c)
 
 /* ---- remote discover ---------------------------------------------------------------------- */
 
-int ctl_purpose_parse(const char *cmd, const char *s, int *out);
 
 static const struct {
 	const char *name;
@@ -880,14 +879,10 @@ int ctl_remote_discover_run(struct ctl *c)
 			if (rc < 0)
 				return 1;
 		} else if (ch == 'P') {
-			size_t i;
-			for (i = 0; i < HX_ARRAY_SIZE(purposes); i++)
-				if (strcmp(optarg, purposes[i].name) == 0)
-					break;
-			if (i == HX_ARRAY_SIZE(purposes))
-				return ctl_fail("remote discover: --purpose: %s (not '%s')",
-				                PURPOSE_LIST, optarg);
-			dr.purpose = purposes[i].v;
+			int v;
+			if (ctl_purpose_parse("remote discover", optarg, &v))
+				return 1;
+			dr.purpose = v;
 		} else if (ch == 'p') {
 			dr.include_possible = 1;
 		} else if (ch == 'l') {

@@ -139,10 +139,7 @@ static int start_call_bytes(struct target *t, const char *path, const uint8_t *b
 {
 	struct peer_request req = {0};
 	char url[CONFIG_PATH_MAX + 64];
-	size_t ul = strlen(t->url);
-	while (ul > 0 && t->url[ul - 1] == '/')
-		ul--;
-	snprintf(url, sizeof(url), "%.*s%s", (int)ul, t->url, path);
+	peer_url_join(t->url, path, url, sizeof(url));
 	req.url = url;
 	req.fp = t->fp;
 	req.fp_next = t->has_next ? t->next : NULL;
@@ -388,32 +385,6 @@ static void ask_all(struct fanout *f, const Hie__V1__LocateResponse *only)
 }
 
 /* The RLS: whom to ask. A failure falls back to asking every active peer. */
-struct rls_target {
-	struct fanout *f;
-	char url[CONFIG_PATH_MAX];
-	uint8_t fp[32];
-	int found;
-};
-
-static int rls_peer_cb(const Hie__V1__Peer *pe, void *arg)
-{
-	struct rls_target *r = arg;
-	size_t a = strlen(pe->endpoint), b = strlen(r->url);
-	int rls = 0;
-	for (size_t i = 0; i < pe->n_roles; i++)
-		rls |= pe->roles[i] == HIE__V1__PEER_ROLE__PEER_ROLE_RLS;
-	while (a > 0 && pe->endpoint[a - 1] == '/')
-		a--;
-	while (b > 0 && r->url[b - 1] == '/')
-		b--;
-	if (!rls || pe->status != HIE__V1__PEER_STATUS__PEER_STATUS_ACTIVE || a != b ||
-	    strncmp(pe->endpoint, r->url, a) != 0 || pe->fingerprint.len != 32)
-		return 0;
-	memcpy(r->fp, pe->fingerprint.data, 32);
-	r->found = 1;
-	return 1;
-}
-
 static void on_locate(struct peer_call *call, const struct peer_result *res, void *arg)
 {
 	struct fanout *f = arg;
@@ -437,24 +408,18 @@ static void on_locate(struct peer_call *call, const struct peer_result *res, voi
 
 static void locate(struct fanout *f)
 {
-	const struct config *cfg = f->o->cfg;
-	struct rls_target r = {.f = f};
-	struct store_txn *t;
+	const char *rls_url = f->o->cfg->endpoints[0];
+	struct peer_pin pin;
 	Hie__V1__LocateRequest lr = HIE__V1__LOCATE_REQUEST__INIT;
 	ProtobufCBinaryData toks[IDENTITY_TOKENS_MAX];
 	struct peer_request req = {0};
 	struct hx_buf body;
 	char url[CONFIG_PATH_MAX + 32];
-	size_t ul;
 
-	hx_strlcpy(r.url, cfg->endpoints[0], sizeof(r.url));
-	if (store_read_begin(f->o->store, &t) == HX_OK) {
-		store_peer_list(t, rls_peer_cb, &r);
-		store_read_end(t);
-	}
-	if (!r.found) {
+	if (peer_pin_by_url(f->o->store, rls_url, HIE__V1__PEER_ROLE__PEER_ROLE_RLS, &pin) !=
+	    HX_OK) {
 		snprintf(f->r->rls, sizeof(f->r->rls), "no active enrolled RLS at %.200s; asking every "
-		         "active peer", r.url);
+		         "active peer", rls_url);
 		ask_all(f, NULL);
 		return;
 	}
@@ -468,12 +433,10 @@ static void locate(struct fanout *f)
 		ask_all(f, NULL);
 		return;
 	}
-	ul = strlen(r.url);
-	while (ul > 0 && r.url[ul - 1] == '/')
-		ul--;
-	snprintf(url, sizeof(url), "%.*s/hie/v1/rls/locate", (int)ul, r.url);
+	peer_url_join(rls_url, "/hie/v1/rls/locate", url, sizeof(url));
 	req.url = url;
-	req.fp = r.fp;
+	req.fp = pin.fp;
+	req.fp_next = pin.has_next ? pin.next : NULL;
 	req.body = body.data;
 	req.body_len = body.len;
 	req.timeout_ms = remaining(f);

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "crypto.h"
+#include "store.h"
 #include "hx.h"
 
 struct peer_client;
@@ -61,5 +62,15 @@ int peer_call_sync(const struct crypto_tls_client *tls, const struct peer_reques
 int peer_call_wait(struct peer_client *pc, struct event_base *base,
                    const struct peer_request *req, long *status, struct hx_buf *body, char *err,
                    size_t errlen);
+
+/* The pins of the active enrolled peer with role `role` (Hie__V1__PeerRole) whose endpoint is
+ * `url` (trailing slashes ignored): its current and staged fingerprints. HX_ENOTFOUND. */
+struct peer_pin {
+	uint8_t fp[CRYPTO_SHA256_LEN], next[CRYPTO_SHA256_LEN];
+	int has_next;
+};
+int peer_pin_by_url(struct store *s, const char *url, int role, struct peer_pin *out);
+/* base (its trailing slashes dropped) followed by path, cut to size. */
+void peer_url_join(const char *base, const char *path, char *out, size_t size);
 
 #endif

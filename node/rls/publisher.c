@@ -235,38 +235,6 @@ static long prepare(struct publisher *p)
 
 /* ---- send --------------------------------------------------------------------------------- */
 
-struct find_peer {
-	const char *url;
-	uint8_t fp[32], next[32];
-	int found, has_next;
-};
-
-static int same_url(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	while (la > 0 && a[la - 1] == '/')
-		la--;
-	while (lb > 0 && b[lb - 1] == '/')
-		lb--;
-	return la == lb && strncmp(a, b, la) == 0;
-}
-
-static int find_peer_cb(const Hie__V1__Peer *pe, void *arg)
-{
-	struct find_peer *f = arg;
-	int rls = 0;
-	for (size_t i = 0; i < pe->n_roles; i++)
-		rls |= pe->roles[i] == HIE__V1__PEER_ROLE__PEER_ROLE_RLS;
-	if (!rls || pe->status != HIE__V1__PEER_STATUS__PEER_STATUS_ACTIVE ||
-	    !same_url(pe->endpoint, f->url) || pe->fingerprint.len != 32)
-		return 0;
-	memcpy(f->fp, pe->fingerprint.data, 32);
-	if ((f->has_next = pe->next_fingerprint.len == 32))
-		memcpy(f->next, pe->next_fingerprint.data, 32);
-	f->found = 1;
-	return 1;
-}
-
 struct cursor_arg {
 	const char *url;
 	uint64_t seq;
@@ -298,22 +266,17 @@ static void problem(struct endpoint *e, const char *fmt, ...)
 /* Send this endpoint's publications after its cursor; returns 1 if more remain. */
 static int send_some(struct publisher *p, struct endpoint *e)
 {
-	struct find_peer f = {.url = e->url};
+	struct peer_pin f;
 	struct store_txn *t;
 	struct hx_buf msg, resp;
 	char url[CONFIG_PATH_MAX + 32], err[256];
 	int rc, more = 0;
 
-	if (store_read_begin(p->store, &t) != HX_OK)
-		return 0;
-	store_peer_list(t, find_peer_cb, &f);
-	store_read_end(t);
-	if (!f.found) {
+	if (peer_pin_by_url(p->store, e->url, HIE__V1__PEER_ROLE__PEER_ROLE_RLS, &f) != HX_OK) {
 		problem(e, "no active enrolled peer with role rls has this URL");
 		return 0;
 	}
-	snprintf(url, sizeof(url), "%.*s/hie/v1/rls/publish",
-	         (int)(strlen(e->url) - (e->url[strlen(e->url) - 1] == '/')), e->url);
+	peer_url_join(e->url, "/hie/v1/rls/publish", url, sizeof(url));
 	hx_buf_init(&msg, 1u << 20);
 	hx_buf_init(&resp, ACK_MAX);
 	for (int i = 0; i < SEND_PER_ROUND && !p->stopping; i++) {
