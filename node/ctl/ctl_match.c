@@ -879,7 +879,7 @@ int ctl_remote_discover_run(struct ctl *c)
 			if (rc < 0)
 				return 1;
 		} else if (ch == 'P') {
-			int v;
+			int v = 0;
 			if (ctl_purpose_parse("remote discover", optarg, &v))
 				return 1;
 			dr.purpose = v;
