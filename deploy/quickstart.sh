@@ -99,6 +99,9 @@ echo "$NODES" | while IFS=: read -r name org display; do
     "$ctl" pki issue --ca "$demo/pki/ca" --org "$org" --org-name "$display" --cn localhost \
         --dns localhost --ip 127.0.0.1 --out "$demo/pki/$name" >/dev/null
 done
+# St Mary's EHR: one of St Mary's own systems, a client of its node's local API.
+"$ctl" pki issue --ca "$demo/pki/ca" --org "$(field st-mary 2)" --org-name "$(field st-mary 3)" \
+    --cn st-mary-ehr --out "$demo/pki/st-mary-ehr" >/dev/null
 "$ctl" cert show "$demo/pki/st-mary.pem" | head -6
 
 # A free loopback port for each node, fixed in its configuration: the hospitals name the
@@ -106,7 +109,7 @@ done
 ports=$(python3 -c 'import socket, sys
 ss = [socket.socket() for _ in sys.argv[1:]]
 for s in ss: s.bind(("127.0.0.1", 0))
-for name, s in zip(sys.argv[1:], ss): print(name, s.getsockname()[1])' rls st-mary general lakeside)
+for name, s in zip(sys.argv[1:], ss): print(name, s.getsockname()[1])' rls st-mary general lakeside st-mary-local)
 port() { echo "$ports" | awk -v n="$1" '$1 == n { print $2 }'; }
 url() { echo "https://localhost:$(port "$1")"; }
 
@@ -121,6 +124,7 @@ echo "$NODES" | while IFS=: read -r name org display; do
         printf '[tls]\ncertificate = %s.pem\nkey = %s.key\nca = %s\n\n' "$demo/pki/$name" \
             "$demo/pki/$name" "$demo/pki/ca/ca.pem"
         printf '[listen]\npeer = 127.0.0.1:%s\n' "$(port "$name")"
+        [ "$name" != st-mary ] || printf 'local = 127.0.0.1:%s\n' "$(port st-mary-local)"
         [ "$name" = rls ] ||
             printf '\n[rls]\nendpoints = %s\nlinkage_key = %s\n' "$(url rls)" "$demo/pki/linkage.key"
     } >"$demo/$name.conf"
@@ -149,6 +153,8 @@ for h in $HOSPITALS; do
     for p in $HOSPITALS; do [ "$p" = "$h" ] || enrol "$h" "$p" node; done
 done
 "$ctl" --store "$demo/st-mary" peer list
+echo "-- St Mary registers its EHR as a client of its node's local API"
+"$ctl" --config "$demo/st-mary.conf" client add st-mary-ehr --cert "$demo/pki/st-mary-ehr.pem"
 
 echo
 echo "== starting the four nodes (logs: $demo/NAME.log)"
@@ -219,13 +225,19 @@ IFS=$tab read -r family given birth sex <<EOF
 $chosen
 EOF
 
+ehr_cert="$demo/pki/st-mary-ehr.pem" ehr_key="$demo/pki/st-mary-ehr.key"
 echo
-echo "== St Mary asks the region for the documents of $given $family (born $birth, $sex)"
+echo "== St Mary's EHR asks the region, through St Mary's node, for the documents of $given $family (born $birth, $sex)"
 echo "\$ $(q "${ctl#"$root"/}") --config $(q "${demo#"$root"/}/st-mary.conf") query --family $(q "$family")" \
-    "--given $(q "$given") --birth-date $birth --sex $sex --purpose treatment"
-mv "$demo/chosen.json" "$demo/query.json"
+    "--given $(q "$given") --birth-date $birth --sex $sex --purpose treatment --user dr.demo" \
+    "--local --client-cert $(q "${demo#"$root"/}/pki/st-mary-ehr.pem") --client-key …"
+"$ctl" --config "$demo/st-mary.conf" --json query --family "$family" --given "$given" \
+    --birth-date "$birth" --sex "$sex" --purpose treatment --user dr.demo \
+    --local --client-cert "$ehr_cert" --client-key "$ehr_key" >"$demo/query.json"
+rm -f "$demo/chosen.json"
 "$ctl" --config "$demo/st-mary.conf" query --family "$family" --given "$given" \
-    --birth-date "$birth" --sex "$sex" --purpose treatment
+    --birth-date "$birth" --sex "$sex" --purpose treatment --user dr.demo \
+    --local --client-cert "$ehr_cert" --client-key "$ehr_key"
 # N documents, M organisations, and a document to retrieve (the first listed): its id,
 # origin, and the origin's name.
 read -r ndocs norgs doc origin <<EOF
@@ -238,16 +250,17 @@ EOF
 origin_name=$(field "$(echo "$NODES" | awk -F: -v o="$origin" '$2 == o { print $1 }')" 3)
 
 echo
-echo "== St Mary retrieves document $doc from $origin_name over mutual TLS"
-"$ctl" --config "$demo/st-mary.conf" remote retrieve "$origin" "$doc" -o "$demo/retrieved.doc" \
-    >"$demo/retrieve.txt"
+echo "== St Mary's EHR retrieves document $doc from $origin_name through St Mary's node"
+echo "   (the node checks the SHA-256 and $origin_name's signature before handing it on)"
+"$ctl" --config "$demo/st-mary.conf" fetch "$origin" "$doc" -o "$demo/retrieved.doc" \
+    --local --client-cert "$ehr_cert" --client-key "$ehr_key" >"$demo/retrieve.txt"
 cat "$demo/retrieve.txt"
 echo "-- its first lines:"
 python3 -c 'import sys
 for line in open(sys.argv[1], errors="replace").read().splitlines()[:8]:
     print(line[:120])' "$demo/retrieved.doc"
 verified=""
-if grep -i 'signature verified' "$demo/retrieve.txt" | grep -qvi 'not verified\|unverified'; then
+if grep -q 'origin signature checked by the node' "$demo/retrieve.txt"; then
     verified=", signature verified"
 fi
 

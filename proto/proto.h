@@ -29,6 +29,7 @@
 #include "hie/v1/common.pb-c.h"
 #include "hie/v1/document.pb-c.h"
 #include "hie/v1/exchange.pb-c.h"
+#include "hie/v1/local.pb-c.h"
 #include "hie/v1/locator.pb-c.h"
 #include "hie/v1/patient.pb-c.h"
 #include "hie/v1/store.pb-c.h"
@@ -55,6 +56,10 @@ enum proto_kind {
 	PROTO_AUDIT_EVENT,
 	PROTO_CONSENT,
 	PROTO_STORED_PATIENT,
+	PROTO_LOCAL_CLIENT,
+	PROTO_OUTSIDE_QUERY,
+	PROTO_OUTSIDE_QUERY_RESPONSE,
+	PROTO_OUTSIDE_RETRIEVE,
 	PROTO_KIND_COUNT
 };
 
@@ -106,6 +111,8 @@ int proto_retrieve_response_add_missing(struct hx_buf *out, const char *doc_id);
 /* Id grammars (docs/ids.md). Each returns HX_OK or HX_EPARSE. */
 int proto_id_org_check(const char *s);     /* OID: 0|1|2 then .arc, 3..64 chars */
 int proto_id_doc_check(const char *s);     /* 32 lowercase hex digits */
+/* A local client name: 1..48 of [A-Za-z0-9._-], starting alphanumeric. */
+int proto_id_client_check(const char *s);
 int proto_id_patient_check(const char *s); /* 1..64 of [A-Za-z0-9._-], starts and ends
                                               alphanumeric, no ".." */
 /* Validate demographics as a caller sent them (names, dates, identifiers). */
@@ -142,6 +149,10 @@ PROTO_WRAP(PROTO_PEER, peer, Hie__V1__Peer)
 PROTO_WRAP(PROTO_AUDIT_EVENT, audit_event, Hie__V1__AuditEvent)
 PROTO_WRAP(PROTO_CONSENT, consent, Hie__V1__Consent)
 PROTO_WRAP(PROTO_STORED_PATIENT, stored_patient, Hie__V1__StoredPatient)
+PROTO_WRAP(PROTO_LOCAL_CLIENT, local_client, Hie__V1__LocalClient)
+PROTO_WRAP(PROTO_OUTSIDE_QUERY, outside_query, Hie__V1__OutsideQuery)
+PROTO_WRAP(PROTO_OUTSIDE_QUERY_RESPONSE, outside_query_response, Hie__V1__OutsideQueryResponse)
+PROTO_WRAP(PROTO_OUTSIDE_RETRIEVE, outside_retrieve, Hie__V1__OutsideRetrieve)
 #undef PROTO_WRAP
 
 #endif /* HX_PROTO_H */

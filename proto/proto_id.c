@@ -66,3 +66,16 @@ int proto_id_patient_check(const char *s)
 		return HX_EPARSE;
 	return HX_OK;
 }
+
+int proto_id_client_check(const char *s)
+{
+	size_t i;
+	if (s == NULL || !is_alnum(s[0]))
+		return HX_EPARSE;
+	for (i = 0; s[i] != '\0'; i++) {
+		char c = s[i];
+		if (i >= 48 || (!is_alnum(c) && c != '.' && c != '_' && c != '-'))
+			return HX_EPARSE;
+	}
+	return HX_OK;
+}

@@ -243,6 +243,56 @@ static int v_stored_patient(const void *msg)
 	return HX_OK;
 }
 
+static int v_local_client(const void *msg)
+{
+	const Hie__V1__LocalClient *c = msg;
+	if (proto_id_client_check(c->name) != HX_OK ||
+	    fixed_len(&c->fingerprint, PROTO_FINGERPRINT_LEN, 0) != HX_OK ||
+	    c->status == HIE__V1__PEER_STATUS__PEER_STATUS_UNSPECIFIED)
+		return HX_EPARSE;
+	for (size_t i = 0; i < c->n_rights; i++)
+		if (c->rights[i] == HIE__V1__CLIENT_RIGHT__CLIENT_RIGHT_UNSPECIFIED)
+			return HX_EPARSE;
+	return HX_OK;
+}
+
+static int v_outside_query(const void *msg)
+{
+	const Hie__V1__OutsideQuery *q = msg;
+	if (q->demographics == NULL ||
+	    q->purpose == HIE__V1__PURPOSE_OF_USE__PURPOSE_OF_USE_UNSPECIFIED)
+		return HX_EPARSE;
+	return proto_demographics_check(q->demographics);
+}
+
+static int v_outside_query_response(const void *msg)
+{
+	const Hie__V1__OutsideQueryResponse *r = msg;
+	if (r->n_entry_orgs != r->n_entries)
+		return HX_EPARSE;
+	for (size_t i = 0; i < r->n_entries; i++)
+		if (v_document_entry(r->entries[i]) != HX_OK ||
+		    proto_id_org_check(r->entry_orgs[i]) != HX_OK)
+			return HX_EPARSE;
+	for (size_t i = 0; i < r->n_orgs; i++)
+		if (proto_id_org_check(r->orgs[i]->org_id) != HX_OK)
+			return HX_EPARSE;
+	return HX_OK;
+}
+
+/* At most this many documents in one OutsideRetrieve. */
+#define OUTSIDE_RETRIEVE_MAX 32
+static int v_outside_retrieve(const void *msg)
+{
+	const Hie__V1__OutsideRetrieve *r = msg;
+	if (proto_id_org_check(r->org_id) != HX_OK || r->n_document_ids == 0 ||
+	    r->n_document_ids > OUTSIDE_RETRIEVE_MAX ||
+	    ids_check(r->document_ids, r->n_document_ids, proto_id_doc_check) != HX_OK)
+		return HX_EPARSE;
+	return r->purpose == HIE__V1__PURPOSE_OF_USE__PURPOSE_OF_USE_UNSPECIFIED ? HX_EPARSE
+	                                                                         : HX_OK;
+}
+
 static const struct proto_kind_info {
 	const char *name;
 	const ProtobufCMessageDescriptor *desc;
@@ -288,6 +338,15 @@ static const struct proto_kind_info {
 	[PROTO_CONSENT] = {"Consent", &hie__v1__consent__descriptor, 128 * KIB, v_consent},
 	[PROTO_STORED_PATIENT] = {"StoredPatient", &hie__v1__stored_patient__descriptor,
 	                          72 * KIB, v_stored_patient},
+	[PROTO_LOCAL_CLIENT] = {"LocalClient", &hie__v1__local_client__descriptor, 4 * KIB,
+	                        v_local_client},
+	[PROTO_OUTSIDE_QUERY] = {"OutsideQuery", &hie__v1__outside_query__descriptor, 64 * KIB,
+	                         v_outside_query},
+	[PROTO_OUTSIDE_QUERY_RESPONSE] = {"OutsideQueryResponse",
+	                                  &hie__v1__outside_query_response__descriptor, 64 * MIB,
+	                                  v_outside_query_response},
+	[PROTO_OUTSIDE_RETRIEVE] = {"OutsideRetrieve", &hie__v1__outside_retrieve__descriptor,
+	                            8 * KIB, v_outside_retrieve},
 };
 
 static const struct proto_kind_info *kind_info(enum proto_kind kind)

@@ -259,6 +259,19 @@ int store_peer_delete(struct store_txn *t, const char *org_id);
 typedef int (*store_peer_cb)(const Hie__V1__Peer *p, void *arg);
 int store_peer_list(struct store_txn *t, store_peer_cb cb, void *arg);
 
+/* ---- local clients (db `clients`) --------------------------------------------------------
+ * This organisation's own systems allowed on the local API, by certificate fingerprint. */
+
+/* Insert or replace (must pass proto_check(PROTO_LOCAL_CLIENT)); bumps the trust generation.
+ * Names are unique: the caller checks with store_client_get_by_name() first. */
+int store_client_put(struct store_txn *t, const Hie__V1__LocalClient *c);
+/* Bumps the trust generation. HX_ENOTFOUND. */
+int store_client_delete(struct store_txn *t, const uint8_t fp[PROTO_FINGERPRINT_LEN]);
+typedef int (*store_client_cb)(const Hie__V1__LocalClient *c, void *arg);
+int store_client_list(struct store_txn *t, store_client_cb cb, void *arg);
+/* HX_ENOTFOUND; free *out with proto_free(). */
+int store_client_get_by_name(struct store_txn *t, const char *name, Hie__V1__LocalClient **out);
+
 /* ---- record locator (RLS role) ---------------------------------------------------------- */
 
 /* A blinded patient token (HMAC-SHA256, DESIGN §7): the RLS sees tokens and organisation

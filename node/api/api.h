@@ -25,4 +25,11 @@ void api_audit_disclosure(struct http_ctx *ctx, int action, int purpose, const c
 int api_rls_publish(struct http_ctx *ctx);
 int api_rls_locate(struct http_ctx *ctx);
 
+/* The local API (api_local.c): the cross-organisation query and the retrieve of remote
+ * documents, for registered local clients. Both defer their answer. */
+int api_local_query(struct http_ctx *ctx);
+int api_local_retrieve(struct http_ctx *ctx);
+/* Frees a worker's local API state (its fan-out engine, the linkage key). */
+void api_local_state_free(void *slot);
+
 #endif

@@ -88,6 +88,25 @@ int ctl_patient_remove_run(struct ctl *c);
 /* status: the RLS outbox per configured endpoint (JSON into j when given). */
 int ctl_status_rls(struct ctl *c, const struct config *cfg, cJSON *j);
 int ctl_peer_add_run(struct ctl *c);
+/* Validate a certificate for org against the community CA (--ca, or [tls] ca of --config)
+ * and CRL (--crl, or [tls] crl). Prints the refusal and returns 1. */
+struct crypto_cert_info;
+int ctl_cert_check(struct ctl *c, const char *cmd, const char *cert, const char *ca,
+                   const char *crl, const char *org, struct crypto_cert_info *ci);
+/* Local clients and the local API (ctl_client.c). */
+int ctl_client_add_run(struct ctl *c);
+int ctl_client_list_run(struct ctl *c);
+int ctl_client_remove_run(struct ctl *c);
+int ctl_client_suspend_run(struct ctl *c);
+int ctl_client_resume_run(struct ctl *c);
+/* Call the running hiepeerd's local API (its [listen] local, or the port in its state file)
+ * as the local client whose certificate and key are given; the daemon's certificate is pinned
+ * to [tls] certificate. Appends the response body to resp. Prints a one-line error (returns
+ * 1), also for a non-200 answer (its Error message). */
+struct config;
+int ctl_local_call(const struct config *cfg, const char *cmd, const char *client_cert,
+                   const char *client_key, const char *path, const void *msg,
+                   uint64_t timeout_ms, struct hx_buf *resp);
 int ctl_peer_list_run(struct ctl *c);
 int ctl_peer_show_run(struct ctl *c);
 int ctl_peer_suspend_run(struct ctl *c);

@@ -43,7 +43,8 @@ static const struct ctl_cmd commands[] = {
 	{"remote query", ctl_remote_query_run,
 	 "ORG --patient ID [--type CODE] [--class CODE] [--from DATE] [--to DATE] [--status S]",
 	 "query a peer for a patient's documents (needs --config)"},
-	{"fetch", ctl_remote_retrieve_run, "ORG DOCID -o FILE [--allow-unsigned]",
+	{"fetch", ctl_remote_retrieve_run,
+	 "ORG DOCID -o FILE [--allow-unsigned] [--local --client-cert F --client-key F]",
 	 "fetch a remote document (as found by query) to a file, checking its SHA-256 and its "
 	 "origin's signature (needs --config)"},
 	{"remote retrieve", ctl_remote_retrieve_run, "ORG DOCID -o FILE",
@@ -84,8 +85,17 @@ static const struct ctl_cmd commands[] = {
 	 "delete a patient without documents (the record locator is told)"},
 	{"query", ctl_query_run,
 	 "[--family F] [--given G] [--birth-date D] [--sex S] [--ssn N] ... --purpose PURPOSE "
-	 "[--timeout MS] [--no-cache]",
-	 "find a patient's documents at every organisation that has them (needs --config)"},
+	 "[--timeout MS] [--no-cache] [--user ID] [--local --client-cert F --client-key F]",
+	 "find a patient's documents at every organisation that has them (needs --config); "
+	 "--local asks the running hiepeerd through its local API"},
+	{"client add", ctl_client_add_run,
+	 "NAME --cert FILE [--rights query,retrieve] [--ca FILE] [--crl FILE]",
+	 "register one of this organisation's systems for the local API (its certificate must "
+	 "validate and name this organisation)"},
+	{"client list", ctl_client_list_run, "", "list registered local clients"},
+	{"client suspend", ctl_client_suspend_run, "NAME", "refuse a local client for now"},
+	{"client resume", ctl_client_resume_run, "NAME", "accept a suspended local client again"},
+	{"client remove", ctl_client_remove_run, "NAME", "delete a local client"},
 	{"tokens", ctl_tokens_run, "[--family F] [--given G] [--birth-date D] [--sex S] ...",
 	 "the record locator tokens of some demographics (needs --config: its linkage key)"},
 	{"cert install", ctl_cert_install_run, "--cert NEW.pem --key NEW.key",

@@ -98,9 +98,7 @@ static void audit_init(struct ctl *c, Hie__V1__AuditEvent *ev, int action, const
 	ev->target_org = (char *)org;
 }
 
-/* Validate a certificate for org against the community CA (--ca, or [tls] ca of --config)
- * and CRL (--crl, or [tls] crl). Prints the refusal and returns 1. */
-static int validate(struct ctl *c, const char *cmd, const char *cert, const char *ca,
+int ctl_cert_check(struct ctl *c, const char *cmd, const char *cert, const char *ca,
                     const char *crl, const char *org, struct crypto_cert_info *ci)
 {
 	struct config *cfg = NULL;
@@ -230,7 +228,7 @@ int ctl_peer_add_run(struct ctl *c)
 		                "characters", PEER_NAME_MAX);
 	if (!url_ok(url))
 		return ctl_fail("peer add: --url '%s' is not https://HOST[:PORT]", url);
-	if (validate(c, "peer add", cert, ca, crl, org, &ci) != 0)
+	if (ctl_cert_check(c, "peer add", cert, ca, crl, org, &ci) != 0)
 		return 1;
 	if (crypto_cert_der_load(cert, &der, derr, sizeof(derr)) != HX_OK)
 		return ctl_fail("peer add: %s", derr);
@@ -771,7 +769,7 @@ int ctl_peer_rotate_run(struct ctl *c)
 	if (proto_id_org_check(org) != HX_OK)
 		return ctl_fail("peer rotate: '%s' is not an OID", org);
 	hx_buf_init(&der, CRYPTO_PEM_FILE_MAX);
-	if (cert != NULL && validate(c, "peer rotate", cert, ca, crl, org, &ci) != 0)
+	if (cert != NULL && ctl_cert_check(c, "peer rotate", cert, ca, crl, org, &ci) != 0)
 		return 1;
 	if (cert != NULL && crypto_cert_der_load(cert, &der, derr, sizeof(derr)) != HX_OK)
 		return ctl_fail("peer rotate: %s", derr);

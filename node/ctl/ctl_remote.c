@@ -253,59 +253,77 @@ out:
 	return rc;
 }
 
-/* The origin organisation's signature, checked with its enrolled certificate (current or
- * staged). 0 with verdict set, or 1 after a one-line error: a signature that does not
- * verify, an origin not enrolled or enrolled without a certificate, or no signature (unless
- * allowed). */
-static int origin_check(struct ctl *c, struct remote *r, const Hie__V1__DocumentEntry *e,
-                        int allow_unsigned, char *verdict, size_t vlen)
+static int write_file(const char *path, const ProtobufCBinaryData *content)
 {
-	Hie__V1__Peer *origin = NULL;
-	struct store_txn *t;
-	int rc, ok = 0;
-	if (e->origin_signature.len == 0) {
-		if (!allow_unsigned)
-			return ctl_fail("remote retrieve: %s is not signed by its origin (%s); not "
-			                "written (--allow-unsigned to take it anyway)", e->id,
-			                e->origin_org);
-		snprintf(verdict, vlen, "signature: none (taken with --allow-unsigned)");
-		return 0;
+	FILE *f = fopen(path, "wb");
+	if (f == NULL || fwrite(content->data, 1, content->len, f) != content->len) {
+		if (f != NULL)
+			fclose(f);
+		return ctl_fail("cannot write %s", path);
 	}
-	if (strcmp(e->origin_org, r->peer->org_id) == 0) {
-		origin = r->peer;
-	} else {
-		if ((rc = store_read_begin(c->store, &t)) == HX_OK) {
-			rc = store_peer_get(t, e->origin_org, &origin);
-			store_read_end(t);
-		}
-		if (rc != HX_OK)
-			return ctl_fail("remote retrieve: the origin %s of %s is not enrolled: its "
-			                "signature cannot be checked; not written", e->origin_org, e->id);
-	}
-	for (int k = 0; k < 2 && !ok; k++) {
-		const ProtobufCBinaryData *cert = k == 0 ? &origin->certificate
-		                                         : &origin->next_certificate;
-		if (cert->len > 0)
-			ok = crypto_doc_verify(cert->data, cert->len, e->origin_org, e->id,
-			                       e->sha256.data, e->size, e->origin_signature.data,
-			                       e->origin_signature.len) == HX_OK;
-	}
-	if (origin->certificate.len == 0 && origin->next_certificate.len == 0) {
-		if (origin != r->peer)
-			proto_free(origin);
-		return ctl_fail("remote retrieve: %s was enrolled without its certificate (enrol it "
-		                "again): the signature cannot be checked; not written", e->origin_org);
-	}
-	if (!ok) {
-		if (origin != r->peer)
-			proto_free(origin);
-		return ctl_fail("remote retrieve: the origin signature of %s does not verify with %s's "
-		                "certificate; not written", e->id, e->origin_org);
-	}
-	snprintf(verdict, vlen, "signature verified: origin %s (%s)", e->origin_org, origin->name);
-	if (origin != r->peer)
-		proto_free(origin);
+	if (fclose(f) != 0)
+		return ctl_fail("cannot write %s", path);
 	return 0;
+}
+
+/* fetch --local: through the running hiepeerd's local API, which checks the SHA-256 and the
+ * origin signature before it hands the document on. */
+static int fetch_local(struct ctl *c, const char *outpath, int allow_unsigned,
+                       const char *client_cert, const char *client_key)
+{
+	Hie__V1__OutsideRetrieve q = HIE__V1__OUTSIDE_RETRIEVE__INIT;
+	Hie__V1__RetrieveResponse *rr = NULL;
+	struct config cfg;
+	struct hx_buf resp;
+	char err[CONFIG_ERR_MAX], *ids[1];
+	uint8_t digest[CRYPTO_SHA256_LEN];
+	int rc = 1;
+
+	if (optind + 2 != c->argc || outpath == NULL || client_cert == NULL || client_key == NULL)
+		return ctl_fail("fetch --local: usage: hiepeerctl --config FILE fetch ORG DOCID -o FILE "
+		                "--local --client-cert FILE --client-key FILE [--allow-unsigned]");
+	if (c->config_path == NULL)
+		return ctl_fail("fetch --local needs hiepeerd's configuration: --config FILE");
+	if (proto_id_org_check(c->argv[optind]) != HX_OK)
+		return ctl_fail("fetch: '%s' is not an organisation OID", c->argv[optind]);
+	if (proto_id_doc_check(c->argv[optind + 1]) != HX_OK)
+		return ctl_fail("fetch: '%s' is not a document id", c->argv[optind + 1]);
+	config_init(&cfg);
+	if (config_load(c->config_path, &cfg, err, sizeof(err)) != HX_OK)
+		return ctl_fail("%s", err);
+	ids[0] = c->argv[optind + 1];
+	q.org_id = c->argv[optind];
+	q.document_ids = ids;
+	q.n_document_ids = 1;
+	q.purpose = HIE__V1__PURPOSE_OF_USE__PURPOSE_OF_USE_TREATMENT;
+	q.allow_unsigned = allow_unsigned;
+	hx_buf_init(&resp, REMOTE_RESPONSE_MAX);
+	if (ctl_local_call(&cfg, "fetch --local", client_cert, client_key, "/local/v1/retrieve", &q,
+	                   cfg.peer_timeout_ms + 5000, &resp) != 0)
+		goto out;
+	if (proto_retrieve_response_unpack(resp.data, resp.len, &rr) != HX_OK) {
+		ctl_fail("fetch --local: the answer is not a valid RetrieveResponse");
+		goto out;
+	}
+	if (rr->n_documents == 0) {
+		ctl_fail("fetch --local: %s has no document %s", q.org_id, ids[0]);
+		goto out;
+	}
+	crypto_sha256(rr->documents[0]->content.data, rr->documents[0]->content.len, digest);
+	if (memcmp(digest, rr->documents[0]->entry->sha256.data, sizeof(digest)) != 0) {
+		ctl_fail("fetch --local: the document does not match its SHA-256; not written");
+		goto out;
+	}
+	if (write_file(outpath, &rr->documents[0]->content) != 0)
+		goto out;
+	printf("retrieved %s from %s through hiepeerd's local API: %zu bytes, %s, SHA-256 and "
+	       "origin signature checked by the node, written to %s\n", ids[0], q.org_id,
+	       rr->documents[0]->content.len, rr->documents[0]->entry->mime_type, outpath);
+	rc = 0;
+out:
+	proto_free(rr);
+	hx_buf_clear(&resp);
+	return rc;
 }
 
 int ctl_remote_retrieve_run(struct ctl *c)
@@ -313,9 +331,14 @@ int ctl_remote_retrieve_run(struct ctl *c)
 	static const struct option opts[] = {
 		{"output", required_argument, NULL, 'o'},
 		{"allow-unsigned", no_argument, NULL, 'U'},
+		{"local", no_argument, NULL, 'L'},
+		{"client-cert", required_argument, NULL, 'c'},
+		{"client-key", required_argument, NULL, 'k'},
 		{NULL, 0, NULL, 0},
 	};
 	Hie__V1__RetrieveRequest rq = HIE__V1__RETRIEVE_REQUEST__INIT;
+	const char *client_cert = NULL, *client_key = NULL;
+	int local = 0;
 	Hie__V1__RetrieveResponse *rr = NULL;
 	struct remote r = {0};
 	struct hx_buf resp;
@@ -328,9 +351,17 @@ int ctl_remote_retrieve_run(struct ctl *c)
 			outpath = optarg;
 		else if (ch == 'U')
 			allow_unsigned = 1;
+		else if (ch == 'L')
+			local = 1;
+		else if (ch == 'c')
+			client_cert = optarg;
+		else if (ch == 'k')
+			client_key = optarg;
 		else
 			return 2;
 	}
+	if (local)
+		return fetch_local(c, outpath, allow_unsigned, client_cert, client_key);
 	if (optind + 2 != c->argc || outpath == NULL)
 		return ctl_fail("remote retrieve: usage: hiepeerctl --config FILE remote retrieve ORG "
 		                "DOCID -o FILE [--allow-unsigned]");
@@ -354,22 +385,20 @@ int ctl_remote_retrieve_run(struct ctl *c)
 	}
 	{
 		const Hie__V1__Document *d = rr->documents[0];
-		uint8_t digest[CRYPTO_SHA256_LEN];
-		FILE *f;
-		crypto_sha256(d->content.data, d->content.len, digest);
-		if (strcmp(d->entry->id, ids[0]) != 0 ||
-		    memcmp(digest, d->entry->sha256.data, sizeof(digest)) != 0) {
-			ctl_fail("remote retrieve: the document does not match its SHA-256; not written");
+		if (strcmp(d->entry->id, ids[0]) != 0) {
+			ctl_fail("remote retrieve: %s answered with another document; not written",
+			         c->argv[optind]);
 			goto out;
 		}
-		if (origin_check(c, &r, d->entry, allow_unsigned, verdict, sizeof(verdict)) != 0)
-			goto out;
-		f = fopen(outpath, "wb");
-		if (f == NULL || fwrite(d->content.data, 1, d->content.len, f) != d->content.len ||
-		    fclose(f) != 0) {
-			ctl_fail("remote retrieve: cannot write %s", outpath);
+		if (peer_document_verify(c->store, d, allow_unsigned, verdict, sizeof(verdict)) !=
+		    HX_OK) {
+			ctl_fail("remote retrieve: %s; not written%s", verdict,
+			         d->entry->origin_signature.len == 0 ? " (--allow-unsigned to take it "
+			                                               "anyway)" : "");
 			goto out;
 		}
+		if (write_file(outpath, &d->content) != 0)
+			goto out;
 		printf("retrieved %s from %s: %zu bytes, %s, SHA-256 verified, written to %s\n",
 		       ids[0], c->argv[optind], d->content.len, d->entry->mime_type, outpath);
 		printf("%s\n", verdict);

@@ -166,6 +166,108 @@ int ctl_patient_remove_run(struct ctl *c)
 
 /* ---- query: the cross-organisation query ----------------------------------------------------- */
 
+/* The answer, from the fan-out run here or from hiepeerd's local API: the same message. */
+static void query_print(struct ctl *c, const Hie__V1__OutsideQueryResponse *r)
+{
+	size_t with_docs = 0;
+	for (size_t i = 0; i < r->n_orgs; i++)
+		with_docs += r->orgs[i]->status == HIE__V1__ORG_STATUS__ORG_STATUS_OK &&
+		             r->orgs[i]->documents > 0;
+	if (c->json) {
+		cJSON *j = cJSON_CreateObject(), *orgs = cJSON_AddArrayToObject(j, "organisations");
+		cJSON *docs = cJSON_AddArrayToObject(j, "documents");
+		cJSON_AddStringToObject(j, "locator", r->locator);
+		cJSON_AddNumberToObject(j, "ms", (double)r->ms);
+		for (size_t i = 0; i < r->n_orgs; i++) {
+			const Hie__V1__OrgResult *g = r->orgs[i];
+			cJSON *o2 = cJSON_CreateObject(), *m = cJSON_AddArrayToObject(o2, "patients");
+			cJSON_AddStringToObject(o2, "org_id", g->org_id);
+			cJSON_AddStringToObject(o2, "name", g->name);
+			cJSON_AddStringToObject(o2, "status", fanout_status_name((int)g->status));
+			cJSON_AddStringToObject(o2, "detail", g->detail);
+			cJSON_AddNumberToObject(o2, "hits", g->hits);
+			cJSON_AddBoolToObject(o2, "cached", g->cached);
+			cJSON_AddNumberToObject(o2, "documents", (double)g->documents);
+			cJSON_AddNumberToObject(o2, "ms", (double)g->ms);
+			for (size_t k = 0; k < g->n_matches; k++)
+				cJSON_AddItemToArray(m, cJSON_CreateString(g->matches[k]->patient_id));
+			cJSON_AddItemToArray(orgs, o2);
+		}
+		for (size_t i = 0; i < r->n_entries; i++) {
+			cJSON *e = ctl_entry_json(r->entries[i]);
+			cJSON_AddStringToObject(e, "listed_by", r->entry_orgs[i]);
+			cJSON_AddItemToArray(docs, e);
+		}
+		ctl_json_print(j);
+		return;
+	}
+	if (r->locator[0] != '\0')
+		printf("locator: %s\n", r->locator);
+	printf("%-26s ", "ORGANISATION");
+	ctl_print_padded("NAME", 24);
+	printf(" %-9s %-24s %9s %6s\n", "STATUS", "PATIENTS", "DOCUMENTS", "MS");
+	for (size_t i = 0; i < r->n_orgs; i++) {
+		const Hie__V1__OrgResult *g = r->orgs[i];
+		char pats[128] = "";
+		for (size_t k = 0, o2 = 0; k < g->n_matches && o2 < sizeof(pats) - 1; k++)
+			o2 += (size_t)snprintf(pats + o2, sizeof(pats) - o2, "%s%s", k ? "," : "",
+			                       g->matches[k]->patient_id);
+		printf("%-26s ", g->org_id);
+		ctl_print_padded(g->name, 24);
+		printf(" %-9s %-24s %9u %6u%s%s\n", fanout_status_name((int)g->status),
+		       pats[0] ? pats : "-", g->documents, g->ms, g->detail[0] ? "  " : "", g->detail);
+	}
+	if (r->n_entries > 0) {
+		printf("\n%-32s %-26s %-12s %-10s %s\n", "DOCUMENT", "ORIGIN", "PATIENT", "CREATED",
+		       "TITLE");
+		for (size_t i = 0; i < r->n_entries; i++) {
+			const Hie__V1__DocumentEntry *e = r->entries[i];
+			char when[24];
+			ctl_time_short(e->creation_time, when, sizeof(when));
+			when[10] = '\0';
+			printf("%-32s %-26s %-12s %-10s %s\n", e->id, e->origin_org, e->patient_id, when,
+			       e->title);
+		}
+	}
+	printf("found %zu document(s) at %zu organisation(s) in %u ms\n", r->n_entries, with_docs,
+	       r->ms);
+}
+
+/* The query run here, in this process (the daemon's own fan-out engine is not involved). */
+static int query_here(struct ctl *c, const struct config *cfg, const Hie__V1__OutsideQuery *q,
+                      uint64_t timeout, struct hx_buf *out)
+{
+	struct crypto_linkage_key key;
+	struct fanout_opts o = {0};
+	struct fanout_result *r = NULL;
+	char err[CONFIG_ERR_MAX];
+	int rc, have_key = 0;
+
+	if (ctl_store_open(c, 0) != 0) /* writable: the correlation cache */
+		return 1;
+	if (cfg->linkage_key[0] != '\0') {
+		if (crypto_linkage_key_load(cfg->linkage_key, &key, err, sizeof(err)) != HX_OK)
+			return ctl_fail("query: %s", err);
+		have_key = 1;
+	}
+	o.cfg = cfg;
+	o.store = c->store;
+	o.key = have_key ? &key : NULL;
+	o.demographics = q->demographics;
+	o.purpose = q->purpose;
+	o.peer_timeout_ms = cfg->peer_timeout_ms;
+	o.overall_timeout_ms = timeout != 0 ? timeout : cfg->query_timeout_ms;
+	o.cache_ttl_ms = q->no_cache ? 0 : FANOUT_CACHE_TTL_MS;
+	rc = fanout_query(&o, &r, err, sizeof(err));
+	if (have_key)
+		crypto_wipe(&key, sizeof(key));
+	if (rc != HX_OK)
+		return ctl_fail("query: %s", rc == HX_EINVAL ? err : hx_strerror(rc));
+	rc = fanout_result_pack(r, out);
+	fanout_result_free(r);
+	return rc != HX_OK ? ctl_fail("query: %s", hx_strerror(rc)) : 0;
+}
+
 int ctl_query_run(struct ctl *c)
 {
 	static const struct option opts[] = {
@@ -173,18 +275,22 @@ int ctl_query_run(struct ctl *c)
 		{"purpose", required_argument, NULL, 'P'},
 		{"timeout", required_argument, NULL, 'T'},
 		{"no-cache", no_argument, NULL, 'N'},
+		{"local", no_argument, NULL, 'L'},
+		{"client-cert", required_argument, NULL, 'c'},
+		{"client-key", required_argument, NULL, 'k'},
+		{"user", required_argument, NULL, 'u'},
 		{NULL, 0, NULL, 0},
 	};
+	Hie__V1__OutsideQuery q = HIE__V1__OUTSIDE_QUERY__INIT;
+	Hie__V1__RequestingUser user = HIE__V1__REQUESTING_USER__INIT;
+	Hie__V1__OutsideQueryResponse *r = NULL;
 	struct ctl_demographics a;
 	struct config cfg;
-	int no_cache = 0;
-	struct crypto_linkage_key key;
-	struct fanout_opts o = {0};
-	struct fanout_result *r = NULL;
+	const char *client_cert = NULL, *client_key = NULL;
+	struct hx_buf resp;
 	char err[CONFIG_ERR_MAX];
 	uint64_t timeout = 0;
-	int ch, rc, purpose = 0, have_key = 0;
-	size_t with_docs = 0;
+	int ch, rc, purpose = 0, local = 0;
 
 	ctl_demographics_init(&a);
 	while ((ch = getopt_long(c->argc, c->argv, "", opts, NULL)) != -1) {
@@ -201,7 +307,16 @@ int ctl_query_run(struct ctl *c)
 			if (timeout < 10 || timeout > 600000)
 				return ctl_fail("query: --timeout: 10 to 600000 ms");
 		} else if (ch == 'N') {
-			no_cache = 1;
+			q.no_cache = 1;
+		} else if (ch == 'L') {
+			local = 1;
+		} else if (ch == 'c') {
+			client_cert = optarg;
+		} else if (ch == 'k') {
+			client_key = optarg;
+		} else if (ch == 'u') {
+			user.id = optarg;
+			q.user = &user;
 		} else {
 			return 2;
 		}
@@ -211,6 +326,11 @@ int ctl_query_run(struct ctl *c)
 	if (purpose == 0)
 		return ctl_fail("query: --purpose is required (treatment, payment, operations, "
 		                "public-health, research, emergency or patient-request)");
+	if (local && (client_cert == NULL || client_key == NULL))
+		return ctl_fail("query --local: --client-cert FILE and --client-key FILE (a registered "
+		                "local client's) are required");
+	if (!local && (client_cert != NULL || client_key != NULL))
+		return ctl_fail("query: --client-cert and --client-key go with --local");
 	if (ctl_demographics_finish(&a, "query") != 0)
 		return 1;
 	if (c->config_path == NULL)
@@ -218,83 +338,21 @@ int ctl_query_run(struct ctl *c)
 	config_init(&cfg);
 	if (config_load(c->config_path, &cfg, err, sizeof(err)) != HX_OK)
 		return ctl_fail("%s", err);
-	if (ctl_store_open(c, 0) != 0) /* writable: the correlation cache */
-		return 1;
-	if (cfg.linkage_key[0] != '\0') {
-		if (crypto_linkage_key_load(cfg.linkage_key, &key, err, sizeof(err)) != HX_OK)
-			return ctl_fail("query: %s", err);
-		have_key = 1;
-	}
-	o.cfg = &cfg;
-	o.store = c->store;
-	o.key = have_key ? &key : NULL;
-	o.demographics = &a.d;
-	o.purpose = purpose;
-	o.peer_timeout_ms = cfg.peer_timeout_ms;
-	o.overall_timeout_ms = timeout != 0 ? timeout : cfg.query_timeout_ms;
-	o.cache_ttl_ms = no_cache ? 0 : FANOUT_CACHE_TTL_MS;
-	rc = fanout_query(&o, &r, err, sizeof(err));
-	crypto_wipe(&key, sizeof(key));
-	if (rc != HX_OK)
-		return ctl_fail("query: %s", rc == HX_EINVAL ? err : hx_strerror(rc));
-	for (size_t i = 0; i < r->n_orgs; i++)
-		with_docs += r->org[i].status == FANOUT_OK && r->org[i].n_entries > 0;
-	if (c->json) {
-		cJSON *j = cJSON_CreateObject(), *orgs = cJSON_AddArrayToObject(j, "organisations");
-		cJSON *docs = cJSON_AddArrayToObject(j, "documents");
-		cJSON_AddStringToObject(j, "locator", r->rls);
-		cJSON_AddNumberToObject(j, "ms", (double)r->ms);
-		for (size_t i = 0; i < r->n_orgs; i++) {
-			const struct fanout_org *g = &r->org[i];
-			cJSON *o2 = cJSON_CreateObject(), *m = cJSON_AddArrayToObject(o2, "patients");
-			cJSON_AddStringToObject(o2, "org_id", g->org_id);
-			cJSON_AddStringToObject(o2, "name", g->name);
-			cJSON_AddStringToObject(o2, "status", fanout_status_name(g->status));
-			cJSON_AddStringToObject(o2, "detail", g->detail);
-			cJSON_AddNumberToObject(o2, "hits", g->hits);
-			cJSON_AddBoolToObject(o2, "cached", g->cached);
-			cJSON_AddNumberToObject(o2, "documents", (double)g->n_entries);
-			cJSON_AddNumberToObject(o2, "ms", (double)g->ms);
-			for (size_t k = 0; k < g->n_matches; k++)
-				cJSON_AddItemToArray(m, cJSON_CreateString(g->matches[k]));
-			cJSON_AddItemToArray(orgs, o2);
-		}
-		for (size_t i = 0; i < r->n_entries; i++)
-			cJSON_AddItemToArray(docs, ctl_entry_json(r->entries[i]));
-		ctl_json_print(j);
-	} else {
-		if (r->rls[0] != '\0')
-			printf("locator: %s\n", r->rls);
-		printf("%-26s ", "ORGANISATION");
-		ctl_print_padded("NAME", 24);
-		printf(" %-9s %-24s %9s %6s\n", "STATUS", "PATIENTS", "DOCUMENTS", "MS");
-		for (size_t i = 0; i < r->n_orgs; i++) {
-			const struct fanout_org *g = &r->org[i];
-			char pats[128] = "";
-			for (size_t k = 0, o2 = 0; k < g->n_matches && o2 < sizeof(pats) - 1; k++)
-				o2 += (size_t)snprintf(pats + o2, sizeof(pats) - o2, "%s%s", k ? "," : "",
-				                       g->matches[k]);
-			printf("%-26s ", g->org_id);
-			ctl_print_padded(g->name, 24);
-			printf(" %-9s %-24s %9zu %6lld%s%s\n", fanout_status_name(g->status),
-			       pats[0] ? pats : "-", g->n_entries, (long long)g->ms,
-			       g->detail[0] ? "  " : "", g->detail);
-		}
-		if (r->n_entries > 0) {
-			printf("\n%-32s %-26s %-12s %-10s %s\n", "DOCUMENT", "ORIGIN", "PATIENT", "CREATED",
-			       "TITLE");
-			for (size_t i = 0; i < r->n_entries; i++) {
-				const Hie__V1__DocumentEntry *e = r->entries[i];
-				char when[24];
-				ctl_time_short(e->creation_time, when, sizeof(when));
-				when[10] = '\0';
-				printf("%-32s %-26s %-12s %-10s %s\n", e->id, e->origin_org, e->patient_id,
-				       when, e->title);
-			}
-		}
-		printf("found %zu document(s) at %zu organisation(s) in %lld ms\n", r->n_entries,
-		       with_docs, (long long)r->ms);
-	}
-	fanout_result_free(r);
+	q.demographics = &a.d;
+	q.purpose = purpose;
+	q.overall_timeout_ms = (uint32_t)timeout;
+	hx_buf_init(&resp, 64u << 20);
+	if (local)
+		rc = ctl_local_call(&cfg, "query --local", client_cert, client_key, "/local/v1/query",
+		                    &q, (timeout != 0 ? timeout : cfg.query_timeout_ms) + 5000, &resp);
+	else
+		rc = query_here(c, &cfg, &q, timeout, &resp);
+	if (rc == 0 && proto_outside_query_response_unpack(resp.data, resp.len, &r) != HX_OK)
+		rc = ctl_fail("query: the answer is not a valid OutsideQueryResponse");
+	hx_buf_clear(&resp);
+	if (rc != 0)
+		return rc;
+	query_print(c, r);
+	proto_free(r);
 	return 0;
 }

@@ -16,6 +16,7 @@
 struct state {
 	long pid;
 	char peer[300];
+	char local[300];
 	uint64_t generation;
 	int has_generation;
 	char crl_next_update[40];
@@ -42,6 +43,8 @@ static int state_read(const char *path, struct state *st)
 			st->pid = strtol(v, NULL, 10);
 		else if (strcmp(line, "peer") == 0)
 			hx_strlcpy(st->peer, v, sizeof(st->peer));
+		else if (strcmp(line, "local") == 0)
+			hx_strlcpy(st->local, v, sizeof(st->local));
 		else if (strcmp(line, "trust_generation") == 0)
 			st->has_generation = hx_u64_parse(v, &st->generation) == HX_OK;
 		else if (strcmp(line, "crl_next_update") == 0)
@@ -165,12 +168,15 @@ int ctl_status_run(struct ctl *c)
 	if (running) {
 		cJSON_AddNumberToObject(j, "pid", (double)st.pid);
 		cJSON_AddStringToObject(j, "peer_listener", st.peer);
+		if (st.local[0] != '\0')
+			cJSON_AddStringToObject(j, "local_listener", st.local);
 		cJSON_AddNumberToObject(j, "daemon_trust_generation", (double)st.generation);
 	}
 	if (!c->json) {
 		printf("%-14s %s\n", "organisation", store_org_id(c->store));
 		if (running)
-			printf("%-14s running (pid %ld), serving peers on %s\n", "daemon", st.pid, st.peer);
+			printf("%-14s running (pid %ld), serving peers on %s%s%s\n", "daemon", st.pid,
+			       st.peer, st.local[0] ? ", local clients on " : "", st.local);
 		else
 			printf("%-14s not running\n", "daemon");
 		if (running && st.has_generation)

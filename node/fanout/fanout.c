@@ -33,9 +33,10 @@ struct peer_entry {
 };
 
 struct fanout_engine {
-	struct crypto_tls_client *tls;
+	struct crypto_tls_client *tls; /* NULL when attached to someone else's loop and client */
 	struct event_base *base;
 	struct peer_client *pc;
+	int owned;                     /* base and pc are the engine's own */
 	struct peer_entry *peers;
 	size_t n_peers;
 	uint64_t peers_gen;
@@ -59,6 +60,10 @@ struct fanout {
 	struct event_base *base;   /* the engine's */
 	struct peer_client *pc;    /* the engine's: connections kept alive between queries */
 	struct event *deadline;
+	struct event *done_ev;     /* made active when nothing is outstanding */
+	fanout_done_fn done;
+	void *done_arg;
+	int lazy_cache;            /* the cache write is queued, not waited for */
 	struct target t[FANOUT_ORGS_MAX];
 	size_t n;
 	int outstanding;
@@ -69,6 +74,7 @@ struct fanout {
 	struct peer_call *rls_call;
 	unsigned rls_index;
 	Hie__V1__DocumentEntry **entries;
+	size_t *entry_org;         /* which organisation listed each entry (index into r->org) */
 	size_t n_entries, cap_entries;
 	uint8_t query_fp[32]; /* the demographics, for the correlation cache */
 };
@@ -82,10 +88,12 @@ static uint64_t remaining(struct fanout *f)
 	return (uint64_t)left < per ? (uint64_t)left : per;
 }
 
+/* Completion always runs from the loop (never inside fanout_start() or a callback that may
+ * still touch the target). */
 static void finish(struct fanout *f)
 {
-	if (f->outstanding == 0)
-		event_base_loopbreak(f->base);
+	if (f->outstanding == 0 && f->done_ev != NULL)
+		event_active(f->done_ev, EV_TIMEOUT, 0);
 }
 
 static void target_done(struct target *t, enum fanout_status st, const char *fmt, ...)
@@ -162,7 +170,7 @@ static int start_call(struct target *t, const char *path, const ProtobufCMessage
 	return rc;
 }
 
-static void add_entries(struct fanout *f, Hie__V1__DocumentQueryResponse *dr)
+static void add_entries(struct fanout *f, size_t org, Hie__V1__DocumentQueryResponse *dr)
 {
 	for (size_t i = 0; i < dr->n_entries; i++) {
 		Hie__V1__DocumentEntry *e = dr->entries[i];
@@ -175,11 +183,16 @@ static void add_entries(struct fanout *f, Hie__V1__DocumentQueryResponse *dr)
 		if (f->n_entries == f->cap_entries) {
 			size_t cap = f->cap_entries ? f->cap_entries * 2 : 64;
 			Hie__V1__DocumentEntry **p = realloc(f->entries, cap * sizeof(*p));
+			size_t *po;
 			if (p == NULL)
 				return;
 			f->entries = p;
+			if ((po = realloc(f->entry_org, cap * sizeof(*po))) == NULL)
+				return;
+			f->entry_org = po;
 			f->cap_entries = cap;
 		}
+		f->entry_org[f->n_entries] = org;
 		f->entries[f->n_entries++] = e;
 		dr->entries[i] = NULL; /* taken */
 	}
@@ -239,7 +252,7 @@ static void on_call(struct peer_call *call, const struct peer_result *res, void 
 			return;
 		}
 		org->n_entries = dr->n_entries;
-		add_entries(t->f, dr);
+		add_entries(t->f, (size_t)(t - t->f->t), dr);
 		proto_free(dr);
 		target_done(t, FANOUT_OK, org->cached ? "matched from the correlation cache" : NULL);
 	}
@@ -266,27 +279,70 @@ static int from_cache(struct fanout *f, struct target *t)
 	return 1;
 }
 
+/* New links to remember: a copy, so that a queued write outlives the query. */
+struct cache_link {
+	char org_id[PROTO_ORG_ID_MAX + 1];
+	char ids[32][PROTO_PATIENT_ID_MAX + 1];
+	size_t n;
+};
 struct cache_write {
-	struct fanout *f;
+	uint8_t query_fp[32];
+	int64_t until;
+	size_t n;
+	struct cache_link link[];
 };
 
 static int w_cache(struct store_txn *txn, void *arg)
 {
-	struct fanout *f = ((struct cache_write *)arg)->f;
-	int64_t until = hx_time_now_ms() + f->o->cache_ttl_ms;
-	for (size_t i = 0; i < f->n; i++) {
-		const struct fanout_org *g = &f->r->org[i];
+	const struct cache_write *cw = arg;
+	for (size_t i = 0; i < cw->n; i++) {
 		const char *ids[32];
 		int rc;
-		if (g->cached || g->n_matches == 0 || (g->status != FANOUT_OK))
-			continue;
-		for (size_t k = 0; k < g->n_matches; k++)
-			ids[k] = g->matches[k];
-		if ((rc = store_xref_put(txn, f->query_fp, g->org_id, until, ids, g->n_matches)) !=
-		    HX_OK)
+		for (size_t k = 0; k < cw->link[i].n; k++)
+			ids[k] = cw->link[i].ids[k];
+		if ((rc = store_xref_put(txn, cw->query_fp, cw->link[i].org_id, cw->until, ids,
+		                         cw->link[i].n)) != HX_OK)
 			return rc;
 	}
 	return HX_OK;
+}
+
+static void cache_done(int rc, void *arg)
+{
+	(void)rc; /* a read-only store, a full one: not cached, no harm */
+	free(arg);
+}
+
+static void cache_links(struct fanout *f)
+{
+	struct cache_write *cw;
+	size_t n = 0;
+	for (size_t i = 0; i < f->n; i++) {
+		const struct fanout_org *g = &f->r->org[i];
+		n += !g->cached && g->n_matches > 0 && g->status == FANOUT_OK;
+	}
+	if (n == 0 || (cw = calloc(1, sizeof(*cw) + n * sizeof(cw->link[0]))) == NULL)
+		return;
+	memcpy(cw->query_fp, f->query_fp, 32);
+	cw->until = hx_time_now_ms() + f->o->cache_ttl_ms;
+	for (size_t i = 0; i < f->n; i++) {
+		const struct fanout_org *g = &f->r->org[i];
+		struct cache_link *l = &cw->link[cw->n];
+		if (g->cached || g->n_matches == 0 || g->status != FANOUT_OK)
+			continue;
+		hx_strlcpy(l->org_id, g->org_id, sizeof(l->org_id));
+		for (size_t k = 0; k < g->n_matches; k++)
+			hx_strlcpy(l->ids[k], g->matches[k], sizeof(l->ids[k]));
+		l->n = g->n_matches;
+		cw->n++;
+	}
+	if (f->lazy_cache) {
+		if (store_write_lazy(f->o->store, w_cache, cache_done, cw) != HX_OK)
+			free(cw);
+		return;
+	}
+	store_write(f->o->store, w_cache, cw);
+	free(cw);
 }
 
 /* ---- who to ask ------------------------------------------------------------------------------ */
@@ -468,14 +524,35 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
 			target_done(&f->t[i], FANOUT_TIMEOUT, "%s: no answer before the overall "
 			            "deadline", f->t[i].step == 0 ? "discover" : "query");
 		}
-	event_base_loopbreak(f->base);
+	finish(f);
 }
+
+struct entry_pair {
+	Hie__V1__DocumentEntry *e;
+	size_t org;
+};
 
 static int entry_newest_first(const void *a, const void *b)
 {
-	const Hie__V1__DocumentEntry *x = *(Hie__V1__DocumentEntry *const *)a;
-	const Hie__V1__DocumentEntry *y = *(Hie__V1__DocumentEntry *const *)b;
+	const Hie__V1__DocumentEntry *x = ((const struct entry_pair *)a)->e;
+	const Hie__V1__DocumentEntry *y = ((const struct entry_pair *)b)->e;
 	return x->creation_time < y->creation_time ? 1 : x->creation_time > y->creation_time ? -1 : 0;
+}
+
+/* Newest first, each entry keeping the organisation that listed it. */
+static void entries_sort(struct fanout *f)
+{
+	struct entry_pair *p;
+	if (f->n_entries < 2 || (p = malloc(f->n_entries * sizeof(*p))) == NULL)
+		return;
+	for (size_t i = 0; i < f->n_entries; i++)
+		p[i] = (struct entry_pair){f->entries[i], f->entry_org[i]};
+	qsort(p, f->n_entries, sizeof(*p), entry_newest_first);
+	for (size_t i = 0; i < f->n_entries; i++) {
+		f->entries[i] = p[i].e;
+		f->entry_org[i] = p[i].org;
+	}
+	free(p);
 }
 
 int fanout_engine_new(const struct config *cfg, struct fanout_engine **out, char *err,
@@ -488,6 +565,7 @@ int fanout_engine_new(const struct config *cfg, struct fanout_engine **out, char
 		free(e);
 		return HX_ENOMEM;
 	}
+	e->owned = 1;
 	if ((rc = crypto_tls_client_new(cfg->certificate, cfg->key, cfg->ca, &e->tls, err,
 	                                errlen)) != HX_OK) {
 		free(e->peers);
@@ -504,14 +582,31 @@ int fanout_engine_new(const struct config *cfg, struct fanout_engine **out, char
 	return HX_OK;
 }
 
+int fanout_engine_attach(struct event_base *base, struct peer_client *pc,
+                         struct fanout_engine **out)
+{
+	struct fanout_engine *e = calloc(1, sizeof(*e));
+	*out = NULL;
+	if (e == NULL || (e->peers = calloc(FANOUT_ORGS_MAX, sizeof(*e->peers))) == NULL) {
+		free(e);
+		return HX_ENOMEM;
+	}
+	e->base = base;
+	e->pc = pc;
+	*out = e;
+	return HX_OK;
+}
+
 void fanout_engine_free(struct fanout_engine *e)
 {
 	if (e == NULL)
 		return;
-	peer_client_free(e->pc);
-	if (e->base != NULL)
-		event_base_free(e->base);
-	crypto_tls_client_free(e->tls);
+	if (e->owned) {
+		peer_client_free(e->pc);
+		if (e->base != NULL)
+			event_base_free(e->base);
+		crypto_tls_client_free(e->tls);
+	}
 	free(e->peers);
 	free(e);
 }
@@ -528,14 +623,52 @@ int fanout_query(const struct fanout_opts *o, struct fanout_result **out, char *
 	return rc;
 }
 
-int fanout_run(struct fanout_engine *eng, const struct fanout_opts *o,
-               struct fanout_result **out, char *err, size_t errlen)
+static void fanout_free(struct fanout *f)
+{
+	if (f->deadline != NULL)
+		event_free(f->deadline);
+	if (f->done_ev != NULL)
+		event_free(f->done_ev);
+	for (size_t i = 0; i < f->n_entries; i++)
+		proto_free(f->entries[i]);
+	free(f->entries);
+	free(f->entry_org);
+	fanout_result_free(f->r);
+	free(f);
+}
+
+static void on_done(evutil_socket_t fd, short what, void *arg)
+{
+	struct fanout *f = arg;
+	fanout_done_fn done = f->done;
+	void *done_arg = f->done_arg;
+	struct fanout_result *r;
+	(void)fd;
+	(void)what;
+	event_del(f->deadline);
+	if (f->o->cache_ttl_ms > 0)
+		cache_links(f);
+	entries_sort(f);
+	r = f->r;
+	r->entries = f->entries;
+	r->entry_org = f->entry_org;
+	r->n_entries = f->n_entries;
+	r->ms = hx_time_now_ms() - f->t0;
+	f->entries = NULL;
+	f->entry_org = NULL;
+	f->n_entries = 0;
+	f->r = NULL;
+	fanout_free(f);
+	done(r, done_arg);
+}
+
+int fanout_start(struct fanout_engine *eng, const struct fanout_opts *o, fanout_done_fn done,
+                 void *arg, struct fanout **out, char *err, size_t errlen)
 {
 	static const char *const shared[] = {IDN_SYS_SSN, NULL};
 	struct fanout *f = calloc(1, sizeof(*f));
 	struct idn_record q;
 	struct timeval tv;
-	int rc = HX_OK;
 
 	*out = NULL;
 	if (f == NULL || (f->r = calloc(1, sizeof(*f->r))) == NULL) {
@@ -543,10 +676,12 @@ int fanout_run(struct fanout_engine *eng, const struct fanout_opts *o,
 		return HX_ENOMEM;
 	}
 	f->o = o;
+	f->done = done;
+	f->done_arg = arg;
+	f->lazy_cache = !eng->owned;
 	idn_from_demographics(o->demographics, &q);
 	if (idm_query_check(&q, err, errlen) != HX_OK) {
-		free(f->r);
-		free(f);
+		fanout_free(f);
 		return HX_EINVAL;
 	}
 	if (o->key != NULL)
@@ -562,40 +697,71 @@ int fanout_run(struct fanout_engine *eng, const struct fanout_opts *o,
 	f->eng = eng;
 	f->base = eng->base;
 	f->pc = eng->pc;
-	if ((f->deadline = evtimer_new(f->base, on_deadline, f)) == NULL) {
+	if ((f->deadline = evtimer_new(f->base, on_deadline, f)) == NULL ||
+	    (f->done_ev = event_new(f->base, -1, 0, on_done, f)) == NULL) {
 		snprintf(err, errlen, "cannot set up the deadline");
-		rc = HX_ENOMEM;
-		goto out;
+		fanout_free(f);
+		return HX_ENOMEM;
 	}
 	f->t0 = hx_time_now_ms();
 	f->end = f->t0 + (int64_t)o->overall_timeout_ms;
 	tv.tv_sec = (time_t)(o->overall_timeout_ms / 1000);
 	tv.tv_usec = (suseconds_t)(o->overall_timeout_ms % 1000) * 1000;
 	evtimer_add(f->deadline, &tv);
+	*out = f;
 	if (o->cfg->n_endpoints > 0 && f->n_tokens > 0)
 		locate(f);
 	else
 		ask_all(f, NULL);
-	if (f->outstanding > 0)
-		event_base_dispatch(f->base);
-	if (o->cache_ttl_ms > 0) {
-		struct cache_write cw = {f};
-		store_write(o->store, w_cache, &cw); /* a read-only store: not cached, no harm */
+	finish(f); /* nobody to ask: done at the next loop turn */
+	return HX_OK;
+}
+
+void fanout_cancel(struct fanout *f)
+{
+	if (f == NULL)
+		return;
+	if (f->rls_call != NULL)
+		peer_call_cancel(f->rls_call);
+	for (size_t i = 0; i < f->n; i++)
+		if (f->t[i].call != NULL)
+			peer_call_cancel(f->t[i].call);
+	fanout_free(f);
+}
+
+struct run_wait {
+	struct event_base *base;
+	struct fanout_result *r;
+	int done;
+};
+
+static void run_done(struct fanout_result *r, void *arg)
+{
+	struct run_wait *w = arg;
+	w->r = r;
+	w->done = 1;
+	event_base_loopbreak(w->base);
+}
+
+int fanout_run(struct fanout_engine *eng, const struct fanout_opts *o,
+               struct fanout_result **out, char *err, size_t errlen)
+{
+	struct run_wait w = {eng->base, NULL, 0};
+	struct fanout *f;
+	int rc = fanout_start(eng, o, run_done, &w, &f, err, errlen);
+	*out = NULL;
+	if (rc != HX_OK)
+		return rc;
+	while (!w.done)
+		if (event_base_dispatch(eng->base) < 0)
+			break;
+	if (!w.done) {
+		fanout_cancel(f);
+		snprintf(err, errlen, "the event loop failed");
+		return HX_EINTERNAL;
 	}
-	if (f->n_entries > 1)
-		qsort(f->entries, f->n_entries, sizeof(*f->entries), entry_newest_first);
-	f->r->entries = f->entries;
-	f->r->n_entries = f->n_entries;
-	f->entries = NULL;
-	f->r->ms = hx_time_now_ms() - f->t0;
-	*out = f->r;
-	f->r = NULL;
-out:
-	if (f->deadline != NULL)
-		event_free(f->deadline);
-	fanout_result_free(f->r);
-	free(f);
-	return rc;
+	*out = w.r;
+	return HX_OK;
 }
 
 void fanout_result_free(struct fanout_result *r)
@@ -605,5 +771,69 @@ void fanout_result_free(struct fanout_result *r)
 	for (size_t i = 0; i < r->n_entries; i++)
 		proto_free(r->entries[i]);
 	free(r->entries);
+	free(r->entry_org);
 	free(r);
+}
+
+static const Hie__V1__OrgStatus org_status[] = {
+	[FANOUT_PENDING] = HIE__V1__ORG_STATUS__ORG_STATUS_UNSPECIFIED,
+	[FANOUT_OK] = HIE__V1__ORG_STATUS__ORG_STATUS_OK,
+	[FANOUT_NO_MATCH] = HIE__V1__ORG_STATUS__ORG_STATUS_NO_MATCH,
+	[FANOUT_TIMEOUT] = HIE__V1__ORG_STATUS__ORG_STATUS_TIMEOUT,
+	[FANOUT_REFUSED] = HIE__V1__ORG_STATUS__ORG_STATUS_REFUSED,
+	[FANOUT_ERROR] = HIE__V1__ORG_STATUS__ORG_STATUS_ERROR,
+};
+
+int fanout_result_pack(const struct fanout_result *r, struct hx_buf *out)
+{
+	Hie__V1__OutsideQueryResponse m = HIE__V1__OUTSIDE_QUERY_RESPONSE__INIT;
+	Hie__V1__OrgResult *orgs = calloc(r->n_orgs + 1, sizeof(*orgs));
+	Hie__V1__OrgResult **porgs = calloc(r->n_orgs + 1, sizeof(*porgs));
+	Hie__V1__PatientMatch *pm = calloc(r->n_orgs * 32 + 1, sizeof(*pm));
+	Hie__V1__PatientMatch **ppm = calloc(r->n_orgs * 32 + 1, sizeof(*ppm));
+	char **eorgs = calloc(r->n_entries + 1, sizeof(*eorgs));
+	int rc = HX_ENOMEM;
+
+	if (orgs == NULL || porgs == NULL || pm == NULL || ppm == NULL || eorgs == NULL)
+		goto out;
+	for (size_t i = 0; i < r->n_orgs; i++) {
+		const struct fanout_org *g = &r->org[i];
+		Hie__V1__OrgResult *o = &orgs[i];
+		hie__v1__org_result__init(o);
+		o->org_id = (char *)g->org_id;
+		o->name = (char *)g->name;
+		o->status = org_status[g->status];
+		o->detail = (char *)g->detail;
+		o->documents = (uint32_t)g->n_entries;
+		o->cached = g->cached;
+		o->ms = g->ms > 0 ? (uint32_t)g->ms : 0;
+		o->hits = g->hits;
+		o->matches = &ppm[i * 32];
+		for (size_t k = 0; k < g->n_matches; k++) {
+			Hie__V1__PatientMatch *p = &pm[i * 32 + k];
+			hie__v1__patient_match__init(p);
+			p->patient_id = (char *)g->matches[k];
+			p->grade = g->grades[k];
+			o->matches[o->n_matches++] = p;
+		}
+		porgs[i] = o;
+	}
+	for (size_t i = 0; i < r->n_entries; i++)
+		eorgs[i] = (char *)r->org[r->entry_org[i]].org_id;
+	m.orgs = porgs;
+	m.n_orgs = r->n_orgs;
+	m.entries = r->entries;
+	m.n_entries = r->n_entries;
+	m.entry_orgs = eorgs;
+	m.n_entry_orgs = r->n_entries;
+	m.locator = (char *)r->rls;
+	m.ms = r->ms > 0 ? (uint32_t)r->ms : 0;
+	rc = proto_pack(&m, out);
+out:
+	free(orgs);
+	free(porgs);
+	free(pm);
+	free(ppm);
+	free(eorgs);
+	return rc;
 }

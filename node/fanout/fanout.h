@@ -63,6 +63,7 @@ struct fanout_result {
 	size_t n_orgs;
 	char rls[512];                      /* how the locator answered ("" without one) */
 	Hie__V1__DocumentEntry **entries;   /* merged: one per SHA-256, newest first */
+	size_t *entry_org;                  /* the organisation that listed each (index into org) */
 	size_t n_entries;
 	int64_t ms;
 };
@@ -81,6 +82,25 @@ int fanout_engine_new(const struct config *cfg, struct fanout_engine **out, char
 void fanout_engine_free(struct fanout_engine *e);
 int fanout_run(struct fanout_engine *e, const struct fanout_opts *o, struct fanout_result **out,
                char *err, size_t errlen);
+
+/* The same without waiting, on an event loop and peer client the caller runs (a worker of
+ * hiepeerd): an engine attached to them (it keeps the peer list, owns neither). */
+struct event_base;
+struct peer_client;
+int fanout_engine_attach(struct event_base *base, struct peer_client *pc,
+                         struct fanout_engine **out);
+/* Start a query: done(result, arg) is called once, from the loop, within the overall
+ * deadline and a little; the result is the callee's to free. o (and what it points at) must
+ * stay valid until then. Correlation-cache writes are queued (store_write_lazy) on an
+ * attached engine. HX_EINVAL with err set for demographics with too little to search on. */
+struct fanout;
+typedef void (*fanout_done_fn)(struct fanout_result *r, void *arg);
+int fanout_start(struct fanout_engine *e, const struct fanout_opts *o, fanout_done_fn done,
+                 void *arg, struct fanout **out, char *err, size_t errlen);
+/* Stop a query started and not yet done: its calls are cancelled, done is not called. */
+void fanout_cancel(struct fanout *f);
 void fanout_result_free(struct fanout_result *r);
+/* The result as the local API answers it: an OutsideQueryResponse appended to out. */
+int fanout_result_pack(const struct fanout_result *r, struct hx_buf *out);
 
 #endif

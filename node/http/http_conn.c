@@ -21,6 +21,15 @@ enum conn_state {
 	C_CLOSING,
 	C_LINGER,   /* answered and shut for writing: draining what the client still sends, so
 	             * that closing does not reset the connection before it read the answer */
+	C_DEFERRED, /* the handler answers later (http_defer); nothing is read meanwhile */
+};
+
+struct http_deferred {
+	struct http_conn *c;
+	http_cancel_fn cancel;
+	void *arg;
+	int active;
+	int in_handler; /* answered from within the handler: the caller's loop writes it */
 };
 
 struct http_conn {
@@ -47,6 +56,8 @@ struct http_conn {
 	struct trust_peer peer;
 	uint8_t fp[CRYPTO_SHA256_LEN];
 	unsigned requests;
+	enum http_listener listener;
+	struct http_deferred def;
 };
 
 static void on_event(evutil_socket_t fd, short what, void *arg);
@@ -78,6 +89,11 @@ static void conn_want(struct http_conn *c, int r, uint64_t timeout_ms)
 void http_conn_close(struct http_conn *c)
 {
 	struct http_worker *w = c->w;
+	if (c->def.active) {
+		/* The handler's work is dropped: it must not answer a closed connection. */
+		c->def.active = 0;
+		c->def.cancel(c->def.arg);
+	}
 	if (c->tls != NULL) {
 		crypto_tls_conn_shutdown(c->tls);
 		crypto_tls_conn_free(c->tls);
@@ -104,7 +120,7 @@ void http_conn_close(struct http_conn *c)
 		event_base_loopexit(w->base, NULL);
 }
 
-void http_conn_accept(struct http_worker *w, int fd)
+void http_conn_accept(struct http_worker *w, int fd, enum http_listener listener)
 {
 	struct http_server *srv = w->srv;
 	struct crypto_tls_server *tls_srv;
@@ -127,6 +143,8 @@ void http_conn_accept(struct http_worker *w, int fd)
 	}
 	c->w = w;
 	c->fd = fd;
+	c->listener = listener;
+	c->def.c = c;
 	hx_buf_init(&c->in, HTTP_HEAD_MAX + srv->cfg->max_body);
 	hx_buf_init(&c->out, SIZE_MAX);
 	tls_srv = trust_server_get(srv->trust);
@@ -201,6 +219,10 @@ static void dispatch(struct http_conn *c)
 	struct http_server *srv = c->w->srv;
 	struct http_ctx ctx = {
 		.srv = srv,
+		.conn = c,
+		.base = c->w->base,
+		.peers = c->w->peers,
+		.worker_slot = &c->w->slot,
 		.store = srv->store,
 		.trust = srv->trust,
 		.cfg = srv->cfg,
@@ -220,8 +242,12 @@ static void dispatch(struct http_conn *c)
 		c->state = C_CLOSING;
 		return;
 	}
+	c->def.in_handler = 1;
 	rc = c->route->fn(&ctx);
+	c->def.in_handler = 0;
 	c->requests++;
+	if (rc == HTTP_DEFERRED)
+		return; /* C_DEFERRED until answered, or C_WRITE if answered already */
 	if (rc != HX_OK) {
 		int status = http_status_from_err(rc);
 		if (status >= 500)
@@ -231,6 +257,53 @@ static void dispatch(struct http_conn *c)
 		return;
 	}
 	response_finish(c, 200, ctx.content_type);
+}
+
+struct http_deferred *http_defer(struct http_ctx *ctx, uint64_t timeout_ms,
+                                 http_cancel_fn cancel, void *arg)
+{
+	struct http_conn *c = ctx->conn;
+	c->def.cancel = cancel;
+	c->def.arg = arg;
+	c->def.active = 1;
+	c->state = C_DEFERRED;
+	/* Nothing is read meanwhile: no events; the worker's sweep enforces the deadline. */
+	if (c->rd_on) {
+		event_del(c->ev);
+		c->rd_on = 0;
+	}
+	if (c->wr_on) {
+		event_del(c->wev);
+		c->wr_on = 0;
+	}
+	c->deadline = hx_time_mono_ms() + (int64_t)timeout_ms;
+	return &c->def;
+}
+
+struct hx_buf *http_deferred_body(struct http_deferred *d)
+{
+	return &d->c->out;
+}
+
+void http_deferred_answer(struct http_deferred *d, int rc, const char *content_type,
+                          const char *error_text)
+{
+	struct http_conn *c = d->c;
+	if (!d->active || c->state != C_DEFERRED)
+		return;
+	d->active = 0;
+	if (rc != HX_OK) {
+		int status = http_status_from_err(rc);
+		if (status >= 500)
+			hx_log_err("http: %.*s from %s failed: %s", (int)c->req.path_len, c->req.path,
+			           c->peer.org_id, hx_strerror(rc));
+		respond_error(c, status, rc, status >= 500 ? NULL : error_text, 0);
+	} else {
+		response_finish(c, 200, content_type != NULL ? content_type
+		                                             : "application/x-protobuf");
+	}
+	if (!d->in_handler)
+		on_event(c->fd, EV_WRITE, c);
 }
 
 /* Try to make progress on the head in c->in. */
@@ -247,7 +320,7 @@ static void head_parse(struct http_conn *c)
 		respond_error(c, status, HX_EPARSE, why, 1);
 		return;
 	}
-	status = http_route_find(&c->req, &c->route);
+	status = http_route_find(&c->req, c->listener, &c->route);
 	if (status == 200)
 		status = http_route_admit(c->route, c->w->srv->cfg, &c->peer, &c->req, &why);
 	else
@@ -309,6 +382,12 @@ static int do_handshake(struct http_conn *c)
 	if (crypto_tls_conn_peer_fingerprint(c->tls, c->fp) != HX_OK ||
 	    trust_peer_lookup(srv->trust, c->fp, &c->peer) != HX_OK)
 		return HX_EDENIED;
+	if (c->peer.local != (c->listener == HTTP_LISTEN_LOCAL)) {
+		/* A peer on the local listener, or a local client on the peer one. */
+		hx_log_info("http: %s refused on the %s listener", c->peer.org_id,
+		            c->listener == HTTP_LISTEN_LOCAL ? "local" : "peer");
+		return HX_EPERM;
+	}
 	if (!http_peer_count_add(srv, c->peer.org_id)) {
 		hx_log_warn("http: peer %s is at its connection limit (%u)", c->peer.org_id,
 		            srv->cfg->max_connections_per_peer);
@@ -420,6 +499,9 @@ static void on_event(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	if (what & EV_TIMEOUT) {
+		if (c->state == C_DEFERRED)
+			hx_log_warn("http: %.*s for %s passed its deadline unanswered; closing",
+			            (int)c->req.path_len, c->req.path, c->peer.org_id);
 		if (c->state == C_HEAD && c->in.len > 0) {
 			/* Part of a head arrived, the rest did not. */
 			respond_error(c, 408, HX_ETIMEOUT, "request head not received in time", 1);
@@ -442,6 +524,8 @@ static void on_event(evutil_socket_t fd, short what, void *arg)
 			else if (r == HX_EDENIED)
 				hx_log_info("http: client certificate not enrolled or not active");
 			break;
+		case C_DEFERRED:
+			return; /* nothing to do until the handler answers */
 		case C_HEAD:
 		case C_BODY:
 			r = do_read(c);

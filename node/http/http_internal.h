@@ -18,6 +18,9 @@ struct http_worker {
 	struct event_base *base;
 	int listen_fd;
 	struct event *accept_ev;
+	int local_fd;              /* [listen] local, or -1 */
+	struct event *local_accept_ev;
+	void *slot;                /* route handlers' state (http_ctx.worker_slot) */
 	struct event *tick_ev;
 	struct event *stop_ev;
 	struct event *grace_ev;
@@ -42,6 +45,7 @@ struct http_server {
 	struct http_worker *workers;
 	unsigned nworkers;
 	uint16_t port;
+	uint16_t local_port;
 	unsigned grace_ms;
 	uint64_t state_changes;  /* trust changes reflected in the state file */
 	atomic_uint total_conns;
@@ -51,7 +55,8 @@ struct http_server {
 };
 
 /* http_route.c */
-int http_route_find(const struct http_request *req, const struct http_route **out);
+int http_route_find(const struct http_request *req, enum http_listener listener,
+                    const struct http_route **out);
 int http_route_admit(const struct http_route *r, const struct config *cfg,
                      const struct trust_peer *peer, const struct http_request *req,
                      const char **why);
@@ -59,7 +64,7 @@ int http_route_admit(const struct http_route *r, const struct config *cfg,
 int http_error_body(int status, int err, const char *text, struct hx_buf *out);
 
 /* http_conn.c */
-void http_conn_accept(struct http_worker *w, int fd);
+void http_conn_accept(struct http_worker *w, int fd, enum http_listener listener);
 void http_conn_close(struct http_conn *c);
 /* Called on stop: close idle connections, mark the rest to close after their response. */
 void http_conn_stop_idle(struct http_worker *w);

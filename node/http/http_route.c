@@ -71,11 +71,14 @@ int http_error_body(int status, int err, const char *text, struct hx_buf *out)
 	return proto_pack(&e, out);
 }
 
-int http_route_find(const struct http_request *req, const struct http_route **out)
+int http_route_find(const struct http_request *req, enum http_listener listener,
+                    const struct http_route **out)
 {
 	int path_seen = 0;
 	for (size_t i = 0; i < http_routes_count; i++) {
 		const struct http_route *r = &http_routes[i];
+		if (r->listener != listener)
+			continue;
 		if (strlen(r->path) != req->path_len || memcmp(r->path, req->path, req->path_len) != 0)
 			continue;
 		path_seen = 1;
@@ -96,6 +99,11 @@ int http_route_admit(const struct http_route *r, const struct config *cfg,
 	if (!(r->node_roles & (1u << cfg->role))) {
 		*why = "not served by this node's role";
 		return 404;
+	}
+	if (r->listener == HTTP_LISTEN_LOCAL && (r->client_rights & peer->rights) !=
+	                                         r->client_rights) {
+		*why = "this client is not registered for the route";
+		return 403;
 	}
 	if (r->peer_roles != 0 && !(r->peer_roles & peer->roles)) {
 		*why = "this peer's enrolment does not allow the route";

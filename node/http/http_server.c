@@ -51,10 +51,9 @@ static int listen_on(const struct config_addr *a, uint16_t port, uint16_t *bound
 	return fd;
 }
 
-static void on_accept(evutil_socket_t lfd, short what, void *arg)
+static void accept_batch(struct http_worker *w, evutil_socket_t lfd,
+                         enum http_listener listener)
 {
-	struct http_worker *w = arg;
-	(void)what;
 	for (int i = 0; i < ACCEPT_BATCH; i++) {
 		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
@@ -63,8 +62,20 @@ static void on_accept(evutil_socket_t lfd, short what, void *arg)
 				hx_log_warn("http: accept: %s", strerror(errno));
 			return;
 		}
-		http_conn_accept(w, fd);
+		http_conn_accept(w, fd, listener);
 	}
+}
+
+static void on_accept(evutil_socket_t lfd, short what, void *arg)
+{
+	(void)what;
+	accept_batch(arg, lfd, HTTP_LISTEN_PEER);
+}
+
+static void on_accept_local(evutil_socket_t lfd, short what, void *arg)
+{
+	(void)what;
+	accept_batch(arg, lfd, HTTP_LISTEN_LOCAL);
 }
 
 static int state_write(struct http_server *srv, char *err, size_t errlen);
@@ -118,6 +129,11 @@ static void on_stop(evutil_socket_t fd, short what, void *arg)
 		event_del(w->accept_ev);
 		close(w->listen_fd);
 		w->listen_fd = -1;
+	}
+	if (w->local_accept_ev != NULL) {
+		event_del(w->local_accept_ev);
+		close(w->local_fd);
+		w->local_fd = -1;
 	}
 	event_del(w->tick_ev);
 	http_conn_stop_idle(w);
@@ -209,6 +225,9 @@ static int state_write(struct http_server *srv, char *err, size_t errlen)
 	        (int)getpid(), cfg->org_id, cfg->peer.host[0] != '\0' ? cfg->peer.host : "0.0.0.0",
 	        srv->port, (unsigned long long)ts.generation, ts.enrolled, t2,
 	        ts.crl_next_update != 0 ? t1 : "-");
+	if (srv->local_port != 0)
+		fprintf(f, "local = %s:%u\n", cfg->local.host[0] != '\0' ? cfg->local.host : "0.0.0.0",
+		        srv->local_port);
 	if (ts.problem[0] != '\0') {
 		hx_time_format(ts.problem_since, t1, sizeof(t1));
 		fprintf(f, "trust_problem = %s\ntrust_problem_since = %s\n", ts.problem, t1);
@@ -224,8 +243,15 @@ static void server_free(struct http_server *srv)
 {
 	for (unsigned i = 0; i < srv->nworkers; i++) {
 		struct http_worker *w = &srv->workers[i];
+		if (w->slot != NULL && http_worker_slot_free != NULL)
+			http_worker_slot_free(w->slot);
+		w->slot = NULL;
 		if (w->accept_ev != NULL)
 			event_free(w->accept_ev);
+		if (w->local_accept_ev != NULL)
+			event_free(w->local_accept_ev);
+		if (w->local_fd >= 0)
+			close(w->local_fd);
 		if (w->tick_ev != NULL)
 			event_free(w->tick_ev);
 		if (w->stop_ev != NULL)
@@ -256,7 +282,7 @@ int http_server_start(const struct config *cfg, struct store *store, struct trus
 	static pthread_once_t evthread_once = PTHREAD_ONCE_INIT;
 	struct http_server *srv;
 	unsigned n = cfg->workers;
-	uint16_t port = cfg->peer.port;
+	uint16_t port = cfg->peer.port, lport = cfg->local.port;
 	struct timeval second = {0, 500000}; /* the tick: deadlines, trust changes */
 
 	pthread_once(&evthread_once, evthread_init);
@@ -278,8 +304,10 @@ int http_server_start(const struct config *cfg, struct store *store, struct trus
 	srv->nworkers = n;
 	srv->grace_ms = 5000;
 	pthread_mutex_init(&srv->peer_lock, NULL);
-	for (unsigned i = 0; i < n; i++)
+	for (unsigned i = 0; i < n; i++) {
 		srv->workers[i].listen_fd = -1;
+		srv->workers[i].local_fd = -1;
+	}
 	if (crypto_tls_client_new(cfg->certificate, cfg->key, cfg->ca, &srv->client_tls, err,
 	                          errlen) != HX_OK)
 		goto fail;
@@ -306,10 +334,23 @@ int http_server_start(const struct config *cfg, struct store *store, struct trus
 			snprintf(err, errlen, "cannot set up the peer client");
 			goto fail;
 		}
+		if (cfg->local.set) {
+			uint16_t lb = 0;
+			if ((w->local_fd = listen_on(&cfg->local, lport, &lb, err, errlen)) < 0)
+				goto fail;
+			lport = lb;
+			if ((w->local_accept_ev = event_new(w->base, w->local_fd, EV_READ | EV_PERSIST,
+			                                    on_accept_local, w)) == NULL) {
+				snprintf(err, errlen, "cannot set up the event loop");
+				goto fail;
+			}
+			event_add(w->local_accept_ev, NULL);
+		}
 		event_add(w->accept_ev, NULL);
 		event_add(w->tick_ev, &second);
 	}
 	srv->port = port;
+	srv->local_port = cfg->local.set ? lport : 0;
 	if (state_write(srv, err, errlen) != HX_OK)
 		goto fail;
 	for (unsigned i = 0; i < n; i++) {
@@ -326,6 +367,9 @@ int http_server_start(const struct config *cfg, struct store *store, struct trus
 	}
 	hx_log_notice("http: %u worker(s) serving peers on %s:%u", n,
 	              cfg->peer.host[0] != '\0' ? cfg->peer.host : "*", port);
+	if (srv->local_port != 0)
+		hx_log_notice("http: local clients on %s:%u",
+		              cfg->local.host[0] != '\0' ? cfg->local.host : "*", srv->local_port);
 	*out = srv;
 	return HX_OK;
 fail:
@@ -352,4 +396,9 @@ void http_server_stop(struct http_server *srv, unsigned grace_ms)
 uint16_t http_server_port(const struct http_server *srv)
 {
 	return srv->port;
+}
+
+uint16_t http_server_local_port(const struct http_server *srv)
+{
+	return srv->local_port;
 }

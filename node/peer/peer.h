@@ -70,6 +70,14 @@ struct peer_pin {
 	int has_next;
 };
 int peer_pin_by_url(struct store *s, const char *url, int role, struct peer_pin *out);
+/* Before a document retrieved from a peer is handed on: its content matches its SHA-256 (and
+ * size), and its origin organisation's signature verifies with that organisation's enrolled
+ * certificate (current or staged). HX_OK with msg saying how it was verified; HX_ECORRUPT
+ * (hash) or HX_EDENIED (no signature unless allow_unsigned, origin not enrolled or without a
+ * certificate, a signature that does not verify) with msg saying why. */
+int peer_document_verify(struct store *s, const Hie__V1__Document *d, int allow_unsigned,
+                         char *msg, size_t msglen);
+
 /* base (its trailing slashes dropped) followed by path, cut to size. */
 void peer_url_join(const char *base, const char *path, char *out, size_t size);
 

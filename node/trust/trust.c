@@ -171,6 +171,7 @@ static int table_add(struct trust_table *tb, const uint8_t *fp, const Hie__V1__P
 		tb->cap = cap;
 	}
 	e = &tb->e[tb->n++];
+	memset(e, 0, sizeof(*e));
 	memcpy(e->fp, fp, CRYPTO_SHA256_LEN);
 	hx_strlcpy(e->peer.org_id, p->org_id, sizeof(e->peer.org_id));
 	e->peer.status = p->status;
@@ -188,6 +189,30 @@ static int peer_cb(const Hie__V1__Peer *p, void *arg)
 	if (p->next_fingerprint.len == CRYPTO_SHA256_LEN &&
 	    table_add(tb, p->next_fingerprint.data, p) != HX_OK)
 		return 1;
+	return 0;
+}
+
+static int client_cb(const Hie__V1__LocalClient *c, void *arg)
+{
+	struct trust_table *tb = arg;
+	struct trust_entry *e;
+	if (tb->n == tb->cap) {
+		size_t cap = tb->cap != 0 ? tb->cap * 2 : 16;
+		e = realloc(tb->e, cap * sizeof(*e));
+		if (e == NULL)
+			return 1;
+		tb->e = e;
+		tb->cap = cap;
+	}
+	e = &tb->e[tb->n++];
+	memset(e, 0, sizeof(*e));
+	memcpy(e->fp, c->fingerprint.data, CRYPTO_SHA256_LEN);
+	snprintf(e->peer.org_id, sizeof(e->peer.org_id), "local:%s", c->name);
+	hx_strlcpy(e->peer.name, c->name, sizeof(e->peer.name));
+	e->peer.status = c->status;
+	e->peer.local = 1;
+	for (size_t i = 0; i < c->n_rights; i++)
+		e->peer.rights |= 1u << (c->rights[i] & 31);
 	return 0;
 }
 
@@ -212,6 +237,8 @@ static int table_load(struct store *store, struct trust_table **out)
 	rc = store_trust_gen_get(t, &tb->gen);
 	if (rc == HX_OK)
 		rc = store_peer_list(t, peer_cb, tb);
+	if (rc == HX_OK)
+		rc = store_client_list(t, client_cb, tb);
 	store_read_end(t);
 	if (rc != HX_OK) {
 		table_free(tb);

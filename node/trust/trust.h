@@ -18,11 +18,16 @@ struct trust_files {
 	const char *cert_file, *key_file, *ca_file, *crl_file;
 };
 
-/* What a peer is, as enrolled. */
+/* What a caller is, as enrolled: a peer organisation, or one of our own systems registered
+ * as a local client (store `clients`; served only on the local listener). */
 struct trust_peer {
-	char org_id[PROTO_ORG_ID_MAX + 1];
+	char org_id[PROTO_ORG_ID_MAX + 1]; /* a peer's OID; for a local client "local:NAME" (logs,
+	                                      per-caller connection accounting) */
 	int status;      /* Hie__V1__PeerStatus */
 	unsigned roles;  /* 1 << Hie__V1__PeerRole */
+	int local;       /* a local client */
+	unsigned rights; /* a local client's: 1 << Hie__V1__ClientRight */
+	char name[49];   /* a local client's name */
 };
 
 /* Build the first state from the store. HX_ETLS etc. with err set. */
@@ -37,8 +42,9 @@ void trust_free(struct trust *t);
 int trust_refresh(struct trust *t);
 /* The current TLS server (a reference: free it with crypto_tls_server_free). */
 struct crypto_tls_server *trust_server_get(struct trust *t);
-/* The enrolled, active peer holding this certificate fingerprint (current or staged next).
- * HX_OK and *out filled; HX_EDENIED if not enrolled or not active. */
+/* The enrolled, active peer (or active local client) holding this certificate fingerprint
+ * (a peer's current or staged next). HX_OK and *out filled; HX_EDENIED if not enrolled or not
+ * active. */
 int trust_peer_lookup(struct trust *t, const uint8_t fp[CRYPTO_SHA256_LEN], struct trust_peer *out);
 uint64_t trust_generation(struct trust *t);
 

@@ -59,6 +59,11 @@ static int fuzz_unpack(const uint8_t *data, size_t size, void **out)
 	KIND_CASE(PROTO_AUDIT_EVENT, audit_event, Hie__V1__AuditEvent)
 	KIND_CASE(PROTO_CONSENT, consent, Hie__V1__Consent)
 	KIND_CASE(PROTO_STORED_PATIENT, stored_patient, Hie__V1__StoredPatient)
+	KIND_CASE(PROTO_LOCAL_CLIENT, local_client, Hie__V1__LocalClient)
+	KIND_CASE(PROTO_OUTSIDE_QUERY, outside_query, Hie__V1__OutsideQuery)
+	KIND_CASE(PROTO_OUTSIDE_QUERY_RESPONSE, outside_query_response,
+	          Hie__V1__OutsideQueryResponse)
+	KIND_CASE(PROTO_OUTSIDE_RETRIEVE, outside_retrieve, Hie__V1__OutsideRetrieve)
 	case PROTO_KIND_COUNT:
 		break;
 	}

@@ -9,6 +9,10 @@
 #     ends within its overall deadline + 50 ms, that peer "timeout", the others found.
 #  5. Peers answering slowly, with garbage, with a 100 MB body, or with a certificate other
 #     than the enrolled one: timeout, error, error, refused; the others still found.
+#  The same through A's daemon and its local API (hiepeerctl query --local, fetch --local) as
+#  a registered local client: the same answer, the retrieve checked by the node, audited at A
+#  with the client's name; the admission and bad-input battery (local_battery.py); with a
+#  silent peer, the deferred query leaves A's one worker free to answer others meanwhile.
 set -eu
 ctl=$1
 hiepeerd=$2
@@ -25,7 +29,7 @@ D=2.16.840.1.113883.3.7004
 E=2.16.840.1.113883.3.7005 # never answers
 
 "$ctl" pki ca ca >/dev/null
-for n in r:$R a:$A b:$B c:$C d:$D e:$E; do issue ca "${n%%:*}" "${n#*:}"; done
+for n in r:$R a:$A b:$B c:$C d:$D e:$E ehr:$A ehrq:$A; do issue ca "${n%%:*}" "${n#*:}"; done
 "$ctl" pki linkage-key key.hex >/dev/null
 
 # The RLS, all nodes enrolled.
@@ -159,6 +163,66 @@ assert all(r.get("purpose") == "TREATMENT" for r in recs), recs
 PY
 "$ctl" --store sb audit verify >/dev/null || fail "B's audit chain"
 
+# 2b. A's daemon, with its local API: one worker, so that a deferred query must leave it free.
+sed -i 's/^workers = 2$/workers = 1/; s/^peer = 127.0.0.1:0$/peer = 127.0.0.1:0\nlocal = 127.0.0.1:0/' a.conf
+"$ctl" --store sa client add ehr --cert ehr.pem --ca ca/ca.pem >/dev/null || fail "client add ehr"
+"$ctl" --store sa client add ehr-q --cert ehrq.pem --ca ca/ca.pem --rights query >/dev/null ||
+    fail "client add ehr-q"
+"$ctl" --store sa client add ehr2 --cert b.pem --ca ca/ca.pem >cl.txt 2>&1 &&
+    fail "a certificate of another organisation was registered as a local client"
+grep -q "refused" cl.txt || fail "client add with B's certificate: $(cat cl.txt)"
+"$ctl" --store sa client list | grep -q "^ehr-q  *active  *query " || fail "client list: $("$ctl" --store sa client list)"
+start_node a
+apid=$node_pid
+aport=$node_port
+alocal=$(sed -n 's/^local = .*:\([0-9]*\)$/\1/p' sa/hiepeerd.state)
+[ -n "$alocal" ] || fail "A's state file names no local listener"
+lq() { # OUT [extra options]: the query through A's local API
+    out=$1; shift
+    "$ctl" --config a.conf --json query --family Smith --given Katherine --birth-date 1980-03-04 \
+        --sex female --purpose treatment --local --client-cert ehr.pem --client-key ehr.key \
+        --user dr.jones "$@" >"$out"
+}
+lq l1.json --no-cache || fail "query --local: exit $?"
+check l1.json ok ok ok - || fail "the patient at B, C and D, through the local API"
+python3 - q1.json l1.json <<'PY' || fail "the local API's answer differs from the in-process query's"
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:3])
+key = lambda d: sorted((o["org_id"], o["status"], tuple(o["patients"])) for o in d["organisations"])
+assert key(a) == key(b), (key(a), key(b))
+assert sorted(e["id"] for e in a["documents"]) == sorted(e["id"] for e in b["documents"])
+assert all(e["listed_by"] == e["origin_org"] for e in b["documents"]), b["documents"]
+PY
+doc=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(next(e["id"] for e in d["documents"] if e["origin_org"]==sys.argv[2]))' l1.json "$D")
+"$ctl" --config a.conf fetch "$D" "$doc" -o gotd.txt --local --client-cert ehr.pem \
+    --client-key ehr.key >lret.txt || fail "fetch --local from D"
+cmp -s gotd.txt docd.txt || fail "fetch --local: the document differs from D's"
+grep -q "origin signature checked by the node" lret.txt || fail "fetch --local: $(cat lret.txt)"
+"$ctl" --config a.conf fetch "$D" "$doc" -o x.txt --local --client-cert ehrq.pem \
+    --client-key ehrq.key >lret2.txt 2>&1 && fail "a client without the retrieve right fetched"
+grep -q "answered 403" lret2.txt || fail "fetch without the right: $(cat lret2.txt)"
+python3 "$here/local_battery.py" 127.0.0.1 "$alocal" "$aport" ca/ca.pem ehr.pem ehr.key \
+    ehrq.pem ehrq.key b.pem b.key "$B" >battery.txt || fail "local battery: $(grep -c FAIL battery.txt) failure(s)"
+grep FAIL battery.txt >&2 || true
+# Both sides audit: A records who of its own asked, and what was handed on.
+sleep 0.2
+"$ctl" --store sa --json audit list --limit 10000 >aaudit.json
+python3 - aaudit.json "$doc" <<'PY' || fail "A's audit of its local clients' requests"
+import json, sys
+recs = json.load(open(sys.argv[1]))
+q = [r for r in recs if r["action"] == "OUTSIDE_QUERY"]
+t = [r for r in recs if r["action"] == "OUTSIDE_RETRIEVE"]
+assert q and q[0]["actor_user"] == "ehr/dr.jones" and q[0]["purpose"] == "TREATMENT", q
+assert len(q[0].get("document_ids", [])) == 3 and "ok 3" in q[0]["detail"], q[0]
+assert any(r.get("document_ids") == [sys.argv[2]] for r in t), t
+assert {"CLIENT_ADD"} <= {r["action"] for r in recs}
+PY
+"$ctl" --store sa audit verify >/dev/null || fail "A's audit chain"
+# A suspended client is refused at once (the trust generation moved).
+"$ctl" --store sa client suspend ehr-q >/dev/null
+within 3000 sh -c "! python3 '$here/local_battery.py' 127.0.0.1 $alocal $aport ca/ca.pem ehrq.pem ehrq.key ehrq.pem ehrq.key b.pem b.key $B 2>/dev/null | grep -q '^ok   a local client: GET'" >/dev/null ||
+    fail "a suspended client was still answered"
+
 # 3. The RLS down: every active peer is asked.
 kill -TERM "$rpid"
 wait "$rpid" 2>/dev/null || true
@@ -188,6 +252,26 @@ echo "query with a silent peer ended after $ms ms (deadline 1500 ms)"
 # The command's own start-up and exit are in that figure; the query's own time is in the JSON.
 qms=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["ms"])' q4.json)
 [ "$qms" -le 1550 ] || fail "the query took $qms ms for a 1500 ms deadline"
+# The same through A's local API: the deferred query does not hold A's one worker.
+lq l4.json --timeout 1500 &
+lqpid=$!
+sleep 0.3
+t1=$(date +%s%N)
+python3 -c '
+import sys
+sys.path.insert(0, sys.argv[1])
+from peer_battery import connect, read_response
+s = connect("127.0.0.1", int(sys.argv[2]), "ca/ca.pem", "ehr.pem", "ehr.key")
+s.sendall(b"GET /local/v1/health HTTP/1.1\r\nHost: localhost\r\n\r\n")
+sys.exit(0 if read_response(s)[0] == 200 else 1)' "$here" "$alocal" || fail "health during a deferred query"
+hms=$(ms_since "$t1")
+kill -0 "$lqpid" 2>/dev/null || fail "the local query ended before health was asked"
+wait "$lqpid" || fail "query --local with a silent peer: exit $?"
+echo "health answered in $hms ms while a deferred query waited on a silent peer"
+[ "$hms" -lt 1000 ] || fail "health took $hms ms during a deferred query"
+check l4.json ok ok ok timeout || fail "statuses through the local API with a silent peer"
+lqms=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["ms"])' l4.json)
+[ "$lqms" -le 1550 ] || fail "the local query took $lqms ms for a 1500 ms deadline"
 
 # 5. Peers that answer slowly, with garbage, with a 100 MB body, or with a certificate that
 #    is not the one enrolled: each its status, the query within its deadline + 50 ms.
@@ -223,4 +307,5 @@ print("misbehaving peers: " + "; ".join("%s %s (%s)" % (k[-4:], v[0], v[1][:60])
 PY
 
 for n in b c d; do eval "kill -0 \$pid_$n" || fail "node $n died"; done
+kill -0 "$apid" || fail "A's daemon died"
 lib_done test_query

@@ -472,6 +472,106 @@ static Hie__V1__Peer *sample_peer(struct proto_sample *s, int full)
 	return p;
 }
 
+static Hie__V1__LocalClient *sample_local_client(struct proto_sample *s, int full)
+{
+	Hie__V1__LocalClient *c;
+	SAMPLE_NEW(s, c, hie__v1__local_client__init);
+	c->name = full ? "ehr-main.prod_1" : "e";
+	c->fingerprint = sample_bytes(s, PROTO_FINGERPRINT_LEN, 50);
+	c->status = HIE__V1__PEER_STATUS__PEER_STATUS_ACTIVE;
+	if (!full)
+		return c;
+	c->n_rights = 2;
+	c->rights = sample_array(s, 2, sizeof(*c->rights));
+	c->rights[0] = HIE__V1__CLIENT_RIGHT__CLIENT_RIGHT_QUERY;
+	c->rights[1] = HIE__V1__CLIENT_RIGHT__CLIENT_RIGHT_RETRIEVE;
+	c->not_after = T0 + 365LL * 86400000;
+	c->created = T0 - 86400000;
+	c->updated = T0;
+	return c;
+}
+
+static Hie__V1__OutsideQuery *sample_outside_query(struct proto_sample *s, int full)
+{
+	Hie__V1__OutsideQuery *q;
+	SAMPLE_NEW(s, q, hie__v1__outside_query__init);
+	q->demographics = sample_demographics(s, full);
+	q->purpose = HIE__V1__PURPOSE_OF_USE__PURPOSE_OF_USE_TREATMENT;
+	if (full) {
+		q->user = sample_user(s);
+		q->peer_timeout_ms = 1500;
+		q->overall_timeout_ms = 4000;
+		q->no_cache = 1;
+	}
+	return q;
+}
+
+static Hie__V1__OrgResult *sample_org_result(struct proto_sample *s, unsigned i)
+{
+	Hie__V1__OrgResult *o;
+	SAMPLE_NEW(s, o, hie__v1__org_result__init);
+	o->org_id = i == 0 ? ORG_B : ORG_A;
+	o->name = i == 0 ? "Riverside Clinic Group" : "Lakeside Hospital";
+	o->status = i == 0 ? HIE__V1__ORG_STATUS__ORG_STATUS_OK
+	                   : HIE__V1__ORG_STATUS__ORG_STATUS_TIMEOUT;
+	o->detail = i == 0 ? "matched from the correlation cache" : "discover: no answer within 1500 ms";
+	o->n_matches = 2;
+	o->matches = sample_array(s, 2, sizeof(*o->matches));
+	for (unsigned k = 0; k < 2; k++) {
+		Hie__V1__PatientMatch *m;
+		SAMPLE_NEW(s, m, hie__v1__patient_match__init);
+		m->patient_id = k == 0 ? PATIENT_A : PATIENT_B;
+		m->score = 31.5 - k;
+		m->grade = k == 0 ? HIE__V1__MATCH_GRADE__MATCH_GRADE_CERTAIN
+		                  : HIE__V1__MATCH_GRADE__MATCH_GRADE_PROBABLE;
+		o->matches[k] = m;
+	}
+	o->documents = 2 - i;
+	o->cached = 1;
+	o->ms = 12 + i;
+	o->hits = 3;
+	return o;
+}
+
+static Hie__V1__OutsideQueryResponse *sample_outside_query_response(struct proto_sample *s,
+                                                                    int full)
+{
+	Hie__V1__OutsideQueryResponse *r;
+	SAMPLE_NEW(s, r, hie__v1__outside_query_response__init);
+	if (!full)
+		return r;
+	r->n_orgs = 2;
+	r->orgs = sample_array(s, 2, sizeof(*r->orgs));
+	r->n_entries = r->n_entry_orgs = 2;
+	r->entries = sample_array(s, 2, sizeof(*r->entries));
+	r->entry_orgs = sample_array(s, 2, sizeof(char *));
+	for (unsigned i = 0; i < 2; i++) {
+		r->orgs[i] = sample_org_result(s, i);
+		r->entries[i] = sample_document(s, 1, i + 1)->entry;
+		r->entry_orgs[i] = ORG_B;
+	}
+	r->locator = "the locator named 2 organisation(s)";
+	r->ms = 40;
+	return r;
+}
+
+static Hie__V1__OutsideRetrieve *sample_outside_retrieve(struct proto_sample *s, int full)
+{
+	Hie__V1__OutsideRetrieve *r;
+	SAMPLE_NEW(s, r, hie__v1__outside_retrieve__init);
+	r->org_id = ORG_B;
+	r->n_document_ids = full ? 2 : 1;
+	r->document_ids = sample_array(s, r->n_document_ids, sizeof(char *));
+	for (size_t i = 0; i < r->n_document_ids; i++)
+		r->document_ids[i] = sample_doc_id(s, (unsigned)i + 1);
+	r->purpose = HIE__V1__PURPOSE_OF_USE__PURPOSE_OF_USE_TREATMENT;
+	if (full) {
+		r->user = sample_user(s);
+		r->allow_unsigned = 1;
+	}
+	return r;
+}
+
 static Hie__V1__AuditEvent *sample_audit_event(struct proto_sample *s, int full)
 {
 	Hie__V1__AuditEvent *e;
@@ -573,6 +673,10 @@ static void *build(struct proto_sample *s, enum proto_kind kind, int full)
 	case PROTO_AUDIT_EVENT: return sample_audit_event(s, full);
 	case PROTO_CONSENT: return sample_consent(s, full);
 	case PROTO_STORED_PATIENT: return sample_stored_patient(s, full);
+	case PROTO_LOCAL_CLIENT: return sample_local_client(s, full);
+	case PROTO_OUTSIDE_QUERY: return sample_outside_query(s, full);
+	case PROTO_OUTSIDE_QUERY_RESPONSE: return sample_outside_query_response(s, full);
+	case PROTO_OUTSIDE_RETRIEVE: return sample_outside_retrieve(s, full);
 	case PROTO_KIND_COUNT: break;
 	}
 	return NULL;

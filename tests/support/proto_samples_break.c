@@ -304,6 +304,75 @@ static const char *b_stored_patient(struct proto_sample *s, void *msg, unsigned 
 	}
 }
 
+static const char *b_local_client(struct proto_sample *s, void *msg, unsigned i)
+{
+	Hie__V1__LocalClient *c = msg;
+	(void)s;
+	switch (i) {
+	case 0: c->name = ""; return "client without a name";
+	case 1: c->name = "-ehr"; return "client name starting with '-'";
+	case 2: c->name = "ehr main"; return "client name with a space";
+	case 3: c->fingerprint.len = 31; return "fingerprint of 31 bytes";
+	case 4:
+		c->status = HIE__V1__PEER_STATUS__PEER_STATUS_UNSPECIFIED;
+		return "status unspecified";
+	case 5:
+		c->rights[0] = HIE__V1__CLIENT_RIGHT__CLIENT_RIGHT_UNSPECIFIED;
+		return "right unspecified";
+	default: return NULL;
+	}
+}
+
+static const char *b_outside_query(struct proto_sample *s, void *msg, unsigned i)
+{
+	Hie__V1__OutsideQuery *q = msg;
+	(void)s;
+	switch (i) {
+	case 0: q->demographics = NULL; return "no demographics";
+	case 1:
+		q->purpose = HIE__V1__PURPOSE_OF_USE__PURPOSE_OF_USE_UNSPECIFIED;
+		return "no purpose";
+	case 2: q->demographics->birth_date = "1980-02-30"; return "birth date 1980-02-30";
+	default: return NULL;
+	}
+}
+
+static const char *b_outside_query_response(struct proto_sample *s, void *msg, unsigned i)
+{
+	Hie__V1__OutsideQueryResponse *r = msg;
+	(void)s;
+	switch (i) {
+	case 0: r->n_entry_orgs = 0; return "entries without the organisations that listed them";
+	case 1: r->entry_orgs[0] = "1..2"; return "entry org \"1..2\"";
+	case 2: r->orgs[0]->org_id = ""; return "org result without org id";
+	case 3: r->entries[0]->id = "xyz"; return "entry with a bad id";
+	default: return NULL;
+	}
+}
+
+static const char *b_outside_retrieve(struct proto_sample *s, void *msg, unsigned i)
+{
+	Hie__V1__OutsideRetrieve *r = msg;
+	(void)s;
+	switch (i) {
+	case 0: r->org_id = ""; return "no organisation";
+	case 1: r->n_document_ids = 0; return "no document ids";
+	case 2: r->document_ids[1] = "ABC"; return "document id \"ABC\"";
+	case 3:
+		r->purpose = HIE__V1__PURPOSE_OF_USE__PURPOSE_OF_USE_UNSPECIFIED;
+		return "no purpose";
+	case 4: {
+		char **ids = proto_sample_alloc(s, 33 * sizeof(char *));
+		for (int k = 0; k < 33; k++)
+			ids[k] = r->document_ids[0];
+		r->document_ids = ids;
+		r->n_document_ids = 33;
+		return "33 document ids";
+	}
+	default: return NULL;
+	}
+}
+
 static const break_fn breakers[PROTO_KIND_COUNT] = {
 	[PROTO_ERROR] = b_error,
 	[PROTO_HEALTH] = b_health,
@@ -325,6 +394,10 @@ static const break_fn breakers[PROTO_KIND_COUNT] = {
 	[PROTO_AUDIT_EVENT] = b_audit_event,
 	[PROTO_CONSENT] = b_consent,
 	[PROTO_STORED_PATIENT] = b_stored_patient,
+	[PROTO_LOCAL_CLIENT] = b_local_client,
+	[PROTO_OUTSIDE_QUERY] = b_outside_query,
+	[PROTO_OUTSIDE_QUERY_RESPONSE] = b_outside_query_response,
+	[PROTO_OUTSIDE_RETRIEVE] = b_outside_retrieve,
 };
 
 int proto_sample_break(struct proto_sample *s, unsigned i, const char **what)

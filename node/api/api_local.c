@@ -1,0 +1,359 @@
+/* api_local.c: the local API (DESIGN §4, docs/local-api.md): this organisation's own systems,
+ * registered as local clients, ask the network for a patient's outside records (the fan-out
+ * of DESIGN §6) and retrieve remote documents, which are handed on only once their SHA-256
+ * and their origin's signature have been checked.
+ *
+ * Both answers wait on calls to peers, so both handlers defer: the worker's event loop and its
+ * libcurl multi carry the calls while the worker goes on serving other connections. */
+#include "api.h"
+
+#include "crypto.h"
+#include "fanout.h"
+#include "peer.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A retrieve answer may carry up to 32 documents of at most PROTO_CONTENT_MAX each; this
+ * caps what one call may bring in. */
+#define LOCAL_RETRIEVE_RESPONSE_MAX (256u << 20)
+/* Slack of the connection's deadline beyond the work's own. */
+#define LOCAL_DEADLINE_SLACK_MS 2000
+
+/* Per worker: the fan-out engine (attached to the worker's loop and peer client: connections
+ * and TLS sessions to peers stay warm between queries) and the linkage key. */
+struct local_state {
+	struct fanout_engine *eng;
+	struct crypto_linkage_key key;
+	int key_state; /* 0: not read yet, 1: loaded, -1: none or unreadable */
+};
+
+void api_local_state_free(void *slot)
+{
+	struct local_state *ls = slot;
+	fanout_engine_free(ls->eng);
+	crypto_wipe(&ls->key, sizeof(ls->key));
+	free(ls);
+}
+
+static struct local_state *local_state(struct http_ctx *ctx)
+{
+	struct local_state *ls = *ctx->worker_slot;
+	if (ls != NULL)
+		return ls;
+	if ((ls = calloc(1, sizeof(*ls))) == NULL)
+		return NULL;
+	if (fanout_engine_attach(ctx->base, ctx->peers, &ls->eng) != HX_OK) {
+		free(ls);
+		return NULL;
+	}
+	*ctx->worker_slot = ls;
+	return ls;
+}
+
+static const struct crypto_linkage_key *linkage_key(struct local_state *ls,
+                                                   const struct config *cfg)
+{
+	char err[256];
+	if (ls->key_state == 0) {
+		ls->key_state = -1;
+		if (cfg->linkage_key[0] == '\0')
+			hx_log_notice("local: no [rls] linkage_key: queries ask every active peer");
+		else if (crypto_linkage_key_load(cfg->linkage_key, &ls->key, err, sizeof(err)) != HX_OK)
+			hx_log_err("local: %s; queries ask every active peer", err);
+		else
+			ls->key_state = 1;
+	}
+	return ls->key_state == 1 ? &ls->key : NULL;
+}
+
+/* The audit record at the requesting side: the local client and its user as the actor. */
+static void audit(struct store *store, const struct config *cfg, const struct trust_peer *client,
+                  const uint8_t *fp, int action, int purpose, const char *user,
+                  const char *const *doc_ids, size_t nd, const char *detail)
+{
+	struct trust_peer me = {0};
+	struct http_ctx actx = {0};
+	char who[192];
+	hx_strlcpy(me.org_id, cfg->org_id, sizeof(me.org_id));
+	actx.store = store;
+	actx.peer = &me;
+	actx.peer_fp = fp;
+	snprintf(who, sizeof(who), "%s/%s", client->name, user != NULL && user[0] ? user : "-");
+	api_audit_disclosure(&actx, action, purpose, who, NULL, 0, doc_ids, nd, detail);
+}
+
+static uint64_t cap_ms(uint32_t asked, uint64_t limit)
+{
+	return asked != 0 && asked < limit ? asked : limit;
+}
+
+/* ---- POST /local/v1/query ---------------------------------------------------------------- */
+
+struct query_op {
+	struct http_deferred *d;
+	struct fanout *f;
+	Hie__V1__OutsideQuery *q;
+	struct fanout_opts o;
+	struct store *store;
+	const struct config *cfg;
+	struct trust_peer client;
+	uint8_t fp[CRYPTO_SHA256_LEN];
+};
+
+static void query_op_free(struct query_op *op)
+{
+	proto_free(op->q);
+	free(op);
+}
+
+static void query_cancel(void *arg)
+{
+	struct query_op *op = arg;
+	fanout_cancel(op->f);
+	query_op_free(op);
+}
+
+static void query_done(struct fanout_result *r, void *arg)
+{
+	struct query_op *op = arg;
+	const char **ids = calloc(r->n_entries + 1, sizeof(*ids));
+	size_t counts[FANOUT_ERROR + 1] = {0};
+	char detail[256];
+	int rc;
+
+	for (size_t i = 0; i < r->n_orgs; i++)
+		counts[r->org[i].status]++;
+	for (size_t i = 0; ids != NULL && i < r->n_entries; i++)
+		ids[i] = r->entries[i]->id;
+	snprintf(detail, sizeof(detail), "local client %s: %zu organisation(s): ok %zu, no match %zu, "
+	         "timeout %zu, refused %zu, error %zu", op->client.name, r->n_orgs,
+	         counts[FANOUT_OK], counts[FANOUT_NO_MATCH], counts[FANOUT_TIMEOUT],
+	         counts[FANOUT_REFUSED], counts[FANOUT_ERROR]);
+	audit(op->store, op->cfg, &op->client, op->fp, HIE__V1__AUDIT_ACTION__AUDIT_ACTION_OUTSIDE_QUERY,
+	      op->q->purpose, op->q->user != NULL ? op->q->user->id : NULL, ids,
+	      ids != NULL ? r->n_entries : 0, detail);
+	free(ids);
+	hx_log_info("local: query by %s: %zu organisation(s), %zu document(s) in %lld ms",
+	            op->client.name, r->n_orgs, r->n_entries, (long long)r->ms);
+	rc = fanout_result_pack(r, http_deferred_body(op->d));
+	fanout_result_free(r);
+	http_deferred_answer(op->d, rc, NULL, NULL);
+	query_op_free(op);
+}
+
+int api_local_query(struct http_ctx *ctx)
+{
+	struct local_state *ls = local_state(ctx);
+	struct query_op *op;
+	char err[256];
+	int rc;
+
+	if (ls == NULL)
+		return HX_ENOMEM;
+	if ((op = calloc(1, sizeof(*op))) == NULL)
+		return HX_ENOMEM;
+	if (proto_outside_query_unpack(ctx->body, ctx->body_len, &op->q) != HX_OK) {
+		free(op);
+		ctx->error_text = "the body is not a valid OutsideQuery (demographics with a valid "
+		                  "birth date, and a purpose of use, are required)";
+		return HX_EPARSE;
+	}
+	op->store = ctx->store;
+	op->cfg = ctx->cfg;
+	op->client = *ctx->peer;
+	memcpy(op->fp, ctx->peer_fp, sizeof(op->fp));
+	op->o.cfg = ctx->cfg;
+	op->o.store = ctx->store;
+	op->o.key = linkage_key(ls, ctx->cfg);
+	op->o.demographics = op->q->demographics;
+	op->o.purpose = op->q->purpose;
+	op->o.peer_timeout_ms = cap_ms(op->q->peer_timeout_ms, ctx->cfg->peer_timeout_ms);
+	op->o.overall_timeout_ms = cap_ms(op->q->overall_timeout_ms, ctx->cfg->query_timeout_ms);
+	op->o.cache_ttl_ms = op->q->no_cache ? 0 : FANOUT_CACHE_TTL_MS;
+	op->d = http_defer(ctx, op->o.overall_timeout_ms + LOCAL_DEADLINE_SLACK_MS, query_cancel, op);
+	rc = fanout_start(ls->eng, &op->o, query_done, op, &op->f, err, sizeof(err));
+	if (rc != HX_OK) {
+		/* Not started: answer now (the deferral is answered, never cancelled). */
+		http_deferred_answer(op->d, rc, NULL, rc == HX_EINVAL ? err : NULL);
+		query_op_free(op);
+	}
+	return HTTP_DEFERRED;
+}
+
+/* ---- POST /local/v1/retrieve ------------------------------------------------------------- */
+
+struct retrieve_op {
+	struct http_deferred *d;
+	struct peer_call *call;
+	Hie__V1__OutsideRetrieve *q;
+	struct store *store;
+	const struct config *cfg;
+	struct trust_peer client;
+	uint8_t fp[CRYPTO_SHA256_LEN];
+	uint64_t timeout_ms;
+	char why[320];
+};
+
+static void retrieve_op_free(struct retrieve_op *op)
+{
+	proto_free(op->q);
+	free(op);
+}
+
+static void retrieve_cancel(void *arg)
+{
+	struct retrieve_op *op = arg;
+	if (op->call != NULL)
+		peer_call_cancel(op->call);
+	retrieve_op_free(op);
+}
+
+static void retrieve_finish(struct retrieve_op *op, int rc, const char *const *ids, size_t n,
+                            const char *detail)
+{
+	char line[160];
+	snprintf(line, sizeof(line), "local client %s from %s: %s", op->client.name, op->q->org_id,
+	         detail);
+	audit(op->store, op->cfg, &op->client, op->fp,
+	      HIE__V1__AUDIT_ACTION__AUDIT_ACTION_OUTSIDE_RETRIEVE, op->q->purpose,
+	      op->q->user != NULL ? op->q->user->id : NULL, ids, n, line);
+	if (rc != HX_OK)
+		hx_log_warn("local: retrieve by %s from %s: %s", op->client.name, op->q->org_id,
+		            detail);
+	http_deferred_answer(op->d, rc, NULL, rc != HX_OK ? op->why : NULL);
+	retrieve_op_free(op);
+}
+
+static void retrieve_answered(struct peer_call *call, const struct peer_result *res, void *arg)
+{
+	struct retrieve_op *op = arg;
+	Hie__V1__RetrieveResponse *rr = NULL;
+	const char *ids[32];
+	size_t n = 0;
+	(void)call;
+	op->call = NULL;
+	if (res->rc != HX_OK || res->status != 200) {
+		int rc = res->rc == HX_ETIMEOUT ? HX_ETIMEOUT : HX_EPEER;
+		if (res->rc == HX_ETIMEOUT)
+			snprintf(op->why, sizeof(op->why), "%s did not answer within %llu ms",
+			         op->q->org_id, (unsigned long long)op->timeout_ms);
+		else if (res->rc != HX_OK)
+			snprintf(op->why, sizeof(op->why), "%s: %s", op->q->org_id, res->error);
+		else
+			snprintf(op->why, sizeof(op->why), "%s answered HTTP %ld", op->q->org_id,
+			         res->status);
+		retrieve_finish(op, rc, NULL, 0, op->why);
+		return;
+	}
+	if (proto_retrieve_response_unpack(res->body.data, res->body.len, &rr) != HX_OK) {
+		snprintf(op->why, sizeof(op->why), "%s's answer is not a valid RetrieveResponse",
+		         op->q->org_id);
+		retrieve_finish(op, HX_EPEER, NULL, 0, op->why);
+		return;
+	}
+	/* Nothing unverified is handed on: one document that fails fails the answer. */
+	for (size_t i = 0; i < rr->n_documents; i++) {
+		const Hie__V1__Document *doc = rr->documents[i];
+		int asked = 0;
+		for (size_t k = 0; k < op->q->n_document_ids && !asked; k++)
+			asked = strcmp(op->q->document_ids[k], doc->entry->id) == 0;
+		if (!asked) {
+			snprintf(op->why, sizeof(op->why), "%s answered with a document not asked for",
+			         op->q->org_id);
+			proto_free(rr);
+			retrieve_finish(op, HX_EPEER, NULL, 0, op->why);
+			return;
+		}
+		if (peer_document_verify(op->store, doc, op->q->allow_unsigned, op->why,
+		                         sizeof(op->why)) != HX_OK) {
+			proto_free(rr);
+			retrieve_finish(op, HX_EPEER, NULL, 0, op->why);
+			return;
+		}
+		if (n < 32)
+			ids[n++] = doc->entry->id;
+	}
+	/* The peer's bytes, checked, are the answer. */
+	if (hx_buf_append(http_deferred_body(op->d), res->body.data, res->body.len) != HX_OK) {
+		proto_free(rr);
+		retrieve_finish(op, HX_ENOMEM, NULL, 0, "no memory for the answer");
+		return;
+	}
+	{
+		char detail[96];
+		snprintf(detail, sizeof(detail), "%zu document(s) verified, %zu missing",
+		         rr->n_documents, rr->n_missing_ids);
+		retrieve_finish(op, HX_OK, ids, n, detail);
+	}
+	proto_free(rr);
+}
+
+int api_local_retrieve(struct http_ctx *ctx)
+{
+	Hie__V1__RetrieveRequest rq = HIE__V1__RETRIEVE_REQUEST__INIT;
+	struct peer_request req = {0};
+	struct retrieve_op *op;
+	Hie__V1__Peer *peer = NULL;
+	struct store_txn *t;
+	struct hx_buf body;
+	char url[CONFIG_PATH_MAX + 64];
+	int rc, node = 0;
+
+	if ((op = calloc(1, sizeof(*op))) == NULL)
+		return HX_ENOMEM;
+	if (proto_outside_retrieve_unpack(ctx->body, ctx->body_len, &op->q) != HX_OK) {
+		free(op);
+		ctx->error_text = "the body is not a valid OutsideRetrieve (an organisation id, 1 to 32 "
+		                  "document ids and a purpose of use are required)";
+		return HX_EPARSE;
+	}
+	if ((rc = store_read_begin(ctx->store, &t)) == HX_OK) {
+		rc = store_peer_get(t, op->q->org_id, &peer);
+		store_read_end(t);
+	}
+	if (rc == HX_OK)
+		for (size_t i = 0; i < peer->n_roles; i++)
+			node |= peer->roles[i] == HIE__V1__PEER_ROLE__PEER_ROLE_NODE;
+	if (rc != HX_OK || !node || peer->status != HIE__V1__PEER_STATUS__PEER_STATUS_ACTIVE ||
+	    peer->endpoint == NULL || peer->endpoint[0] == '\0') {
+		proto_free(peer);
+		retrieve_op_free(op);
+		ctx->error_text = "no active enrolled node with that organisation id";
+		return HX_ENOTFOUND;
+	}
+	op->store = ctx->store;
+	op->cfg = ctx->cfg;
+	op->client = *ctx->peer;
+	memcpy(op->fp, ctx->peer_fp, sizeof(op->fp));
+	op->timeout_ms = ctx->cfg->peer_timeout_ms;
+	rq.document_ids = op->q->document_ids;
+	rq.n_document_ids = op->q->n_document_ids;
+	rq.purpose = op->q->purpose;
+	rq.user = op->q->user;
+	hx_buf_init(&body, 64 * 1024);
+	peer_url_join(peer->endpoint, "/hie/v1/documents/retrieve", url, sizeof(url));
+	req.url = url;
+	req.fp = peer->fingerprint.data;
+	req.fp_next = peer->next_fingerprint.len == CRYPTO_SHA256_LEN ? peer->next_fingerprint.data
+	                                                             : NULL;
+	req.timeout_ms = op->timeout_ms;
+	req.max_response = LOCAL_RETRIEVE_RESPONSE_MAX;
+	if ((rc = proto_pack(&rq, &body)) == HX_OK) {
+		req.body = body.data;
+		req.body_len = body.len;
+		op->d = http_defer(ctx, op->timeout_ms + LOCAL_DEADLINE_SLACK_MS, retrieve_cancel, op);
+		rc = peer_call_start(ctx->peers, &req, retrieve_answered, op, &op->call);
+		if (rc != HX_OK) {
+			http_deferred_answer(op->d, rc, NULL, NULL);
+			retrieve_op_free(op);
+		}
+		rc = HTTP_DEFERRED;
+	} else {
+		retrieve_op_free(op);
+	}
+	hx_buf_clear(&body);
+	proto_free(peer);
+	return rc;
+}
