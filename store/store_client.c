@@ -36,29 +36,21 @@ int store_client_delete(struct store_txn *t, const uint8_t fp[PROTO_FINGERPRINT_
 	return store_trust_gen_bump(t, NULL);
 }
 
+struct client_each {
+	store_client_cb cb;
+	void *arg;
+};
+
+static int client_each(const void *msg, void *arg)
+{
+	const struct client_each *e = arg;
+	return e->cb(msg, e->arg);
+}
+
 int store_client_list(struct store_txn *t, store_client_cb cb, void *arg)
 {
-	MDB_cursor *c;
-	MDB_val k, v;
-	int r, rc = HX_OK;
-
-	if ((r = mdb_cursor_open(t->txn, t->s->dbi[DB_CLIENTS], &c)) != MDB_SUCCESS)
-		return store_err_from_mdb(r);
-	for (r = mdb_cursor_get(c, &k, &v, MDB_FIRST); r == MDB_SUCCESS;
-	     r = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		void *m;
-		int stop;
-		if ((rc = store_unpack(PROTO_LOCAL_CLIENT, &v, &m)) != HX_OK)
-			break;
-		stop = cb(m, arg);
-		proto_free(m);
-		if (stop)
-			break;
-	}
-	mdb_cursor_close(c);
-	if (rc == HX_OK && r != MDB_SUCCESS && r != MDB_NOTFOUND)
-		rc = store_err_from_mdb(r);
-	return rc;
+	struct client_each e = {cb, arg};
+	return store_db_each(t, DB_CLIENTS, PROTO_LOCAL_CLIENT, client_each, &e);
 }
 
 struct by_name {

@@ -98,6 +98,10 @@ void store_txn_end_raw(struct store *s, MDB_txn *txn, int commit, int *rc);
 int store_unpack(enum proto_kind kind, const MDB_val *v, void **out);
 /* Pack msg into a fresh heap buffer (caller frees). */
 int store_pack(const void *msg, uint8_t **out, size_t *len);
+/* Every record of a small db, unpacked as `kind`, in key order, to cb until it returns
+ * nonzero (peers, local clients). */
+int store_db_each(struct store_txn *t, enum store_db db, enum proto_kind kind,
+                  int (*cb)(const void *msg, void *arg), void *arg);
 
 /* Refuse a put that adds data while the store is over its quota (HX_ESPACE). */
 int store_quota_check(struct store_txn *t);

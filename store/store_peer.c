@@ -54,20 +54,22 @@ int store_peer_delete(struct store_txn *t, const char *org_id)
 	return store_trust_gen_bump(t, NULL);
 }
 
-int store_peer_list(struct store_txn *t, store_peer_cb cb, void *arg)
+int store_db_each(struct store_txn *t, enum store_db db, enum proto_kind kind,
+                  int (*cb)(const void *msg, void *arg), void *arg)
 {
 	MDB_cursor *c;
 	MDB_val k, v;
 	int r, rc = HX_OK;
 
-	if ((r = mdb_cursor_open(t->txn, t->s->dbi[DB_PEERS], &c)) != MDB_SUCCESS)
+	if ((r = mdb_cursor_open(t->txn, t->s->dbi[db], &c)) != MDB_SUCCESS)
 		return store_err_from_mdb(r);
 	for (r = mdb_cursor_get(c, &k, &v, MDB_FIRST); r == MDB_SUCCESS;
 	     r = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		void *m;
-		if ((rc = store_unpack(PROTO_PEER, &v, &m)) != HX_OK)
+		int stop;
+		if ((rc = store_unpack(kind, &v, &m)) != HX_OK)
 			break;
-		int stop = cb(m, arg);
+		stop = cb(m, arg);
 		proto_free(m);
 		if (stop)
 			break;
@@ -76,4 +78,21 @@ int store_peer_list(struct store_txn *t, store_peer_cb cb, void *arg)
 	if (rc == HX_OK && r != MDB_SUCCESS && r != MDB_NOTFOUND)
 		rc = store_err_from_mdb(r);
 	return rc;
+}
+
+struct peer_each {
+	store_peer_cb cb;
+	void *arg;
+};
+
+static int peer_each(const void *msg, void *arg)
+{
+	const struct peer_each *e = arg;
+	return e->cb(msg, e->arg);
+}
+
+int store_peer_list(struct store_txn *t, store_peer_cb cb, void *arg)
+{
+	struct peer_each e = {cb, arg};
+	return store_db_each(t, DB_PEERS, PROTO_PEER, peer_each, &e);
 }

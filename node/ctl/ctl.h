@@ -93,6 +93,13 @@ int ctl_peer_add_run(struct ctl *c);
 struct crypto_cert_info;
 int ctl_cert_check(struct ctl *c, const char *cmd, const char *cert, const char *ca,
                    const char *crl, const char *org, struct crypto_cert_info *ci);
+/* POST msg (or GET without one) with req's url, pins and deadline; the response body is
+ * appended to resp (at most resp->max). On a failed call or anything but 200 (its Error
+ * message), prints "WHAT: ..." and returns 1. */
+struct crypto_tls_client;
+struct peer_request;
+int ctl_call_pb(const struct crypto_tls_client *tls, struct peer_request *req,
+                const void *msg, const char *what, struct hx_buf *resp);
 /* Local clients and the local API (ctl_client.c). */
 int ctl_client_add_run(struct ctl *c);
 int ctl_client_list_run(struct ctl *c);

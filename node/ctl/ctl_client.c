@@ -376,9 +376,7 @@ int ctl_local_call(const struct config *cfg, const char *cmd, const char *client
 	struct crypto_tls_client *tls = NULL;
 	struct crypto_cert_info own;
 	struct peer_request req = {0};
-	struct hx_buf body;
-	char url[CONFIG_PATH_MAX + 64], err[512];
-	long status = 0;
+	char url[CONFIG_PATH_MAX + 64], err[512], what[CONFIG_PATH_MAX + 160];
 	int rc;
 
 	if (local_url(cfg, path, url, sizeof(url)) != 0)
@@ -388,32 +386,11 @@ int ctl_local_call(const struct config *cfg, const char *cmd, const char *client
 	if (crypto_tls_client_new(client_cert, client_key, cfg->ca, &tls, err, sizeof(err)) !=
 	    HX_OK)
 		return ctl_fail("%s: %s", cmd, err);
-	hx_buf_init(&body, 1u << 20);
-	if (proto_pack(msg, &body) != HX_OK) {
-		crypto_tls_client_free(tls);
-		hx_buf_clear(&body);
-		return ctl_fail("%s: the request is too large", cmd);
-	}
 	req.url = url;
 	req.fp = own.fingerprint; /* the daemon presents [tls] certificate */
-	req.body = body.data;
-	req.body_len = body.len;
 	req.timeout_ms = timeout_ms;
-	req.max_response = resp->max;
-	rc = peer_call_sync(tls, &req, &status, resp, err, sizeof(err));
+	snprintf(what, sizeof(what), "%s: the local API at %s", cmd, url);
+	rc = ctl_call_pb(tls, &req, msg, what, resp);
 	crypto_tls_client_free(tls);
-	hx_buf_clear(&body);
-	if (rc != HX_OK)
-		return ctl_fail("%s: the local API at %s: %s", cmd, url, err);
-	if (status != 200) {
-		Hie__V1__Error *e = NULL;
-		if (proto_error_unpack(resp->data, resp->len, &e) == HX_OK) {
-			ctl_fail("%s: the local API answered %ld: %s", cmd, status, e->message);
-			proto_free(e);
-		} else {
-			ctl_fail("%s: the local API answered HTTP %ld", cmd, status);
-		}
-		return 1;
-	}
-	return 0;
+	return rc;
 }

@@ -69,33 +69,23 @@ static int remote_open(struct ctl *c, const char *org, struct remote *r)
 	return 0;
 }
 
-/* Call path on the peer; on anything but 200, print the Error and return 1. */
-static int remote_call(struct remote *r, const char *what, const char *path, const void *msg,
-                       struct hx_buf *resp)
+int ctl_call_pb(const struct crypto_tls_client *tls, struct peer_request *req,
+                const void *msg, const char *what, struct hx_buf *resp)
 {
-	struct peer_request req = {0};
 	struct hx_buf body;
-	char url[CONFIG_PATH_MAX + 64], err[256];
+	char err[256];
 	long status = 0;
 	int rc;
 
 	hx_buf_init(&body, 1u << 20);
-	snprintf(url, sizeof(url), "%s%s", r->base_url, path);
 	if (msg != NULL && proto_pack(msg, &body) != HX_OK) {
 		hx_buf_clear(&body);
 		return ctl_fail("%s: request too large", what);
 	}
-	req.url = url;
-	req.fp = r->peer->fingerprint.data;
-	if (r->peer->next_fingerprint.len == CRYPTO_SHA256_LEN)
-		req.fp_next = r->peer->next_fingerprint.data;
-	req.body = msg != NULL ? body.data : NULL;
-	req.body_len = body.len;
-	req.timeout_ms = r->peer->profile != NULL && r->peer->profile->timeout_ms != 0
-	                         ? r->peer->profile->timeout_ms
-	                         : r->cfg.peer_timeout_ms;
-	req.max_response = REMOTE_RESPONSE_MAX;
-	rc = peer_call_sync(r->tls, &req, &status, resp, err, sizeof(err));
+	req->body = msg != NULL ? body.data : NULL;
+	req->body_len = body.len;
+	req->max_response = resp->max;
+	rc = peer_call_sync(tls, req, &status, resp, err, sizeof(err));
 	hx_buf_clear(&body);
 	if (rc != HX_OK)
 		return ctl_fail("%s: %s: %s", what, hx_strerror(rc), err);
@@ -110,6 +100,24 @@ static int remote_call(struct remote *r, const char *what, const char *path, con
 		return 1;
 	}
 	return 0;
+}
+
+/* Call path on the peer; on anything but 200, print the Error and return 1. */
+static int remote_call(struct remote *r, const char *what, const char *path, const void *msg,
+                       struct hx_buf *resp)
+{
+	struct peer_request req = {0};
+	char url[CONFIG_PATH_MAX + 64];
+
+	snprintf(url, sizeof(url), "%s%s", r->base_url, path);
+	req.url = url;
+	req.fp = r->peer->fingerprint.data;
+	if (r->peer->next_fingerprint.len == CRYPTO_SHA256_LEN)
+		req.fp_next = r->peer->next_fingerprint.data;
+	req.timeout_ms = r->peer->profile != NULL && r->peer->profile->timeout_ms != 0
+	                         ? r->peer->profile->timeout_ms
+	                         : r->cfg.peer_timeout_ms;
+	return ctl_call_pb(r->tls, &req, msg, what, resp);
 }
 
 int ctl_remote_call(struct ctl *c, const char *org, const char *what, const char *path,

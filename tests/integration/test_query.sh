@@ -200,7 +200,7 @@ cmp -s gotd.txt docd.txt || fail "fetch --local: the document differs from D's"
 grep -q "origin signature checked by the node" lret.txt || fail "fetch --local: $(cat lret.txt)"
 "$ctl" --config a.conf fetch "$D" "$doc" -o x.txt --local --client-cert ehrq.pem \
     --client-key ehrq.key >lret2.txt 2>&1 && fail "a client without the retrieve right fetched"
-grep -q "answered 403" lret2.txt || fail "fetch without the right: $(cat lret2.txt)"
+grep -q ": 403: " lret2.txt || fail "fetch without the right: $(cat lret2.txt)"
 python3 "$here/local_battery.py" 127.0.0.1 "$alocal" "$aport" ca/ca.pem ehr.pem ehr.key \
     ehrq.pem ehrq.key b.pem b.key "$B" >battery.txt || fail "local battery: $(grep -c FAIL battery.txt) failure(s)"
 grep FAIL battery.txt >&2 || true
