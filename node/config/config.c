@@ -11,7 +11,7 @@
 #include "proto.h"
 
 enum key_type { T_STRING, T_PATH, T_OID, T_ROLE, T_UINT, T_SIZE, T_DURATION, T_ADDR, T_URLS,
-                T_LOGLEVEL };
+                T_LOGLEVEL, T_FALLBACK };
 
 static const struct config_key {
 	const char *section;
@@ -40,6 +40,7 @@ static const struct config_key {
 	K("listen", metrics, T_ADDR, metrics, 0),
 	K("rls", endpoints, T_URLS, endpoints, 0),
 	K("rls", linkage_key, T_PATH, linkage_key, 0),
+	K("rls", fallback, T_FALLBACK, rls_fallback, 0),
 	K("limits", max_body, T_SIZE, max_body, 0),
 	K("limits", header_timeout, T_DURATION, header_timeout_ms, 0),
 	K("limits", idle_timeout, T_DURATION, idle_timeout_ms, 0),
@@ -215,6 +216,14 @@ static int handler(void *user, const char *section, const char *name, const char
 			return set_err(st, st->line,
 			               "'%s' must be up to %d https:// URLs separated by commas", name,
 			               CONFIG_ENDPOINTS_MAX);
+		break;
+	case T_FALLBACK:
+		if (strcmp(value, "peers") == 0)
+			st->c->rls_fallback = CONFIG_FALLBACK_PEERS;
+		else if (strcmp(value, "none") == 0)
+			st->c->rls_fallback = CONFIG_FALLBACK_NONE;
+		else
+			return set_err(st, st->line, "fallback must be 'peers' or 'none', not '%s'", value);
 		break;
 	case T_LOGLEVEL:
 		if (hx_log_level_parse(value, &st->c->log_level) != HX_OK)

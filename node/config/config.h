@@ -20,6 +20,12 @@ enum config_role {
 	CONFIG_ROLE_RLS,
 };
 
+/* What a query does when the record locator cannot be asked or fails. */
+enum config_fallback {
+	CONFIG_FALLBACK_PEERS, /* ask every active peer (the default) */
+	CONFIG_FALLBACK_NONE,  /* ask nobody: the answer says the locator failed */
+};
+
 struct config_addr {
 	char host[256];
 	uint16_t port; /* 0 = any free port (the daemon reports what it bound) */
@@ -47,6 +53,7 @@ struct config {
 	char endpoints[CONFIG_ENDPOINTS_MAX][CONFIG_PATH_MAX];
 	unsigned n_endpoints;
 	char linkage_key[CONFIG_PATH_MAX];
+	enum config_fallback rls_fallback;
 	/* [limits] */
 	uint64_t max_body;         /* bytes */
 	uint64_t header_timeout_ms;

@@ -440,7 +440,20 @@ static void ask_all(struct fanout *f, const Hie__V1__LocateResponse *only)
 	finish(f);
 }
 
-/* The RLS: whom to ask. A failure falls back to asking every active peer. */
+/* The locator could not say: [rls] fallback decides (every active peer, or nobody). */
+static void fall_back(struct fanout *f)
+{
+	size_t n = strlen(f->r->rls);
+	if (f->o->cfg->rls_fallback == CONFIG_FALLBACK_NONE) {
+		snprintf(f->r->rls + n, sizeof(f->r->rls) - n, "; nobody asked ([rls] fallback = none)");
+		finish(f);
+		return;
+	}
+	snprintf(f->r->rls + n, sizeof(f->r->rls) - n, "; asking every active peer");
+	ask_all(f, NULL);
+}
+
+/* The RLS: whom to ask. A failure falls back as configured. */
 static void on_locate(struct peer_call *call, const struct peer_result *res, void *arg)
 {
 	struct fanout *f = arg;
@@ -450,10 +463,10 @@ static void on_locate(struct peer_call *call, const struct peer_result *res, voi
 	f->outstanding--;
 	if (res->rc != HX_OK || res->status != 200 ||
 	    proto_locate_response_unpack(res->body.data, res->body.len, &lr) != HX_OK) {
-		snprintf(f->r->rls, sizeof(f->r->rls), "the locator failed (%.200s); asking every "
-		         "active peer", res->rc != HX_OK ? res->error
+		snprintf(f->r->rls, sizeof(f->r->rls), "the locator failed (%.200s)",
+		         res->rc != HX_OK ? res->error
 		         : res->status != 200 ? "an HTTP error" : "a bad answer");
-		ask_all(f, NULL);
+		fall_back(f);
 		return;
 	}
 	snprintf(f->r->rls, sizeof(f->r->rls), "the locator named %zu organisation(s)",
@@ -474,9 +487,8 @@ static void locate(struct fanout *f)
 
 	if (peer_pin_by_url(f->o->store, rls_url, HIE__V1__PEER_ROLE__PEER_ROLE_RLS, &pin) !=
 	    HX_OK) {
-		snprintf(f->r->rls, sizeof(f->r->rls), "no active enrolled RLS at %.200s; asking every "
-		         "active peer", rls_url);
-		ask_all(f, NULL);
+		snprintf(f->r->rls, sizeof(f->r->rls), "no active enrolled RLS at %.200s", rls_url);
+		fall_back(f);
 		return;
 	}
 	for (size_t i = 0; i < f->n_tokens && i < LOCATE_TOKENS_MAX; i++)
@@ -486,7 +498,8 @@ static void locate(struct fanout *f)
 	hx_buf_init(&body, 64 * 1024);
 	if (proto_pack(&lr, &body) != HX_OK) {
 		hx_buf_clear(&body);
-		ask_all(f, NULL);
+		snprintf(f->r->rls, sizeof(f->r->rls), "cannot call the locator");
+		fall_back(f);
 		return;
 	}
 	peer_url_join(rls_url, "/hie/v1/rls/locate", url, sizeof(url));
@@ -500,9 +513,8 @@ static void locate(struct fanout *f)
 	f->outstanding++;
 	if (peer_call_start(f->pc, &req, on_locate, f, &f->rls_call) != HX_OK) {
 		f->outstanding--;
-		snprintf(f->r->rls, sizeof(f->r->rls), "cannot call the locator; asking every "
-		         "active peer");
-		ask_all(f, NULL);
+		snprintf(f->r->rls, sizeof(f->r->rls), "cannot call the locator");
+		fall_back(f);
 	}
 	hx_buf_clear(&body);
 }

@@ -228,7 +228,14 @@ kill -TERM "$rpid"
 wait "$rpid" 2>/dev/null || true
 query q3.json || fail "query with the RLS down: exit $?"
 check q3.json ok ok ok - || fail "the patient with the RLS down"
-grep -q '"locator":	"the locator failed' q3.json || fail "locator status: $(grep locator q3.json)"
+grep -q '"locator":	"the locator failed.*asking every active peer' q3.json ||
+    fail "locator status: $(grep locator q3.json)"
+# ... unless the configuration says to ask nobody then.
+sed 's/^linkage_key = .*$/&\nfallback = none/' a.conf >a-nofb.conf
+"$ctl" --config a-nofb.conf --json query --family Smith --given Katherine --birth-date 1980-03-04 \
+    --sex female --purpose treatment >q3n.json || fail "query with the RLS down, no fall-back: exit $?"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert not d["organisations"] and not d["documents"] and "fallback = none" in d["locator"], d' q3n.json ||
+    fail "fallback = none: $(cat q3n.json)"
 
 # 4. A peer that never answers.
 python3 -c '
