@@ -86,6 +86,12 @@ const ProtobufCMessageDescriptor *proto_kind_descriptor(enum proto_kind kind);
 int proto_unpack(enum proto_kind kind, const uint8_t *buf, size_t len, void **out);
 /* Free a message returned by proto_unpack() (or by a store_*_get). NULL is a no-op. */
 void proto_free(void *msg);
+/* proto_unpack() into the calling thread's scratch arena, for a request decoded, used and
+ * dropped within one call: no allocation per field. The message lives until the thread's
+ * next proto_unpack_scratch() (so one at a time per thread, and not to be kept); release
+ * it with proto_scratch_free() (a message too large for the arena is on the heap). */
+int proto_unpack_scratch(enum proto_kind kind, const uint8_t *buf, size_t len, void **out);
+void proto_scratch_free(void *msg);
 
 /* Validate a message built in memory: the same walk and validator as proto_unpack().
  * HX_EINVAL when it does not pass (it is our own message, not input). */

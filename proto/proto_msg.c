@@ -1,6 +1,7 @@
 /* proto_msg.c: the kind table, unpack/pack, and each kind's validator. */
 #include "proto_internal.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #define KIB 1024u
@@ -394,7 +395,9 @@ static int check_msg(const struct proto_kind_info *k, const ProtobufCMessage *m)
 	return HX_OK;
 }
 
-int proto_unpack(enum proto_kind kind, const uint8_t *buf, size_t len, void **out)
+/* Unpack with `alloc` (NULL: malloc) and validate. */
+static int unpack_with(enum proto_kind kind, ProtobufCAllocator *alloc, const uint8_t *buf,
+                       size_t len, void **out)
 {
 	const struct proto_kind_info *k = kind_info(kind);
 	ProtobufCMessage *m;
@@ -405,15 +408,69 @@ int proto_unpack(enum proto_kind kind, const uint8_t *buf, size_t len, void **ou
 		return HX_EPARSE;
 	if (buf == NULL)
 		buf = (const uint8_t *)"";
-	m = protobuf_c_message_unpack(k->desc, NULL, len, buf);
+	m = protobuf_c_message_unpack(k->desc, alloc, len, buf);
 	if (m == NULL)
 		return HX_EPARSE;
 	if (proto_wire_check(k->desc, buf, len) != HX_OK || check_msg(k, m) != HX_OK) {
-		protobuf_c_message_free_unpacked(m, NULL);
+		protobuf_c_message_free_unpacked(m, alloc);
 		return HX_EPARSE;
 	}
 	*out = m;
 	return HX_OK;
+}
+
+int proto_unpack(enum proto_kind kind, const uint8_t *buf, size_t len, void **out)
+{
+	return unpack_with(kind, NULL, buf, len, out);
+}
+
+/* The thread's scratch arena (proto_unpack_scratch): a bump allocator that a request's
+ * message is unpacked into, instead of one malloc per field and submessage and one free
+ * each afterwards. A request is a few hundred bytes; one that does not fit is unpacked on
+ * the heap instead. */
+#define SCRATCH_SIZE (16u * KIB)
+static _Thread_local struct scratch {
+	size_t used;
+	int spilled; /* an allocation did not fit */
+	_Alignas(max_align_t) unsigned char buf[SCRATCH_SIZE];
+} scratch;
+
+static void *scratch_alloc(void *data, size_t size)
+{
+	struct scratch *a = data;
+	size_t at = (a->used + _Alignof(max_align_t) - 1) & ~(size_t)(_Alignof(max_align_t) - 1);
+	if (size > SCRATCH_SIZE || at > SCRATCH_SIZE - size) {
+		a->spilled = 1; /* protobuf-c then fails the unpack; it is redone on the heap */
+		return NULL;
+	}
+	a->used = at + size;
+	return a->buf + at;
+}
+
+static void scratch_free(void *data, void *p)
+{
+	(void)data;
+	(void)p;
+}
+
+int proto_unpack_scratch(enum proto_kind kind, const uint8_t *buf, size_t len, void **out)
+{
+	ProtobufCAllocator a = {scratch_alloc, scratch_free, &scratch};
+	int rc;
+
+	scratch.used = 0;
+	scratch.spilled = 0;
+	rc = unpack_with(kind, &a, buf, len, out);
+	if (rc == HX_EPARSE && scratch.spilled)
+		rc = unpack_with(kind, NULL, buf, len, out);
+	return rc;
+}
+
+void proto_scratch_free(void *msg)
+{
+	const unsigned char *p = msg;
+	if (p != NULL && (p < scratch.buf || p >= scratch.buf + SCRATCH_SIZE))
+		protobuf_c_message_free_unpacked(msg, NULL); /* it was unpacked on the heap */
 }
 
 void proto_free(void *msg)

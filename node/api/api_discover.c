@@ -82,6 +82,7 @@ int api_patients_discover(struct http_ctx *ctx)
 {
 	static _Thread_local char why[160];
 	Hie__V1__DiscoverRequest *dr = NULL;
+	void *m = NULL;
 	Hie__V1__DiscoverResponse resp = HIE__V1__DISCOVER_RESPONSE__INIT;
 	Hie__V1__PatientMatch pm[IDM_RESULTS_MAX], *pmp[IDM_RESULTS_MAX];
 	const char *sugg[8];
@@ -92,22 +93,24 @@ int api_patients_discover(struct http_ctx *ctx)
 	size_t max;
 	int rc;
 
-	if (proto_discover_request_unpack(ctx->body, ctx->body_len, &dr) != HX_OK) {
+	/* Decoded into the thread's scratch arena: the request is dropped before we return. */
+	if (proto_unpack_scratch(PROTO_DISCOVER_REQUEST, ctx->body, ctx->body_len, &m) != HX_OK) {
 		ctx->error_text = "the body is not a valid DiscoverRequest (demographics and a "
 		                  "purpose of use are required; dates must be real YYYY-MM-DD)";
 		return HX_EPARSE;
 	}
+	dr = m;
 	idn_from_demographics(dr->demographics, &q);
 	if (idm_query_check(&q, why, sizeof(why)) != HX_OK) {
 		ctx->error_text = why;
-		proto_free(dr);
+		proto_scratch_free(dr);
 		return HX_EINVAL;
 	}
 	max = dr->max_results != 0 && dr->max_results < IDM_RESULTS_MAX ? dr->max_results
 	      : dr->max_results != 0                                     ? IDM_RESULTS_MAX
 	                                                                 : DISCOVER_RESULTS_DEFAULT;
 	if ((out = malloc(sizeof(*out))) == NULL) {
-		proto_free(dr);
+		proto_scratch_free(dr);
 		return HX_ENOMEM;
 	}
 	if ((rc = store_read_begin(ctx->store, &t)) != HX_OK)
@@ -149,6 +152,6 @@ int api_patients_discover(struct http_ctx *ctx)
 	}
 done:
 	free(out);
-	proto_free(dr);
+	proto_scratch_free(dr);
 	return rc;
 }
