@@ -64,7 +64,7 @@ struct fanout {
 	fanout_done_fn done;
 	void *done_arg;
 	int lazy_cache;            /* the cache write is queued, not waited for */
-	struct target t[FANOUT_ORGS_MAX];
+	struct target *t;          /* one per organisation asked (r->org alike) */
 	size_t n;
 	int outstanding;
 	int64_t t0, end;
@@ -155,7 +155,6 @@ static int start_call_bytes(struct target *t, const char *path, const uint8_t *b
 	req.body_len = len;
 	req.timeout_ms = remaining(t->f);
 	req.max_response = RESPONSE_MAX;
-	req.fresh = t->f->o->fresh_connections && t->step == 0;
 	return peer_call_start(t->f->pc, &req, on_call, t, &t->call);
 }
 
@@ -390,7 +389,16 @@ static void ask_all(struct fanout *f, const Hie__V1__LocateResponse *only)
 	struct fanout_engine *e = f->eng;
 	Hie__V1__DiscoverRequest dr = HIE__V1__DISCOVER_REQUEST__INIT;
 	struct hx_buf body;
+	size_t cap;
 	peers_refresh(e, f->o->store);
+	/* Sized to the peers: a query allocates (and the kernel zeroes) only what it uses. */
+	cap = e->n_peers > 0 ? e->n_peers : 1;
+	if ((f->t = calloc(cap, sizeof(*f->t))) == NULL ||
+	    (f->r->org = calloc(cap, sizeof(*f->r->org))) == NULL) {
+		snprintf(f->r->rls, sizeof(f->r->rls), "out of memory");
+		finish(f);
+		return;
+	}
 	for (size_t i = 0; i < e->n_peers && f->n < FANOUT_ORGS_MAX; i++) {
 		const struct peer_entry *p = &e->peers[i];
 		struct target *t;
@@ -609,6 +617,11 @@ int fanout_engine_attach(struct event_base *base, struct peer_client *pc,
 	return HX_OK;
 }
 
+int fanout_engine_disconnect(struct fanout_engine *e)
+{
+	return peer_client_disconnect(e->pc);
+}
+
 void fanout_engine_free(struct fanout_engine *e)
 {
 	if (e == NULL)
@@ -645,6 +658,7 @@ static void fanout_free(struct fanout *f)
 		proto_free(f->entries[i]);
 	free(f->entries);
 	free(f->entry_org);
+	free(f->t);
 	fanout_result_free(f->r);
 	free(f);
 }
@@ -784,6 +798,7 @@ void fanout_result_free(struct fanout_result *r)
 		proto_free(r->entries[i]);
 	free(r->entries);
 	free(r->entry_org);
+	free(r->org);
 	free(r);
 }
 

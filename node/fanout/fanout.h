@@ -54,12 +54,11 @@ struct fanout_opts {
 	 * matches are written to it (the store must then be writable; a read-only one is only
 	 * read). 0: no cache. */
 	int64_t cache_ttl_ms;
-	int fresh_connections;              /* benchmarks: new connections (sessions resumed) */
 };
 #define FANOUT_CACHE_TTL_MS (24LL * 3600 * 1000)
 
 struct fanout_result {
-	struct fanout_org org[FANOUT_ORGS_MAX];
+	struct fanout_org *org;             /* n_orgs of them */
 	size_t n_orgs;
 	char rls[512];                      /* how the locator answered ("" without one) */
 	Hie__V1__DocumentEntry **entries;   /* merged: one per SHA-256, newest first */
@@ -80,6 +79,9 @@ struct fanout_engine;
 int fanout_engine_new(const struct config *cfg, struct fanout_engine **out, char *err,
                       size_t errlen);
 void fanout_engine_free(struct fanout_engine *e);
+/* Close the engine's connections to peers (first contact again), keeping the TLS sessions
+ * to resume: for benchmarks. HX_EBUSY while a query runs. */
+int fanout_engine_disconnect(struct fanout_engine *e);
 int fanout_run(struct fanout_engine *e, const struct fanout_opts *o, struct fanout_result **out,
                char *err, size_t errlen);
 

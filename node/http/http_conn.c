@@ -395,6 +395,8 @@ static int do_handshake(struct http_conn *c)
 	}
 	c->counted = 1;
 	c->state = C_HEAD;
+	hx_log_debug("http: %s connected (%s TLS session)", c->peer.org_id,
+	             crypto_tls_conn_resumed(c->tls) ? "resumed" : "new");
 	return CRYPTO_TLS_DONE;
 }
 

@@ -28,7 +28,6 @@ struct peer_request {
 	                               or NULL for GET */
 	size_t body_len;
 	uint64_t timeout_ms;        /* whole-call deadline */
-	int fresh;                  /* a new connection (a cached TLS session may be resumed) */
 	size_t max_response;        /* bytes */
 };
 
@@ -46,6 +45,8 @@ int peer_client_new(struct event_base *base, const struct crypto_tls_client *tls
                     struct peer_client **out);
 /* Cancels every call still running (their callbacks are not called). */
 void peer_client_free(struct peer_client *pc);
+/* Close every idle connection; TLS sessions stay, to be resumed. HX_EBUSY while calls run. */
+int peer_client_disconnect(struct peer_client *pc);
 
 /* Start a call. HX_EINVAL (not https, no pin), HX_ENOMEM. */
 int peer_call_start(struct peer_client *pc, const struct peer_request *req, peer_done_fn done,

@@ -11,16 +11,62 @@ struct peer_client {
 	struct event_base *base;
 	const struct crypto_tls_client *tls;
 	CURLM *multi;
-	CURLSH *share;           /* TLS sessions (and DNS) shared by all its calls: resumption */
+	/* TLS sessions (and DNS) shared between calls, for resumption: one share per peer
+	 * (host:port), as a libcurl share keeps only 8 sessions, least recently used first out:
+	 * one share for all would lose most of them in a fan-out to more than 8 peers. */
+	struct peer_share *shares;
+	size_t nshares, cap_shares;
 	struct event *timer;
 	struct peer_call *calls; /* doubly linked */
+	struct curl_slist *headers; /* the same for every call */
+	struct peer_sock *socks;    /* sockets curl asked us to watch */
+	/* Easy handles of finished calls, reset, for the next ones: a call then allocates no
+	 * transfer buffers (a fan-out would otherwise grow and trim the heap every round). */
+	CURL *pool[64];
+	size_t npool;
 };
+
+struct peer_share {
+	char authority[256]; /* host:port of the URL */
+	CURLSH *share;
+};
+
+/* The share of the URL's authority, made on first use; NULL if none can be made (calls then
+ * work without resumption). */
+static CURLSH *share_for(struct peer_client *pc, const char *url)
+{
+	const char *a = url + 8; /* after "https://" */
+	size_t n = strcspn(a, "/?#");
+	struct peer_share *sh;
+	if (n >= sizeof(sh->authority))
+		return NULL;
+	for (size_t i = 0; i < pc->nshares; i++)
+		if (strlen(pc->shares[i].authority) == n && memcmp(pc->shares[i].authority, a, n) == 0)
+			return pc->shares[i].share;
+	if (pc->nshares == pc->cap_shares) {
+		size_t cap = pc->cap_shares ? pc->cap_shares * 2 : 16;
+		struct peer_share *p = realloc(pc->shares, cap * sizeof(*p));
+		if (p == NULL)
+			return NULL;
+		pc->shares = p;
+		pc->cap_shares = cap;
+	}
+	sh = &pc->shares[pc->nshares];
+	/* One event loop, one thread: the share needs no lock functions. */
+	if ((sh->share = curl_share_init()) == NULL)
+		return NULL;
+	curl_share_setopt(sh->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+	curl_share_setopt(sh->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+	memcpy(sh->authority, a, n);
+	sh->authority[n] = '\0';
+	pc->nshares++;
+	return sh->share;
+}
 
 struct peer_call {
 	struct peer_client *pc;
 	struct peer_call *prev, *next;
 	CURL *easy;
-	struct curl_slist *headers;
 	uint8_t fp[CRYPTO_SHA256_LEN], fp_next[CRYPTO_SHA256_LEN];
 	int has_next;
 	peer_done_fn done;
@@ -32,7 +78,21 @@ struct peer_call {
 /* Per-socket state for curl's socket callback. */
 struct peer_sock {
 	struct event *ev;
+	short kind; /* what ev waits for */
+	struct peer_sock *prev, *next; /* the client's, to free any a closed multi left */
 };
+
+static void sock_free(struct peer_client *pc, struct peer_sock *ps)
+{
+	if (ps->prev != NULL)
+		ps->prev->next = ps->next;
+	else
+		pc->socks = ps->next;
+	if (ps->next != NULL)
+		ps->next->prev = ps->prev;
+	event_free(ps->ev);
+	free(ps);
+}
 
 static int peer_err_from_curl(CURLcode c)
 {
@@ -77,11 +137,16 @@ static void call_unlink(struct peer_call *call)
 
 static void call_free(struct peer_call *call)
 {
+	struct peer_client *pc = call->pc;
 	if (call->easy != NULL) {
-		curl_multi_remove_handle(call->pc->multi, call->easy);
-		curl_easy_cleanup(call->easy);
+		curl_multi_remove_handle(pc->multi, call->easy);
+		if (pc->npool < HX_ARRAY_SIZE(pc->pool)) {
+			curl_easy_reset(call->easy);
+			pc->pool[pc->npool++] = call->easy;
+		} else {
+			curl_easy_cleanup(call->easy);
+		}
 	}
-	curl_slist_free_all(call->headers);
 	hx_buf_clear(&call->res.body);
 	free(call);
 }
@@ -139,8 +204,7 @@ static int socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *s
 
 	if (what == CURL_POLL_REMOVE) {
 		if (ps != NULL) {
-			event_free(ps->ev);
-			free(ps);
+			sock_free(pc, ps);
 			curl_multi_assign(pc->multi, s, NULL);
 		}
 		return 0;
@@ -151,13 +215,22 @@ static int socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *s
 		ps = calloc(1, sizeof(*ps));
 		if (ps == NULL)
 			return -1;
+		if ((ps->ev = event_new(pc->base, s, kind, on_socket_event, pc)) == NULL) {
+			free(ps);
+			return -1;
+		}
+		ps->next = pc->socks;
+		if (pc->socks != NULL)
+			pc->socks->prev = ps;
+		pc->socks = ps;
 		curl_multi_assign(pc->multi, s, ps);
+	} else if (ps->kind == kind) {
+		return 0; /* already waiting for just that */
 	} else {
-		event_free(ps->ev);
+		event_del(ps->ev);
+		event_assign(ps->ev, pc->base, s, kind, on_socket_event, pc);
 	}
-	ps->ev = event_new(pc->base, s, kind, on_socket_event, pc);
-	if (ps->ev == NULL)
-		return -1;
+	ps->kind = kind;
 	event_add(ps->ev, NULL);
 	return 0;
 }
@@ -172,6 +245,23 @@ static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
 	else
 		evtimer_add(pc->timer, &tv);
 	return 0;
+}
+
+static CURLM *multi_new(struct peer_client *pc)
+{
+	CURLM *m = curl_multi_init();
+	if (m == NULL)
+		return NULL;
+	curl_multi_setopt(m, CURLMOPT_SOCKETFUNCTION, socket_cb);
+	curl_multi_setopt(m, CURLMOPT_SOCKETDATA, pc);
+	curl_multi_setopt(m, CURLMOPT_TIMERFUNCTION, timer_cb);
+	curl_multi_setopt(m, CURLMOPT_TIMERDATA, pc);
+	curl_multi_setopt(m, CURLMOPT_MAX_HOST_CONNECTIONS, 16L);
+	/* Keep idle connections to every peer: by default libcurl sizes its cache by the calls
+	 * running at the moment, so a fan-out to many peers would close most of them as the
+	 * calls finish one by one, and the next query would handshake again. */
+	curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, 1024L);
+	return m;
 }
 
 static void global_init(void)
@@ -191,27 +281,29 @@ int peer_client_new(struct event_base *base, const struct crypto_tls_client *tls
 		return HX_ENOMEM;
 	pc->base = base;
 	pc->tls = tls;
-	pc->multi = curl_multi_init();
-	/* One event loop, one thread: the share needs no lock functions. */
-	if ((pc->share = curl_share_init()) != NULL) {
-		curl_share_setopt(pc->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
-		curl_share_setopt(pc->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
-	}
 	pc->timer = evtimer_new(base, on_timer, pc);
-	if (pc->multi == NULL || pc->timer == NULL) {
+	pc->headers = curl_slist_append(NULL, "Content-Type: application/x-protobuf");
+	if (pc->headers != NULL)
+		pc->headers = curl_slist_append(pc->headers, "Expect:");
+	if ((pc->multi = multi_new(pc)) == NULL || pc->timer == NULL || pc->headers == NULL) {
 		peer_client_free(pc);
 		return HX_ENOMEM;
 	}
-	curl_multi_setopt(pc->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
-	curl_multi_setopt(pc->multi, CURLMOPT_SOCKETDATA, pc);
-	curl_multi_setopt(pc->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
-	curl_multi_setopt(pc->multi, CURLMOPT_TIMERDATA, pc);
-	curl_multi_setopt(pc->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 16L);
-	/* Keep idle connections to every peer: by default libcurl sizes its cache by the calls
-	 * running at the moment, so a fan-out to many peers would close most of them as the
-	 * calls finish one by one, and the next query would handshake again. */
-	curl_multi_setopt(pc->multi, CURLMOPT_MAXCONNECTS, 1024L);
 	*out = pc;
+	return HX_OK;
+}
+
+int peer_client_disconnect(struct peer_client *pc)
+{
+	CURLM *m;
+	if (pc->calls != NULL)
+		return HX_EBUSY;
+	if ((m = multi_new(pc)) == NULL)
+		return HX_ENOMEM;
+	curl_multi_cleanup(pc->multi); /* closes its connections; the sessions stay shared */
+	while (pc->socks != NULL) /* any socket curl did not say it removed */
+		sock_free(pc, pc->socks);
+	pc->multi = m;
 	return HX_OK;
 }
 
@@ -224,10 +316,16 @@ void peer_client_free(struct peer_client *pc)
 		call_unlink(c);
 		call_free(c);
 	}
+	while (pc->npool > 0)
+		curl_easy_cleanup(pc->pool[--pc->npool]);
 	if (pc->multi != NULL)
 		curl_multi_cleanup(pc->multi);
-	if (pc->share != NULL)
-		curl_share_cleanup(pc->share);
+	while (pc->socks != NULL)
+		sock_free(pc, pc->socks);
+	curl_slist_free_all(pc->headers);
+	for (size_t i = 0; i < pc->nshares; i++)
+		curl_share_cleanup(pc->shares[i].share);
+	free(pc->shares);
 	if (pc->timer != NULL)
 		event_free(pc->timer);
 	free(pc);
@@ -260,7 +358,10 @@ int peer_call_start(struct peer_client *pc, const struct peer_request *req, peer
 	if (strncmp(req->url, "https://", 8) != 0 || req->fp == NULL || done == NULL)
 		return HX_EINVAL;
 	call = calloc(1, sizeof(*call));
-	if (call == NULL || (e = call->easy = curl_easy_init()) == NULL) {
+	if (call == NULL)
+		return HX_ENOMEM;
+	e = call->easy = pc->npool > 0 ? pc->pool[--pc->npool] : curl_easy_init();
+	if (e == NULL) {
 		free(call);
 		return HX_ENOMEM;
 	}
@@ -271,14 +372,16 @@ int peer_call_start(struct peer_client *pc, const struct peer_request *req, peer
 	if ((call->has_next = req->fp_next != NULL))
 		memcpy(call->fp_next, req->fp_next, CRYPTO_SHA256_LEN);
 	hx_buf_init(&call->res.body, req->max_response);
-	call->headers = curl_slist_append(NULL, "Content-Type: application/x-protobuf");
-	call->headers = curl_slist_append(call->headers, "Expect:");
 	curl_easy_setopt(e, CURLOPT_URL, req->url);
-	if (pc->share != NULL)
-		curl_easy_setopt(e, CURLOPT_SHARE, pc->share);
-	if (req->fresh)
-		curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+	{
+		CURLSH *sh = share_for(pc, req->url);
+		if (sh != NULL)
+			curl_easy_setopt(e, CURLOPT_SHARE, sh);
+	}
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https");
+	/* Straight to the peer: never through a proxy named in the environment (and no
+	 * environment lookups per call). */
+	curl_easy_setopt(e, CURLOPT_PROXY, "");
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)req->timeout_ms);
@@ -292,7 +395,7 @@ int peer_call_start(struct peer_client *pc, const struct peer_request *req, peer
 	curl_easy_setopt(e, CURLOPT_SSL_CTX_DATA, call);
 	curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, call->headers);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, pc->headers);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, call);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, call->errbuf);

@@ -138,4 +138,4 @@ nports=""
 echo "$nports" >ports.txt
 nginx -p "$tmp/" -c "$tmp/nginx.conf" -e "$tmp/nginx-error.log"
 sleep 0.5
-"$fan" a.conf "$rounds" "$(cat ports.txt)" ca/ca.pem a.pem a.key discover.req query.req s.conf
+${HX_BENCH_WRAP:-} "$fan" a.conf "$rounds" "$(cat ports.txt)" ca/ca.pem a.pem a.key discover.req query.req s.conf
