@@ -592,7 +592,17 @@ int fanout_engine_new(const struct config *cfg, struct fanout_engine **out, char
 		free(e);
 		return rc;
 	}
-	if ((e->base = event_base_new()) == NULL ||
+	{
+		/* Timers to the microsecond (timerfd), not rounded up to the next millisecond:
+		 * deadlines are kept closely. */
+		struct event_config *ec = event_config_new();
+		if (ec != NULL) {
+			event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER);
+			e->base = event_base_new_with_config(ec);
+			event_config_free(ec);
+		}
+	}
+	if (e->base == NULL ||
 	    (rc = peer_client_new(e->base, e->tls, &e->pc)) != HX_OK) {
 		snprintf(err, errlen, "cannot set up the peer client");
 		fanout_engine_free(e);
@@ -731,8 +741,14 @@ int fanout_start(struct fanout_engine *eng, const struct fanout_opts *o, fanout_
 	}
 	f->t0 = hx_time_now_ms();
 	f->end = f->t0 + (int64_t)o->overall_timeout_ms;
-	tv.tv_sec = (time_t)(o->overall_timeout_ms / 1000);
-	tv.tv_usec = (suseconds_t)(o->overall_timeout_ms % 1000) * 1000;
+	{
+		/* The answer is due at the deadline: stop waiting a little before it, so that
+		 * cancelling the calls left and merging what came fit within it. */
+		uint64_t ms = o->overall_timeout_ms > 20 ? o->overall_timeout_ms - 1
+		                                          : o->overall_timeout_ms;
+		tv.tv_sec = (time_t)(ms / 1000);
+		tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	}
 	evtimer_add(f->deadline, &tv);
 	*out = f;
 	if (o->cfg->n_endpoints > 0 && f->n_tokens > 0)
