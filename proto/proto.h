@@ -60,6 +60,7 @@ enum proto_kind {
 	PROTO_OUTSIDE_QUERY,
 	PROTO_OUTSIDE_QUERY_RESPONSE,
 	PROTO_OUTSIDE_RETRIEVE,
+	PROTO_DOCUMENT_PUBLISH,
 	PROTO_KIND_COUNT
 };
 
@@ -159,6 +160,7 @@ PROTO_WRAP(PROTO_LOCAL_CLIENT, local_client, Hie__V1__LocalClient)
 PROTO_WRAP(PROTO_OUTSIDE_QUERY, outside_query, Hie__V1__OutsideQuery)
 PROTO_WRAP(PROTO_OUTSIDE_QUERY_RESPONSE, outside_query_response, Hie__V1__OutsideQueryResponse)
 PROTO_WRAP(PROTO_OUTSIDE_RETRIEVE, outside_retrieve, Hie__V1__OutsideRetrieve)
+PROTO_WRAP(PROTO_DOCUMENT_PUBLISH, document_publish, Hie__V1__DocumentPublish)
 #undef PROTO_WRAP
 
 #endif /* HX_PROTO_H */

@@ -294,6 +294,20 @@ static int v_outside_retrieve(const void *msg)
 	                                                                         : HX_OK;
 }
 
+/* What a local system sends to be stored: the node completes and checks the entry itself. */
+static int v_document_publish(const void *msg)
+{
+	const Hie__V1__DocumentPublish *d = msg;
+	const Hie__V1__DocumentEntry *e = d->entry;
+	if (e == NULL || proto_id_patient_check(e->patient_id) != HX_OK || e->type_code == NULL ||
+	    !nonempty(e->type_code->code) || d->content.len > PROTO_CONTENT_MAX)
+		return HX_EPARSE;
+	if ((nonempty(e->id) && proto_id_doc_check(e->id) != HX_OK) ||
+	    fixed_len(&e->sha256, PROTO_SHA256_LEN, 1) != HX_OK)
+		return HX_EPARSE;
+	return HX_OK;
+}
+
 static const struct proto_kind_info {
 	const char *name;
 	const ProtobufCMessageDescriptor *desc;
@@ -348,6 +362,8 @@ static const struct proto_kind_info {
 	                                  v_outside_query_response},
 	[PROTO_OUTSIDE_RETRIEVE] = {"OutsideRetrieve", &hie__v1__outside_retrieve__descriptor,
 	                            8 * KIB, v_outside_retrieve},
+	[PROTO_DOCUMENT_PUBLISH] = {"DocumentPublish", &hie__v1__document_publish__descriptor,
+	                            PROTO_CONTENT_MAX + 64 * KIB, v_document_publish},
 };
 
 static const struct proto_kind_info *kind_info(enum proto_kind kind)

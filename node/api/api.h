@@ -29,6 +29,10 @@ int api_rls_locate(struct http_ctx *ctx);
  * documents, for registered local clients. Both defer their answer. */
 int api_local_query(struct http_ctx *ctx);
 int api_local_retrieve(struct http_ctx *ctx);
+/* Publishing the organisation's own patients and documents (signed by the node); answered
+ * once durable. */
+int api_local_patient(struct http_ctx *ctx);
+int api_local_document(struct http_ctx *ctx);
 /* Frees a worker's local API state (its fan-out engine, the linkage key). */
 void api_local_state_free(void *slot);
 

@@ -9,8 +9,11 @@
 
 #include "crypto.h"
 #include "fanout.h"
+#include "identity.h"
 #include "peer.h"
 
+#include <event2/event.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,33 +24,116 @@
 /* Slack of the connection's deadline beyond the work's own. */
 #define LOCAL_DEADLINE_SLACK_MS 2000
 
+/* A write of the organisation's own records, queued for group commit; the worker goes on
+ * serving while it is made durable, and answers when the writer thread says it is. */
+struct write_op {
+	struct write_op *next;      /* first: the mailbox's list */
+	struct mailbox *mb;
+	struct http_deferred *d;    /* NULL once the connection is gone */
+	int rc;
+	int is_doc;
+	Hie__V1__Patient *patient;  /* the patient to store */
+	Hie__V1__DocumentPublish *doc; /* or the document as sent (freed as unpacked) */
+	Hie__V1__DocumentEntry entry;  /* its entry completed by the node: a shallow copy, so that
+	                                  the node's own strings are never freed as the message's */
+	char id[33], uid[64];
+	uint8_t sha[CRYPTO_SHA256_LEN];
+	struct hx_buf sig;
+	struct identity_keys keys;
+	char who[128], detail[128];
+	uint8_t fp[CRYPTO_SHA256_LEN];
+	const char *org;
+};
+
+static void write_op_free(struct write_op *op)
+{
+	proto_free(op->patient);
+	proto_free(op->doc);
+	hx_buf_clear(&op->sig);
+	free(op);
+}
+
+/* Where the store's writer thread hands finished writes back to a worker: a list under a
+ * lock and an event of the worker's loop. It outlives the worker while writes are in flight
+ * (refs), so that a write finishing during shutdown finds it, sees it closed, and frees. */
+struct mailbox {
+	pthread_mutex_t mu;
+	int alive;            /* the worker still runs its loop */
+	unsigned refs;        /* the worker's, and one per write in flight */
+	struct event *ev;
+	struct write_op *head;
+};
+
 /* Per worker: the fan-out engine (attached to the worker's loop and peer client: connections
- * and TLS sessions to peers stay warm between queries) and the linkage key. */
+ * and TLS sessions to peers stay warm between queries), the linkage key, the signer of the
+ * documents published here, and the mailbox of its writes. */
 struct local_state {
 	struct fanout_engine *eng;
 	struct crypto_linkage_key key;
 	int key_state; /* 0: not read yet, 1: loaded, -1: none or unreadable */
+	struct crypto_signer *signer;
+	int signer_state;
+	struct mailbox *mb;
 };
+
+static void mailbox_unref(struct mailbox *mb)
+{
+	int last;
+	pthread_mutex_lock(&mb->mu);
+	last = --mb->refs == 0;
+	pthread_mutex_unlock(&mb->mu);
+	if (last) {
+		pthread_mutex_destroy(&mb->mu);
+		free(mb);
+	}
+}
 
 void api_local_state_free(void *slot)
 {
 	struct local_state *ls = slot;
+	if (ls->mb != NULL) {
+		struct write_op *list;
+		pthread_mutex_lock(&ls->mb->mu);
+		ls->mb->alive = 0;
+		list = ls->mb->head;
+		ls->mb->head = NULL;
+		pthread_mutex_unlock(&ls->mb->mu);
+		while (list != NULL) { /* finished, never answered: their connections are gone */
+			struct write_op *next = list->next;
+			write_op_free(list);
+			list = next;
+		}
+		event_free(ls->mb->ev);
+		mailbox_unref(ls->mb);
+	}
 	fanout_engine_free(ls->eng);
+	crypto_signer_free(ls->signer);
 	crypto_wipe(&ls->key, sizeof(ls->key));
 	free(ls);
 }
 
+static void on_mail(evutil_socket_t fd, short what, void *arg);
+
 static struct local_state *local_state(struct http_ctx *ctx)
 {
 	struct local_state *ls = *ctx->worker_slot;
+	struct mailbox *mb;
 	if (ls != NULL)
 		return ls;
 	if ((ls = calloc(1, sizeof(*ls))) == NULL)
 		return NULL;
-	if (fanout_engine_attach(ctx->base, ctx->peers, &ls->eng) != HX_OK) {
+	if ((mb = ls->mb = calloc(1, sizeof(*mb))) == NULL ||
+	    (mb->ev = event_new(ctx->base, -1, 0, on_mail, mb)) == NULL ||
+	    fanout_engine_attach(ctx->base, ctx->peers, &ls->eng) != HX_OK) {
+		if (mb != NULL && mb->ev != NULL)
+			event_free(mb->ev);
+		free(mb);
 		free(ls);
 		return NULL;
 	}
+	pthread_mutex_init(&mb->mu, NULL);
+	mb->alive = 1;
+	mb->refs = 1;
 	*ctx->worker_slot = ls;
 	return ls;
 }
@@ -356,4 +442,202 @@ int api_local_retrieve(struct http_ctx *ctx)
 	hx_buf_clear(&body);
 	proto_free(peer);
 	return rc;
+}
+
+/* ---- POST /local/v1/patients, POST /local/v1/documents ----------------------------------- */
+
+static int w_publish(struct store_txn *t, void *arg)
+{
+	struct write_op *op = arg;
+	Hie__V1__AuditEvent ev = HIE__V1__AUDIT_EVENT__INIT;
+	char *pids[1], *dids[1];
+	int rc;
+	if (op->is_doc) {
+		Hie__V1__DocumentEntry *old = NULL;
+		if (store_doc_get(t, op->entry.id, &old) == HX_OK) {
+			proto_free(old);
+			return HX_EEXIST;
+		}
+		rc = store_doc_put(t, &op->entry, op->doc->content.data, op->doc->content.len);
+		pids[0] = op->entry.patient_id;
+		dids[0] = op->entry.id;
+		ev.n_document_ids = 1;
+		ev.document_ids = dids;
+		ev.action = HIE__V1__AUDIT_ACTION__AUDIT_ACTION_IMPORT;
+	} else {
+		rc = store_patient_put(t, op->patient, op->keys.keys, op->keys.n);
+		pids[0] = op->patient->id;
+		ev.action = HIE__V1__AUDIT_ACTION__AUDIT_ACTION_PATIENT_CHANGE;
+	}
+	if (rc != HX_OK)
+		return rc;
+	ev.time = hx_time_now_ms();
+	ev.outcome = HIE__V1__AUDIT_OUTCOME__AUDIT_OUTCOME_SUCCESS;
+	ev.actor_org = (char *)op->org;
+	ev.actor_user = op->who;
+	ev.actor_fingerprint.data = op->fp;
+	ev.actor_fingerprint.len = CRYPTO_SHA256_LEN;
+	ev.n_patient_ids = 1;
+	ev.patient_ids = pids;
+	ev.detail = op->detail;
+	return store_audit_append(t, &ev, NULL);
+}
+
+/* On the writer thread: hand the result to the worker (or drop it if the worker is gone). */
+static void publish_written(int rc, void *arg)
+{
+	struct write_op *op = arg;
+	struct mailbox *mb = op->mb;
+	op->rc = rc;
+	pthread_mutex_lock(&mb->mu);
+	if (mb->alive) {
+		op->next = mb->head;
+		mb->head = op;
+		event_active(mb->ev, EV_TIMEOUT, 0);
+		op = NULL;
+	}
+	pthread_mutex_unlock(&mb->mu);
+	if (op != NULL)
+		write_op_free(op);
+	mailbox_unref(mb);
+}
+
+/* On the worker: answer what was written. */
+static void on_mail(evutil_socket_t fd, short what, void *arg)
+{
+	struct mailbox *mb = arg;
+	struct write_op *list;
+	(void)fd;
+	(void)what;
+	pthread_mutex_lock(&mb->mu);
+	list = mb->head;
+	mb->head = NULL;
+	pthread_mutex_unlock(&mb->mu);
+	while (list != NULL) {
+		struct write_op *op = list;
+		list = op->next;
+		if (op->d != NULL) {
+			const char *why = op->rc == HX_EEXIST ? "a document with that id is stored already"
+			                  : op->rc == HX_ENOTFOUND ? "no such patient: publish the patient first"
+			                  : op->rc == HX_EINVAL ? "the record is not acceptable" : NULL;
+			int rc = op->rc;
+			if (rc == HX_OK)
+				rc = op->is_doc ? proto_pack(&op->entry, http_deferred_body(op->d))
+				                : proto_pack(op->patient, http_deferred_body(op->d));
+			http_deferred_answer(op->d, rc, NULL, why);
+		}
+		write_op_free(op);
+	}
+}
+
+static void publish_cancel(void *arg)
+{
+	((struct write_op *)arg)->d = NULL; /* the write goes on; nobody is told */
+}
+
+static int publish_submit(struct http_ctx *ctx, struct local_state *ls, struct write_op *op)
+{
+	op->mb = ls->mb;
+	op->org = store_org_id(ctx->store);
+	memcpy(op->fp, ctx->peer_fp, sizeof(op->fp));
+	pthread_mutex_lock(&ls->mb->mu);
+	ls->mb->refs++;
+	pthread_mutex_unlock(&ls->mb->mu);
+	op->d = http_defer(ctx, ctx->cfg->read_timeout_ms, publish_cancel, op);
+	if (store_write_submit(ctx->store, w_publish, publish_written, op) != HX_OK) {
+		mailbox_unref(ls->mb);
+		http_deferred_answer(op->d, HX_ECLOSED, NULL, NULL);
+		write_op_free(op);
+	}
+	return HTTP_DEFERRED;
+}
+
+int api_local_patient(struct http_ctx *ctx)
+{
+	struct local_state *ls = local_state(ctx);
+	struct write_op *op;
+	if (ls == NULL || (op = calloc(1, sizeof(*op))) == NULL)
+		return HX_ENOMEM;
+	hx_buf_init(&op->sig, 1);
+	if (proto_patient_unpack(ctx->body, ctx->body_len, &op->patient) != HX_OK ||
+	    op->patient->demographics == NULL) {
+		write_op_free(op);
+		ctx->error_text = "the body is not a valid Patient (an id of the local grammar and "
+		                  "demographics are required)";
+		return HX_EPARSE;
+	}
+	op->patient->updated = hx_time_now_ms();
+	identity_keys_build(op->patient->demographics, &op->keys);
+	snprintf(op->who, sizeof(op->who), "%s", ctx->peer->name);
+	snprintf(op->detail, sizeof(op->detail), "patient published by local client %s",
+	         ctx->peer->name);
+	return publish_submit(ctx, ls, op);
+}
+
+int api_local_document(struct http_ctx *ctx)
+{
+	struct local_state *ls = local_state(ctx);
+	Hie__V1__DocumentEntry *e;
+	struct write_op *op;
+	char err[256];
+	if (ls == NULL || (op = calloc(1, sizeof(*op))) == NULL)
+		return HX_ENOMEM;
+	hx_buf_init(&op->sig, 4096);
+	op->is_doc = 1;
+	if (proto_document_publish_unpack(ctx->body, ctx->body_len, &op->doc) != HX_OK) {
+		write_op_free(op);
+		ctx->error_text = "the body is not a valid DocumentPublish (an entry with a patient id "
+		                  "and a type code, and the content, are required)";
+		return HX_EPARSE;
+	}
+	op->entry = *op->doc->entry;
+	e = &op->entry;
+	/* What is the node's to say: who made it, what it is, and its signature. */
+	crypto_sha256(op->doc->content.data, op->doc->content.len, op->sha);
+	if (e->sha256.len == CRYPTO_SHA256_LEN && memcmp(e->sha256.data, op->sha, 32) != 0) {
+		write_op_free(op);
+		ctx->error_text = "the content does not match the SHA-256 given";
+		return HX_EPARSE;
+	}
+	if (e->id == NULL || e->id[0] == '\0') {
+		crypto_doc_id_new(op->id);
+		e->id = op->id;
+	}
+	snprintf(op->uid, sizeof(op->uid), "urn:uuid:%.8s-%.4s-%.4s-%.4s-%.12s", e->id, e->id + 8,
+	         e->id + 12, e->id + 16, e->id + 20);
+	if (e->unique_id == NULL || e->unique_id[0] == '\0')
+		e->unique_id = op->uid;
+	e->origin_org = (char *)store_org_id(ctx->store);
+	e->size = op->doc->content.len;
+	e->sha256.data = op->sha;
+	e->sha256.len = CRYPTO_SHA256_LEN;
+	if (e->status == HIE__V1__DOCUMENT_STATUS__DOCUMENT_STATUS_UNSPECIFIED)
+		e->status = HIE__V1__DOCUMENT_STATUS__DOCUMENT_STATUS_APPROVED;
+	if (e->creation_time == 0)
+		e->creation_time = hx_time_now_ms();
+	if (ls->signer_state == 0) {
+		ls->signer_state = -1;
+		if (crypto_signer_new(ctx->cfg->key, &ls->signer, err, sizeof(err)) != HX_OK)
+			hx_log_err("local: cannot sign published documents: %s", err);
+		else
+			ls->signer_state = 1;
+	}
+	if (ls->signer == NULL ||
+	    crypto_doc_sign(ls->signer, e->origin_org, e->id, e->sha256.data, e->size, &op->sig) !=
+	        HX_OK) {
+		write_op_free(op);
+		return HX_EINTERNAL;
+	}
+	e->origin_signature.data = op->sig.data;
+	e->origin_signature.len = op->sig.len;
+	if (proto_check(PROTO_DOCUMENT_ENTRY, e) != HX_OK) {
+		write_op_free(op);
+		ctx->error_text = "the entry is not acceptable once completed (codes, title, mime type, "
+		                  "times)";
+		return HX_EPARSE;
+	}
+	snprintf(op->who, sizeof(op->who), "%s", ctx->peer->name);
+	snprintf(op->detail, sizeof(op->detail), "document published by local client %s",
+	         ctx->peer->name);
+	return publish_submit(ctx, ls, op);
 }

@@ -29,6 +29,10 @@ const struct http_route http_routes[] = {
 	 HTTP_LISTEN_LOCAL, RIGHT(QUERY)},
 	{HTTP_METHOD_POST, "/local/v1/retrieve", api_local_retrieve, NODE, ANY_PEER, 8 * 1024,
 	 HTTP_LISTEN_LOCAL, RIGHT(RETRIEVE)},
+	{HTTP_METHOD_POST, "/local/v1/patients", api_local_patient, NODE, ANY_PEER, 64 * 1024,
+	 HTTP_LISTEN_LOCAL, RIGHT(PUBLISH)},
+	{HTTP_METHOD_POST, "/local/v1/documents", api_local_document, NODE, ANY_PEER, 0,
+	 HTTP_LISTEN_LOCAL, RIGHT(PUBLISH)}, /* [limits] max_body */
 };
 
 const size_t http_routes_count = sizeof(http_routes) / sizeof(http_routes[0]);

@@ -16,6 +16,7 @@ static const struct {
 } right_names[] = {
 	{HIE__V1__CLIENT_RIGHT__CLIENT_RIGHT_QUERY, "query"},
 	{HIE__V1__CLIENT_RIGHT__CLIENT_RIGHT_RETRIEVE, "retrieve"},
+	{HIE__V1__CLIENT_RIGHT__CLIENT_RIGHT_PUBLISH, "publish"},
 };
 
 /* "query,retrieve" → rights; prints a one-line error. */
@@ -31,14 +32,14 @@ static int rights_parse(const char *s, Hie__V1__ClientRight *out, size_t *n)
 			if (strcmp(w, right_names[i].name) == 0)
 				break;
 		if (i == HX_ARRAY_SIZE(right_names))
-			return ctl_fail("--rights: '%s' is not query or retrieve", w);
+			return ctl_fail("--rights: '%s' is not query, retrieve or publish", w);
 		for (size_t k = 0; k < *n; k++)
 			if (out[k] == (Hie__V1__ClientRight)right_names[i].right)
 				return ctl_fail("--rights: '%s' given twice", w);
 		out[(*n)++] = (Hie__V1__ClientRight)right_names[i].right;
 	}
 	if (*n == 0)
-		return ctl_fail("--rights: name at least one of query, retrieve");
+		return ctl_fail("--rights: name at least one of query, retrieve, publish");
 	return 0;
 }
 

@@ -64,6 +64,7 @@ static int fuzz_unpack(const uint8_t *data, size_t size, void **out)
 	KIND_CASE(PROTO_OUTSIDE_QUERY_RESPONSE, outside_query_response,
 	          Hie__V1__OutsideQueryResponse)
 	KIND_CASE(PROTO_OUTSIDE_RETRIEVE, outside_retrieve, Hie__V1__OutsideRetrieve)
+	KIND_CASE(PROTO_DOCUMENT_PUBLISH, document_publish, Hie__V1__DocumentPublish)
 	case PROTO_KIND_COUNT:
 		break;
 	}

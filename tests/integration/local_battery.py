@@ -4,6 +4,9 @@ hiepeerd with a [listen] local.
 
 usage: local_battery.py HOST LOCAL_PORT PEER_PORT CA CLIENT_CERT CLIENT_KEY
                         QUERY_ONLY_CERT QUERY_ONLY_KEY PEER_CERT PEER_KEY ENROLLED_ORG
+       local_battery.py publish HOST LOCAL_PORT CA CERT KEY PATIENT_ID CONTENT_FILE OUT_DOCID
+         publish a patient (Katherine Smith, 1980-03-04) and a document for it; checks the
+         answers and the bad input; writes the stored document id to OUT_DOCID
 
   CLIENT      a local client with the query and retrieve rights
   QUERY_ONLY  a local client with the query right only
@@ -134,5 +137,46 @@ def main():
     sys.exit(fails)
 
 
+def publish():
+    import hashlib
+    host, lport, ca, cert, key, pid, content_file, out = sys.argv[2:10]
+    lport = int(lport)
+    content = open(content_file, "rb").read()
+    name = pb_field(2, 2, b"Smith") + pb_field(3, 2, b"Katherine")
+    demo = pb_field(1, 2, name) + pb_field(2, 2, b"1980-03-04") + pb_field(3, 0, 2)
+    patient = pb_field(1, 2, pid.encode()) + pb_field(2, 2, demo)
+    st, _, b = ask(host, lport, ca, cert, key, post(b"/local/v1/patients", patient))
+    check("publish a patient: 200 with the Patient", st == 200 and pid.encode() in b,
+          "%s %r" % (st, error_message(b) if st != 200 else b[:60]))
+    st, _, b = ask(host, lport, ca, cert, key, post(b"/local/v1/patients", pb_field(1, 2, b".x")))
+    check("a patient with a bad id: 400", st == 400 and error_message(b), "%s %r" % (st, b[:80]))
+    code = pb_field(1, 2, b"18842-5") + pb_field(2, 2, b"2.16.840.1.113883.6.1")
+    def entry_for(patient):
+        return (pb_field(3, 2, patient) + pb_field(5, 2, code) + pb_field(15, 2, b"text/plain")
+                + pb_field(18, 2, b"Published by the EHR"))
+    entry = entry_for(pid.encode())
+    st, _, b = ask(host, lport, ca, cert, key,
+                   post(b"/local/v1/documents", pb_field(1, 2, entry) + pb_field(2, 2, content)))
+    sha = hashlib.sha256(content).digest()
+    ok = st == 200 and sha in b
+    check("publish a document: 200 with the entry (SHA-256 set by the node)", ok,
+          "%s %r" % (st, error_message(b) if st != 200 else b[:60]))
+    if ok:  # the entry's id: field 1, 32 hex digits
+        open(out, "w").write(b[2:34].decode())
+    wrong = pb_field(17, 2, b"\0" * 32)
+    st, _, b = ask(host, lport, ca, cert, key, post(b"/local/v1/documents",
+                   pb_field(1, 2, entry + wrong) + pb_field(2, 2, content)))
+    check("a document whose SHA-256 does not match: 400", st == 400 and error_message(b),
+          "%s %r" % (st, error_message(b)))
+    other = entry_for(b"NOBODY")
+    st, _, b = ask(host, lport, ca, cert, key, post(b"/local/v1/documents",
+                   pb_field(1, 2, other) + pb_field(2, 2, content)))
+    check("a document of an unknown patient: 404", st == 404 and error_message(b),
+          "%s %r" % (st, error_message(b)))
+    sys.exit(fails)
+
+
 if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "publish":
+        publish()
     main()

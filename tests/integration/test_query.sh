@@ -29,7 +29,7 @@ D=2.16.840.1.113883.3.7004
 E=2.16.840.1.113883.3.7005 # never answers
 
 "$ctl" pki ca ca >/dev/null
-for n in r:$R a:$A b:$B c:$C d:$D e:$E ehr:$A ehrq:$A; do issue ca "${n%%:*}" "${n#*:}"; done
+for n in r:$R a:$A b:$B c:$C d:$D e:$E ehr:$A ehrq:$A ehrp:$A; do issue ca "${n%%:*}" "${n#*:}"; done
 "$ctl" pki linkage-key key.hex >/dev/null
 
 # The RLS, all nodes enrolled.
@@ -172,6 +172,8 @@ sed -i 's/^workers = 2$/workers = 1/; s/^peer = 127.0.0.1:0$/peer = 127.0.0.1:0\
     fail "a certificate of another organisation was registered as a local client"
 grep -q "refused" cl.txt || fail "client add with B's certificate: $(cat cl.txt)"
 "$ctl" --store sa client list | grep -q "^ehr-q  *active  *query " || fail "client list: $("$ctl" --store sa client list)"
+"$ctl" --store sa client add ehr-pub --cert ehrp.pem --ca ca/ca.pem --rights publish >/dev/null ||
+    fail "client add ehr-pub"
 start_node a
 apid=$node_pid
 aport=$node_port
@@ -204,6 +206,22 @@ grep -q ": 403: " lret2.txt || fail "fetch without the right: $(cat lret2.txt)"
 python3 "$here/local_battery.py" 127.0.0.1 "$alocal" "$aport" ca/ca.pem ehr.pem ehr.key \
     ehrq.pem ehrq.key b.pem b.key "$B" >battery.txt || fail "local battery: $(grep -c FAIL battery.txt) failure(s)"
 grep FAIL battery.txt >&2 || true
+# The EHR publishes a patient and a document through A's local API; A signs it; B, once it
+# knows A's address, retrieves it from A's peer API and verifies A's signature.
+printf 'Discharge letter written in the EHR\n' >pub.txt
+python3 "$here/local_battery.py" publish 127.0.0.1 "$alocal" ca/ca.pem ehrp.pem ehrp.key PUB1 \
+    pub.txt pub.id >pubbat.txt || fail "publish: $(grep FAIL pubbat.txt)"
+"$ctl" --store sa patient show PUB1 >/dev/null || fail "the published patient is not in A's store"
+python3 "$here/local_battery.py" publish 127.0.0.1 "$alocal" ca/ca.pem ehr.pem ehr.key PUB2 \
+    pub.txt pub2.id 2>/dev/null | grep -q "^FAIL publish a patient" ||
+    fail "a client without the publish right published"
+"$ctl" --store sb peer remove "$A" >/dev/null
+"$ctl" --store sb peer add --org "$A" --name A --url "https://localhost:$aport" --cert a.pem \
+    --ca ca/ca.pem >/dev/null
+"$ctl" --config b.conf fetch "$A" "$(cat pub.id)" -o gotpub.txt >pubret.txt ||
+    fail "B could not fetch the published document: $(cat pubret.txt)"
+cmp -s gotpub.txt pub.txt || fail "the published document came back different"
+grep -q "^signature verified: origin $A " pubret.txt || fail "published document: $(cat pubret.txt)"
 # Both sides audit: A records who of its own asked, and what was handed on.
 sleep 0.2
 "$ctl" --store sa --json audit list --limit 10000 >aaudit.json
@@ -216,6 +234,8 @@ assert q and q[0]["actor_user"] == "ehr/dr.jones" and q[0]["purpose"] == "TREATM
 assert len(q[0].get("document_ids", [])) == 3 and "ok 3" in q[0]["detail"], q[0]
 assert any(r.get("document_ids") == [sys.argv[2]] for r in t), t
 assert {"CLIENT_ADD"} <= {r["action"] for r in recs}
+pub = [r for r in recs if r["action"] in ("PATIENT_CHANGE", "IMPORT") and r.get("actor_user") == "ehr-pub"]
+assert len(pub) == 2 and any(r.get("patient_ids") == ["PUB1"] for r in pub), pub
 PY
 "$ctl" --store sa audit verify >/dev/null || fail "A's audit chain"
 # A suspended client is refused at once (the trust generation moved).

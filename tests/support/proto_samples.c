@@ -572,6 +572,16 @@ static Hie__V1__OutsideRetrieve *sample_outside_retrieve(struct proto_sample *s,
 	return r;
 }
 
+static Hie__V1__DocumentPublish *sample_document_publish(struct proto_sample *s, int full)
+{
+	Hie__V1__DocumentPublish *d;
+	Hie__V1__Document *doc = sample_document(s, full, 7);
+	SAMPLE_NEW(s, d, hie__v1__document_publish__init);
+	d->entry = doc->entry;
+	d->content = doc->content;
+	return d;
+}
+
 static Hie__V1__AuditEvent *sample_audit_event(struct proto_sample *s, int full)
 {
 	Hie__V1__AuditEvent *e;
@@ -677,6 +687,7 @@ static void *build(struct proto_sample *s, enum proto_kind kind, int full)
 	case PROTO_OUTSIDE_QUERY: return sample_outside_query(s, full);
 	case PROTO_OUTSIDE_QUERY_RESPONSE: return sample_outside_query_response(s, full);
 	case PROTO_OUTSIDE_RETRIEVE: return sample_outside_retrieve(s, full);
+	case PROTO_DOCUMENT_PUBLISH: return sample_document_publish(s, full);
 	case PROTO_KIND_COUNT: break;
 	}
 	return NULL;

@@ -373,6 +373,20 @@ static const char *b_outside_retrieve(struct proto_sample *s, void *msg, unsigne
 	}
 }
 
+static const char *b_document_publish(struct proto_sample *s, void *msg, unsigned i)
+{
+	Hie__V1__DocumentPublish *d = msg;
+	(void)s;
+	switch (i) {
+	case 0: d->entry = NULL; return "no entry";
+	case 1: d->entry->patient_id = ""; return "no patient id";
+	case 2: d->entry->type_code = NULL; return "no type code";
+	case 3: d->entry->id = "XYZ"; return "an id that is not one";
+	case 4: d->entry->sha256.len = 31; return "a SHA-256 of 31 bytes";
+	default: return NULL;
+	}
+}
+
 static const break_fn breakers[PROTO_KIND_COUNT] = {
 	[PROTO_ERROR] = b_error,
 	[PROTO_HEALTH] = b_health,
@@ -398,6 +412,7 @@ static const break_fn breakers[PROTO_KIND_COUNT] = {
 	[PROTO_OUTSIDE_QUERY] = b_outside_query,
 	[PROTO_OUTSIDE_QUERY_RESPONSE] = b_outside_query_response,
 	[PROTO_OUTSIDE_RETRIEVE] = b_outside_retrieve,
+	[PROTO_DOCUMENT_PUBLISH] = b_document_publish,
 };
 
 int proto_sample_break(struct proto_sample *s, unsigned i, const char **what)
