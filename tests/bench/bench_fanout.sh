@@ -25,7 +25,7 @@ tmp=$(mktemp -d "${HX_BENCH_DIR:-/var/tmp}/hx-bench-fanout.XXXXXX")
 pids=""
 cleanup() {
     for p in $pids; do kill "$p" 2>/dev/null || true; done
-    [ -f "$tmp/nginx.pid" ] && kill "$(cat "$tmp/nginx.pid")" 2>/dev/null || true
+    for f in "$tmp"/nginx*.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null; done || true
     sleep 0.5
     rm -rf "$tmp"
 }
@@ -116,26 +116,42 @@ free_ports=$(python3 -c 'import socket,sys
 ss = [socket.socket() for _ in range(int(sys.argv[1]))]
 for s in ss: s.bind(("127.0.0.1", 0))
 print(" ".join(str(s.getsockname()[1]) for s in ss))' "$n")
-nports=""
-{
-    echo "worker_processes 1; daemon on; pid $tmp/nginx.pid; error_log $tmp/nginx-error.log warn;"
-    [ "$(id -u)" -ne 0 ] || echo "user root;"
-    echo "events { worker_connections 4096; }"
-    echo "http { access_log off; types { } default_type application/x-protobuf;"
-    echo "  client_body_temp_path $tmp/nb; proxy_temp_path $tmp/np; fastcgi_temp_path $tmp/nf; uwsgi_temp_path $tmp/nu; scgi_temp_path $tmp/ns;"
-    echo "  keepalive_requests 1000000; keepalive_timeout 300s;"
+# The anchor: by default one nginx (one worker process) serving N ports. With
+# HX_FANOUT_ANCHOR=processes, N nginx instances of one process each, one port each: the same
+# process topology as our N nodes (each peer its own process), for comparison.
+nginx_conf() { # CONF PID FIRST_INDEX PORTS...
+    conf=$1 pidf=$2 k=$3; shift 3
+    {
+        echo "worker_processes 1; daemon on; pid $pidf; error_log $tmp/nginx-error.log warn;"
+        [ "$(id -u)" -ne 0 ] || echo "user root;"
+        echo "events { worker_connections 4096; }"
+        echo "http { access_log off; types { } default_type application/x-protobuf;"
+        echo "  client_body_temp_path $tmp/nb; proxy_temp_path $tmp/np; fastcgi_temp_path $tmp/nf; uwsgi_temp_path $tmp/nu; scgi_temp_path $tmp/ns;"
+        echo "  keepalive_requests 1000000; keepalive_timeout 300s;"
+        for p in "$@"; do
+            echo "  server { listen 127.0.0.1:$p ssl; server_name localhost; root $tmp/www;"
+            echo "    ssl_certificate $tmp/n$k.pem; ssl_certificate_key $tmp/n$k.key;"
+            echo "    ssl_client_certificate $tmp/ca/ca.pem; ssl_verify_client on; ssl_protocols TLSv1.2 TLSv1.3;"
+            echo "    location / { error_page 405 =200 \$uri; } }"
+            k=$((k + 1))
+        done
+        echo "}"
+    } >"$conf"
+}
+nports=$(echo $free_ports | tr ' ' ',')
+echo "$nports" >ports.txt
+if [ "${HX_FANOUT_ANCHOR:-single}" = processes ]; then
     i=1
     for p in $free_ports; do
-        nports="$nports${nports:+,}$p"
-        echo "  server { listen 127.0.0.1:$p ssl; server_name localhost; root $tmp/www;"
-        echo "    ssl_certificate $tmp/n$i.pem; ssl_certificate_key $tmp/n$i.key;"
-        echo "    ssl_client_certificate $tmp/ca/ca.pem; ssl_verify_client on; ssl_protocols TLSv1.2 TLSv1.3;"
-        echo "    location / { error_page 405 =200 \$uri; } }"
+        nginx_conf "nginx$i.conf" "$tmp/nginx$i.pid" "$i" "$p"
+        nginx -p "$tmp/" -c "$tmp/nginx$i.conf" -e "$tmp/nginx-error.log"
         i=$((i + 1))
     done
-    echo "}"
-} >nginx.conf
-echo "$nports" >ports.txt
-nginx -p "$tmp/" -c "$tmp/nginx.conf" -e "$tmp/nginx-error.log"
+    echo "fanout-$n: anchor = $n nginx processes, one port each (HX_FANOUT_ANCHOR=processes)"
+else
+    # shellcheck disable=SC2086 # the ports are words
+    nginx_conf nginx.conf "$tmp/nginx.pid" 1 $free_ports
+    nginx -p "$tmp/" -c "$tmp/nginx.conf" -e "$tmp/nginx-error.log"
+fi
 sleep 0.5
 ${HX_BENCH_WRAP:-} "$fan" a.conf "$rounds" "$(cat ports.txt)" ca/ca.pem a.pem a.key discover.req query.req s.conf
