@@ -125,21 +125,63 @@ struct org_slot {
 	uint32_t hits;
 };
 
+/* The organisations found, counted as they come: an open-addressing table (a handful in the
+ * common case, so it starts small and doubles when half full). */
 struct locate {
 	const char *self;        /* the caller's organisation: left out */
-	struct org_slot *seen;   /* one slot per (token, organisation) found */
-	size_t n;
+	struct org_slot *slots;  /* cap slots; an empty id is a free slot */
+	size_t cap, n;
 	int truncated;
+	int failed;              /* out of memory */
 };
+
+static uint32_t org_hash(const char *s)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+	for (; *s != '\0'; s++)
+		h = (h ^ (uint8_t)*s) * 16777619u;
+	return h;
+}
+
+static struct org_slot *slot_find(struct org_slot *slots, size_t cap, const char *id)
+{
+	size_t i = org_hash(id) & (cap - 1);
+	while (slots[i].id[0] != '\0' && strcmp(slots[i].id, id) != 0)
+		i = (i + 1) & (cap - 1);
+	return &slots[i];
+}
+
+static int locate_grow(struct locate *l)
+{
+	size_t cap = l->cap ? l->cap * 2 : 32;
+	struct org_slot *slots = calloc(cap, sizeof(*slots));
+	if (slots == NULL)
+		return HX_ENOMEM;
+	for (size_t i = 0; i < l->cap; i++)
+		if (l->slots[i].id[0] != '\0')
+			*slot_find(slots, cap, l->slots[i].id) = l->slots[i];
+	free(l->slots);
+	l->slots = slots;
+	l->cap = cap;
+	return HX_OK;
+}
 
 static int locate_collect(const char *org_id, void *arg)
 {
 	struct locate *l = arg;
-	if (strcmp(org_id, l->self) != 0) {
-		hx_strlcpy(l->seen[l->n].id, org_id, sizeof(l->seen[l->n].id));
-		l->seen[l->n].hits = 1;
+	struct org_slot *s;
+	if (strcmp(org_id, l->self) == 0)
+		return 0;
+	if (2 * (l->n + 1) > l->cap && locate_grow(l) != HX_OK) {
+		l->failed = 1;
+		return 1;
+	}
+	s = slot_find(l->slots, l->cap, org_id);
+	if (s->id[0] == '\0') { /* each token lists an organisation at most once */
+		hx_strlcpy(s->id, org_id, sizeof(s->id));
 		l->n++;
 	}
+	s->hits++;
 	return 0;
 }
 
@@ -148,11 +190,6 @@ static int token_cmp(const void *a, const void *b)
 	const ProtobufCBinaryData *x = *(ProtobufCBinaryData *const *)a;
 	const ProtobufCBinaryData *y = *(ProtobufCBinaryData *const *)b;
 	return memcmp(x->data, y->data, PROTO_TOKEN_LEN);
-}
-
-static int slot_by_id(const void *a, const void *b)
-{
-	return strcmp(((const struct org_slot *)a)->id, ((const struct org_slot *)b)->id);
 }
 
 static int slot_by_hits(const void *a, const void *b)
@@ -227,10 +264,6 @@ int api_rls_locate(struct http_ctx *ctx)
 		if (ntok == 0 || token_cmp(&tok[ntok - 1], &tok[i]) != 0)
 			tok[ntok++] = tok[i];
 
-	if ((l.seen = malloc(ntok * RLS_LOCATE_ORGS_PER_TOKEN * sizeof(*l.seen))) == NULL) {
-		rc = HX_ENOMEM;
-		goto done;
-	}
 	if ((rc = store_read_begin(ctx->store, &t)) != HX_OK)
 		goto done;
 	for (size_t i = 0; i < ntok && rc == HX_OK; i++) {
@@ -240,19 +273,16 @@ int api_rls_locate(struct http_ctx *ctx)
 		l.truncated |= trunc;
 	}
 	store_read_end(t);
+	if (rc == HX_OK && l.failed)
+		rc = HX_ENOMEM;
 	if (rc != HX_OK)
 		goto done;
 
-	/* Count each organisation's tokens (each token lists an organisation at most once),
-	 * then order by hits, most first, then by id. */
-	qsort(l.seen, l.n, sizeof(*l.seen), slot_by_id);
-	for (size_t i = 0; i < l.n; i++) {
-		if (norgs > 0 && strcmp(l.seen[norgs - 1].id, l.seen[i].id) == 0)
-			l.seen[norgs - 1].hits++;
-		else
-			l.seen[norgs++] = l.seen[i];
-	}
-	qsort(l.seen, norgs, sizeof(*l.seen), slot_by_hits);
+	/* The organisations, ordered by hits, most first, then by id. */
+	for (size_t i = 0; i < l.cap; i++)
+		if (l.slots[i].id[0] != '\0')
+			l.slots[norgs++] = l.slots[i];
+	qsort(l.slots, norgs, sizeof(*l.slots), slot_by_hits);
 	if (norgs > RLS_LOCATE_ORGS_MAX) {
 		l.truncated = 1;
 		norgs = RLS_LOCATE_ORGS_MAX;
@@ -264,8 +294,8 @@ int api_rls_locate(struct http_ctx *ctx)
 	}
 	for (size_t i = 0; i < norgs; i++) {
 		hie__v1__locate_hit__init(&hits[i]);
-		hits[i].org_id = l.seen[i].id;
-		hits[i].hits = l.seen[i].hits;
+		hits[i].org_id = l.slots[i].id;
+		hits[i].hits = l.slots[i].hits;
 		hitp[i] = &hits[i];
 	}
 	resp.n_orgs = norgs;
@@ -278,7 +308,7 @@ int api_rls_locate(struct http_ctx *ctx)
 done:
 	free(hitp);
 	free(hits);
-	free(l.seen);
+	free(l.slots);
 	proto_free(req);
 	return rc;
 }
