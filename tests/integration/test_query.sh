@@ -333,6 +333,38 @@ assert d["ms"] <= 1550, d["ms"]
 print("misbehaving peers: " + "; ".join("%s %s (%s)" % (k[-4:], v[0], v[1][:60]) for k, v in st.items() if k in want))
 PY
 
+# 6. Many local queries at once on A's one worker, a third of them abandoned by their client
+#    mid-way (their calls to peers are cancelled): every other one answered right, A alive,
+#    and a clean stop.
+i=1
+while [ $i -le 24 ]; do
+    lq "lc$i.json" --timeout 1500 2>/dev/null &
+    eval "lcpid_$i=\$!"
+    i=$((i + 1))
+done
+i=1
+while [ $i -le 12 ]; do
+    timeout 0.3 "$ctl" --config a.conf --json query --family Smith --given Katherine \
+        --birth-date 1980-03-04 --sex female --purpose treatment --local --client-cert ehr.pem \
+        --client-key ehr.key --timeout 1500 >/dev/null 2>&1 &
+    abandoned="${abandoned:-} $!"
+    i=$((i + 1))
+done
+i=1
+good=0
+while [ $i -le 24 ]; do
+    eval "wait \$lcpid_$i" &&
+        python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert sum(1 for o in d["organisations"] if o["status"]=="ok")==3' "lc$i.json" 2>/dev/null &&
+        good=$((good + 1))
+    i=$((i + 1))
+done
+echo "concurrent local queries: $good of 24 answered with the patient at 3 organisations"
+[ "$good" -eq 24 ] || fail "concurrent local queries: only $good of 24 answered right"
+for p in $abandoned; do wait "$p" || true; done
 for n in b c d; do eval "kill -0 \$pid_$n" || fail "node $n died"; done
 kill -0 "$apid" || fail "A's daemon died"
+kill -TERM "$apid"
+within 10000 sh -c "! kill -0 $apid" >/dev/null || fail "A did not stop on SIGTERM"
+grep -q "Sanitizer\|runtime error" a.log && fail "A's log: $(grep -m1 -A5 'Sanitizer\|runtime error' a.log)"
+grep -q "notice: stopped" a.log || fail "A did not log its stop"
 lib_done test_query
