@@ -282,7 +282,8 @@ int api_rls_locate(struct http_ctx *ctx)
 	for (size_t i = 0; i < l.cap; i++)
 		if (l.slots[i].id[0] != '\0')
 			l.slots[norgs++] = l.slots[i];
-	qsort(l.slots, norgs, sizeof(*l.slots), slot_by_hits);
+	if (norgs > 1)
+		qsort(l.slots, norgs, sizeof(*l.slots), slot_by_hits);
 	if (norgs > RLS_LOCATE_ORGS_MAX) {
 		l.truncated = 1;
 		norgs = RLS_LOCATE_ORGS_MAX;
