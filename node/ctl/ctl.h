@@ -43,6 +43,8 @@ int ctl_parse_u64(const char *what, const char *s, uint64_t *out);
 void ctl_print_padded(const char *s, int width);
 /* Write an audit record for an admin action in its own transaction. */
 int ctl_audit_admin(struct ctl *c, int action, const char *detail);
+/* In a write transaction: the audit record of a change to one patient by the local admin. */
+int ctl_audit_patient(struct store_txn *t, const char *patient_id, const char *detail);
 
 /* Command groups. */
 int ctl_init_run(struct ctl *c);

@@ -17,23 +17,13 @@ struct patient_write {
 static int w_patient(struct store_txn *t, void *arg)
 {
 	struct patient_write *pw = arg;
-	Hie__V1__AuditEvent ev = HIE__V1__AUDIT_EVENT__INIT;
 	struct identity_keys keys;
-	char *ids[1] = {pw->p->id};
 	int rc;
 
 	identity_keys_build(pw->p->demographics, &keys);
 	if ((rc = store_patient_put(t, pw->p, keys.keys, keys.n)) != HX_OK)
 		return rc;
-	ev.time = hx_time_now_ms();
-	ev.action = HIE__V1__AUDIT_ACTION__AUDIT_ACTION_PATIENT_CHANGE;
-	ev.outcome = HIE__V1__AUDIT_OUTCOME__AUDIT_OUTCOME_SUCCESS;
-	ev.actor_org = (char *)store_org_id(store_txn_store(t));
-	ev.actor_user = (char *)ctl_actor();
-	ev.n_patient_ids = 1;
-	ev.patient_ids = ids;
-	ev.detail = (char *)pw->detail;
-	return store_audit_append(t, &ev, NULL);
+	return ctl_audit_patient(t, pw->p->id, pw->detail);
 }
 
 int ctl_patient_add_run(struct ctl *c)

@@ -126,20 +126,10 @@ struct remove_arg {
 static int w_remove(struct store_txn *t, void *arg)
 {
 	struct remove_arg *a = arg;
-	Hie__V1__AuditEvent ev = HIE__V1__AUDIT_EVENT__INIT;
-	char *ids[1] = {(char *)a->id};
 	int rc = store_patient_delete(t, a->id);
 	if (rc != HX_OK)
 		return rc;
-	ev.time = hx_time_now_ms();
-	ev.action = HIE__V1__AUDIT_ACTION__AUDIT_ACTION_PATIENT_CHANGE;
-	ev.outcome = HIE__V1__AUDIT_OUTCOME__AUDIT_OUTCOME_SUCCESS;
-	ev.actor_org = (char *)store_org_id(store_txn_store(t));
-	ev.actor_user = (char *)ctl_actor();
-	ev.n_patient_ids = 1;
-	ev.patient_ids = ids;
-	ev.detail = (char *)"patient removed";
-	return store_audit_append(t, &ev, NULL);
+	return ctl_audit_patient(t, a->id, "patient removed");
 }
 
 int ctl_patient_remove_run(struct ctl *c)

@@ -127,6 +127,21 @@ int ctl_audit_admin(struct ctl *c, int action, const char *detail)
 	return 0;
 }
 
+int ctl_audit_patient(struct store_txn *t, const char *patient_id, const char *detail)
+{
+	Hie__V1__AuditEvent ev = HIE__V1__AUDIT_EVENT__INIT;
+	char *ids[1] = {(char *)patient_id};
+	ev.time = hx_time_now_ms();
+	ev.action = HIE__V1__AUDIT_ACTION__AUDIT_ACTION_PATIENT_CHANGE;
+	ev.outcome = HIE__V1__AUDIT_OUTCOME__AUDIT_OUTCOME_SUCCESS;
+	ev.actor_org = (char *)store_org_id(store_txn_store(t));
+	ev.actor_user = (char *)ctl_actor();
+	ev.n_patient_ids = 1;
+	ev.patient_ids = ids;
+	ev.detail = (char *)detail;
+	return store_audit_append(t, &ev, NULL);
+}
+
 static const char *enum_name(const ProtobufCEnumDescriptor *d, int v, const char *prefix)
 {
 	const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value(d, v);

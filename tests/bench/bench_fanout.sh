@@ -70,15 +70,7 @@ while [ $i -le "$n" ]; do
     i=$((i + 1))
 done
 # The stalled peer: accepts connections, never answers.
-python3 -c '
-import socket, sys
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", 0)); s.listen(64)
-open(sys.argv[1], "w").write(str(s.getsockname()[1]))
-held = []
-while True:
-    c, _ = s.accept(); held.append(c)
-' silent.port </dev/null >/dev/null 2>&1 &
+python3 "$root/tests/integration/silent_peer.py" silent.port </dev/null >/dev/null 2>&1 &
 pids="$pids $!"
 k=0
 until [ -s silent.port ]; do k=$((k + 1)); [ $k -lt 100 ] || exit 1; sleep 0.05; done

@@ -258,15 +258,7 @@ python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert not d["organ
     fail "fallback = none: $(cat q3n.json)"
 
 # 4. A peer that never answers.
-python3 -c '
-import socket, time, sys
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", 0)); s.listen(16)
-open(sys.argv[1], "w").write(str(s.getsockname()[1]))
-held = []
-while True:
-    c, _ = s.accept(); held.append(c)
-' silent.port </dev/null >/dev/null 2>&1 &
+python3 "$here/silent_peer.py" silent.port </dev/null >/dev/null 2>&1 &
 pids="$pids $!"
 within 3000 test -s silent.port >/dev/null || fail "the silent listener did not start"
 "$ctl" --store sa peer add --org "$E" --name e --url "https://localhost:$(cat silent.port)" \
