@@ -295,6 +295,7 @@ int store_writer_start(struct store *s)
 {
 	if (pthread_create(&s->writer, NULL, writer_main, s) != 0)
 		return HX_ENOMEM;
+	pthread_setname_np(s->writer, "hx-writer");
 	s->writer_started = 1;
 	return HX_OK;
 }

@@ -354,6 +354,7 @@ int http_server_start(const struct config *cfg, struct store *store, struct trus
 	if (state_write(srv, err, errlen) != HX_OK)
 		goto fail;
 	for (unsigned i = 0; i < n; i++) {
+		char tname[16];
 		if (pthread_create(&srv->workers[i].thread, NULL, worker_main, &srv->workers[i]) != 0) {
 			snprintf(err, errlen, "cannot start worker threads");
 			/* Stop the ones started. */
@@ -364,6 +365,9 @@ int http_server_start(const struct config *cfg, struct store *store, struct trus
 			srv->nworkers = n;
 			goto fail;
 		}
+		/* Named for top -H and perf: hx-worker-0, hx-worker-1, ... */
+		snprintf(tname, sizeof(tname), "hx-worker-%u", i % 1000);
+		pthread_setname_np(srv->workers[i].thread, tname);
 	}
 	hx_log_notice("http: %u worker(s) serving peers on %s:%u", n,
 	              cfg->peer.host[0] != '\0' ? cfg->peer.host : "*", port);

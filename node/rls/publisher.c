@@ -449,6 +449,7 @@ int publisher_start(const struct config *cfg, struct store *store, struct publis
 		snprintf(err, errlen, "cannot start the RLS publisher thread");
 		return HX_ENOMEM;
 	}
+	pthread_setname_np(p->thread, "hx-publisher");
 	{
 		char id[17];
 		hx_hex_encode(p->key.id, 8, id);
