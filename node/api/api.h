@@ -33,7 +33,31 @@ int api_local_retrieve(struct http_ctx *ctx);
  * once durable. */
 int api_local_patient(struct http_ctx *ctx);
 int api_local_document(struct http_ctx *ctx);
-/* Frees a worker's local API state (its fan-out engine, the linkage key). */
-void api_local_state_free(void *slot);
+/* Frees a worker's local API state (its fan-out engine, the linkage key, its signer). */
+struct local_state;
+void api_local_state_free(struct local_state *ls);
+
+/* Per-worker state of the handlers, in ctx->worker_slot (api_write.c): made on first use,
+ * freed when the worker stops (http_worker_slot_free). */
+struct api_mailbox;
+struct api_worker {
+	struct api_mailbox *mb;     /* durable writes answered on this worker */
+	struct local_state *local;  /* the local API's (api_local.c), made on first use */
+};
+struct api_worker *api_worker_get(struct http_ctx *ctx);
+void api_worker_free(void *slot);
+
+/* An answer given once a write is durable, without holding the worker (api_write.c). The
+ * handler returns what this returns (HTTP_DEFERRED, or an hx_err if nothing could be
+ * started). fn runs on the store's writer thread in a group commit (perhaps more than once,
+ * see store.h) with arg; then, on the worker, answer(arg, rc, body, &why) gets the write's
+ * result, may append the answer to body and set an Error text, and returns the answer's
+ * status as an hx_err (HX_OK: 200 with body). answer is not called if the connection went
+ * away first (timeout_ms, a stop, trust withdrawn); the write still commits. free_fn(arg) is
+ * called in every case, once. */
+typedef int (*api_write_answer_fn)(void *arg, int rc, struct hx_buf *body, const char **why);
+typedef void (*api_write_free_fn)(void *arg);
+int api_write_defer(struct http_ctx *ctx, uint64_t timeout_ms, store_write_fn fn,
+                    api_write_answer_fn answer, api_write_free_fn free_fn, void *arg);
 
 #endif

@@ -27,10 +27,6 @@
 /* A write of the organisation's own records, queued for group commit; the worker goes on
  * serving while it is made durable, and answers when the writer thread says it is. */
 struct write_op {
-	struct write_op *next;      /* first: the mailbox's list */
-	struct mailbox *mb;
-	struct http_deferred *d;    /* NULL once the connection is gone */
-	int rc;
 	int is_doc;
 	Hie__V1__Patient *patient;  /* the patient to store */
 	Hie__V1__DocumentPublish *doc; /* or the document as sent (freed as unpacked) */
@@ -45,96 +41,49 @@ struct write_op {
 	const char *org;
 };
 
-static void write_op_free(struct write_op *op)
+static void write_op_free(void *arg)
 {
+	struct write_op *op = arg;
 	proto_free(op->patient);
 	proto_free(op->doc);
 	hx_buf_clear(&op->sig);
 	free(op);
 }
 
-/* Where the store's writer thread hands finished writes back to a worker: a list under a
- * lock and an event of the worker's loop. It outlives the worker while writes are in flight
- * (refs), so that a write finishing during shutdown finds it, sees it closed, and frees. */
-struct mailbox {
-	pthread_mutex_t mu;
-	int alive;            /* the worker still runs its loop */
-	unsigned refs;        /* the worker's, and one per write in flight */
-	struct event *ev;
-	struct write_op *head;
-};
-
 /* Per worker: the fan-out engine (attached to the worker's loop and peer client: connections
  * and TLS sessions to peers stay warm between queries), the linkage key, the signer of the
- * documents published here, and the mailbox of its writes. */
+ * documents published here. */
 struct local_state {
 	struct fanout_engine *eng;
 	struct crypto_linkage_key key;
 	int key_state; /* 0: not read yet, 1: loaded, -1: none or unreadable */
 	struct crypto_signer *signer;
 	int signer_state;
-	struct mailbox *mb;
 };
 
-static void mailbox_unref(struct mailbox *mb)
+void api_local_state_free(struct local_state *ls)
 {
-	int last;
-	pthread_mutex_lock(&mb->mu);
-	last = --mb->refs == 0;
-	pthread_mutex_unlock(&mb->mu);
-	if (last) {
-		pthread_mutex_destroy(&mb->mu);
-		free(mb);
-	}
-}
-
-void api_local_state_free(void *slot)
-{
-	struct local_state *ls = slot;
-	if (ls->mb != NULL) {
-		struct write_op *list;
-		pthread_mutex_lock(&ls->mb->mu);
-		ls->mb->alive = 0;
-		list = ls->mb->head;
-		ls->mb->head = NULL;
-		pthread_mutex_unlock(&ls->mb->mu);
-		while (list != NULL) { /* finished, never answered: their connections are gone */
-			struct write_op *next = list->next;
-			write_op_free(list);
-			list = next;
-		}
-		event_free(ls->mb->ev);
-		mailbox_unref(ls->mb);
-	}
 	fanout_engine_free(ls->eng);
 	crypto_signer_free(ls->signer);
 	crypto_wipe(&ls->key, sizeof(ls->key));
 	free(ls);
 }
 
-static void on_mail(evutil_socket_t fd, short what, void *arg);
-
 static struct local_state *local_state(struct http_ctx *ctx)
 {
-	struct local_state *ls = *ctx->worker_slot;
-	struct mailbox *mb;
-	if (ls != NULL)
-		return ls;
+	struct api_worker *w = api_worker_get(ctx);
+	struct local_state *ls;
+	if (w == NULL)
+		return NULL;
+	if (w->local != NULL)
+		return w->local;
 	if ((ls = calloc(1, sizeof(*ls))) == NULL)
 		return NULL;
-	if ((mb = ls->mb = calloc(1, sizeof(*mb))) == NULL ||
-	    (mb->ev = event_new(ctx->base, -1, 0, on_mail, mb)) == NULL ||
-	    fanout_engine_attach(ctx->base, ctx->peers, &ls->eng) != HX_OK) {
-		if (mb != NULL && mb->ev != NULL)
-			event_free(mb->ev);
-		free(mb);
+	if (fanout_engine_attach(ctx->base, ctx->peers, &ls->eng) != HX_OK) {
 		free(ls);
 		return NULL;
 	}
-	pthread_mutex_init(&mb->mu, NULL);
-	mb->alive = 1;
-	mb->refs = 1;
-	*ctx->worker_slot = ls;
+	w->local = ls;
 	return ls;
 }
 
@@ -483,73 +432,25 @@ static int w_publish(struct store_txn *t, void *arg)
 	return store_audit_append(t, &ev, NULL);
 }
 
-/* On the writer thread: hand the result to the worker (or drop it if the worker is gone). */
-static void publish_written(int rc, void *arg)
+/* On the worker, once written: the record as stored. */
+static int publish_answer(void *arg, int rc, struct hx_buf *body, const char **why)
 {
 	struct write_op *op = arg;
-	struct mailbox *mb = op->mb;
-	op->rc = rc;
-	pthread_mutex_lock(&mb->mu);
-	if (mb->alive) {
-		op->next = mb->head;
-		mb->head = op;
-		event_active(mb->ev, EV_TIMEOUT, 0);
-		op = NULL;
-	}
-	pthread_mutex_unlock(&mb->mu);
-	if (op != NULL)
-		write_op_free(op);
-	mailbox_unref(mb);
+	if (rc == HX_OK)
+		return op->is_doc ? proto_pack(&op->entry, body) : proto_pack(op->patient, body);
+	*why = rc == HX_EEXIST      ? "a document with that id is stored already"
+	       : rc == HX_ENOTFOUND ? "no such patient: publish the patient first"
+	       : rc == HX_EINVAL    ? "the record is not acceptable"
+	                            : NULL;
+	return rc;
 }
 
-/* On the worker: answer what was written. */
-static void on_mail(evutil_socket_t fd, short what, void *arg)
+static int publish_submit(struct http_ctx *ctx, struct write_op *op)
 {
-	struct mailbox *mb = arg;
-	struct write_op *list;
-	(void)fd;
-	(void)what;
-	pthread_mutex_lock(&mb->mu);
-	list = mb->head;
-	mb->head = NULL;
-	pthread_mutex_unlock(&mb->mu);
-	while (list != NULL) {
-		struct write_op *op = list;
-		list = op->next;
-		if (op->d != NULL) {
-			const char *why = op->rc == HX_EEXIST ? "a document with that id is stored already"
-			                  : op->rc == HX_ENOTFOUND ? "no such patient: publish the patient first"
-			                  : op->rc == HX_EINVAL ? "the record is not acceptable" : NULL;
-			int rc = op->rc;
-			if (rc == HX_OK)
-				rc = op->is_doc ? proto_pack(&op->entry, http_deferred_body(op->d))
-				                : proto_pack(op->patient, http_deferred_body(op->d));
-			http_deferred_answer(op->d, rc, NULL, why);
-		}
-		write_op_free(op);
-	}
-}
-
-static void publish_cancel(void *arg)
-{
-	((struct write_op *)arg)->d = NULL; /* the write goes on; nobody is told */
-}
-
-static int publish_submit(struct http_ctx *ctx, struct local_state *ls, struct write_op *op)
-{
-	op->mb = ls->mb;
 	op->org = store_org_id(ctx->store);
 	memcpy(op->fp, ctx->peer_fp, sizeof(op->fp));
-	pthread_mutex_lock(&ls->mb->mu);
-	ls->mb->refs++;
-	pthread_mutex_unlock(&ls->mb->mu);
-	op->d = http_defer(ctx, ctx->cfg->read_timeout_ms, publish_cancel, op);
-	if (store_write_submit(ctx->store, w_publish, publish_written, op) != HX_OK) {
-		mailbox_unref(ls->mb);
-		http_deferred_answer(op->d, HX_ECLOSED, NULL, NULL);
-		write_op_free(op);
-	}
-	return HTTP_DEFERRED;
+	return api_write_defer(ctx, ctx->cfg->read_timeout_ms, w_publish, publish_answer,
+	                       write_op_free, op);
 }
 
 int api_local_patient(struct http_ctx *ctx)
@@ -571,7 +472,7 @@ int api_local_patient(struct http_ctx *ctx)
 	snprintf(op->who, sizeof(op->who), "%s", ctx->peer->name);
 	snprintf(op->detail, sizeof(op->detail), "patient published by local client %s",
 	         ctx->peer->name);
-	return publish_submit(ctx, ls, op);
+	return publish_submit(ctx, op);
 }
 
 int api_local_document(struct http_ctx *ctx)
@@ -639,5 +540,5 @@ int api_local_document(struct http_ctx *ctx)
 	snprintf(op->who, sizeof(op->who), "%s", ctx->peer->name);
 	snprintf(op->detail, sizeof(op->detail), "document published by local client %s",
 	         ctx->peer->name);
-	return publish_submit(ctx, ls, op);
+	return publish_submit(ctx, op);
 }

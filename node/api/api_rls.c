@@ -48,7 +48,7 @@ static void audit_init(Hie__V1__AuditEvent *ev, struct actor *a, const struct ht
 /* ---- publish ---------------------------------------------------------------------------- */
 
 struct publish {
-	const Hie__V1__LocatorPublish *msg;
+	Hie__V1__LocatorPublish *msg;
 	Hie__V1__AuditEvent ev;
 	struct actor actor;
 	char detail[96];
@@ -72,12 +72,35 @@ static int w_publish(struct store_txn *t, void *arg)
 	return store_audit_append(t, &p->ev, NULL);
 }
 
+static void publish_free(void *arg)
+{
+	struct publish *p = arg;
+	proto_free(p->msg);
+	free(p);
+}
+
+/* On the worker, once the publication is durable (or not): the ack. */
+static int publish_answer(void *arg, int rc, struct hx_buf *body, const char **why)
+{
+	struct publish *p = arg;
+	Hie__V1__LocatorPublishAck ack = HIE__V1__LOCATOR_PUBLISH_ACK__INIT;
+	if (rc != HX_OK) {
+		hx_log_err("rls: publish from %s (sequence %llu) not stored: %s", p->actor.org,
+		           (unsigned long long)p->msg->sequence, hx_strerror(rc));
+		if (rc == HX_ESPACE)
+			*why = "the locator's store is full";
+		return rc;
+	}
+	hx_log_info("rls: publish from %s: %zu added, %zu removed, sequence %llu", p->actor.org,
+	            p->msg->n_add, p->msg->n_remove, (unsigned long long)p->msg->sequence);
+	ack.sequence = p->msg->sequence;
+	return proto_pack(&ack, body);
+}
+
 int api_rls_publish(struct http_ctx *ctx)
 {
 	Hie__V1__LocatorPublish *msg = NULL;
-	Hie__V1__LocatorPublishAck ack = HIE__V1__LOCATOR_PUBLISH_ACK__INIT;
-	struct publish *p = NULL;
-	int rc;
+	struct publish *p;
 
 	if (proto_locator_publish_unpack(ctx->body, ctx->body_len, &msg) != HX_OK) {
 		ctx->error_text = "the body is not a valid LocatorPublish (at least one token to add "
@@ -87,35 +110,23 @@ int api_rls_publish(struct http_ctx *ctx)
 	if (msg->n_add + msg->n_remove > API_RLS_PUBLISH_TOKENS_MAX) {
 		ctx->error_text = "too many tokens: at most 10000 added and removed together in one "
 		                  "publish";
-		rc = HX_ELIMIT;
-		goto done;
+		proto_free(msg);
+		return HX_ELIMIT;
 	}
 	if ((p = calloc(1, sizeof(*p))) == NULL) {
-		rc = HX_ENOMEM;
-		goto done;
+		proto_free(msg);
+		return HX_ENOMEM;
 	}
 	p->msg = msg;
 	audit_init(&p->ev, &p->actor, ctx, HIE__V1__AUDIT_ACTION__AUDIT_ACTION_PUBLISH);
 	snprintf(p->detail, sizeof(p->detail), "publish: %zu added, %zu removed, sequence %llu",
 	         msg->n_add, msg->n_remove, (unsigned long long)msg->sequence);
 	p->ev.detail = p->detail;
-	/* Durable before the ack: the publisher drops the change from its outbox on the ack. */
-	rc = store_write(ctx->store, w_publish, p);
-	if (rc != HX_OK) {
-		hx_log_err("rls: publish from %s (sequence %llu) not stored: %s", p->actor.org,
-		           (unsigned long long)msg->sequence, hx_strerror(rc));
-		if (rc == HX_ESPACE)
-			ctx->error_text = "the locator's store is full";
-		goto done;
-	}
-	hx_log_info("rls: publish from %s: %zu added, %zu removed, sequence %llu", p->actor.org,
-	            msg->n_add, msg->n_remove, (unsigned long long)msg->sequence);
-	ack.sequence = msg->sequence;
-	rc = proto_pack(&ack, ctx->out);
-done:
-	free(p);
-	proto_free(msg);
-	return rc;
+	/* Durable before the ack (the publisher drops the change from its outbox on the ack);
+	 * the worker serves its other connections meanwhile, and concurrent publications share
+	 * a commit. */
+	return api_write_defer(ctx, ctx->cfg->read_timeout_ms, w_publish, publish_answer,
+	                       publish_free, p);
 }
 
 /* ---- locate ----------------------------------------------------------------------------- */

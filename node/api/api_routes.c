@@ -37,4 +37,4 @@ const struct http_route http_routes[] = {
 
 const size_t http_routes_count = sizeof(http_routes) / sizeof(http_routes[0]);
 
-void (*const http_worker_slot_free)(void *slot) = api_local_state_free;
+void (*const http_worker_slot_free)(void *slot) = api_worker_free;

@@ -9,9 +9,12 @@ the integration tests. Prints one JSON object per call:
 usage: rls_client.py HOST PORT CA CERT KEY publish [--add HEX...] [--remove HEX...]
                                            [--random-add N] [--sequence S]
        rls_client.py HOST PORT CA CERT KEY locate [HEX...] [--random N]
+       rls_client.py HOST PORT CA CERT KEY burst N
        rls_client.py HOST PORT CA CERT KEY raw PATH (--body-hex HEX | --body-text TEXT)
 Tokens are hex strings, sent as given (their length is not checked here, so that a test can
-send a wrong one); --random-add N / --random N add N random 32-byte tokens.
+send a wrong one); --random-add N / --random N add N random 32-byte tokens. burst makes N
+connections, then sends a publish of one random token on each (sequences 1..N) back to back,
+and prints {"acked": [sequence or null, ...], "tokens": [HEX, ...]}.
 """
 import argparse
 import json
@@ -91,29 +94,52 @@ def post(host, port, ca, cert, key, path, body):
         s.sendall(b"POST " + path.encode() + b" HTTP/1.1\r\nHost: localhost\r\n"
                   b"Content-Type: application/x-protobuf\r\nContent-Length: "
                   + str(len(body)).encode() + b"\r\n\r\n" + body)
-        data = b""
-        while b"\r\n\r\n" not in data:
-            chunk = s.recv(65536)
-            if not chunk:
-                return None, "connection closed before an answer"
-            data += chunk
-        head, _, rest = data.partition(b"\r\n\r\n")
-        lines = head.split(b"\r\n")
-        status = int(lines[0].split(b" ")[1])
-        length = 0
-        for line in lines[1:]:
-            k, _, v = line.partition(b":")
-            if k.strip().lower() == b"content-length":
-                length = int(v.strip())
-        while len(rest) < length:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            rest += chunk
+        out = read_answer(s)
         s.close()
-        return status, rest[:length]
+        return out
     except (ssl.SSLError, ConnectionError, socket.timeout, OSError) as e:
         return None, "%s: %s" % (type(e).__name__, e)
+
+
+def read_answer(s):
+    """(status, body) of one HTTP answer on s."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = s.recv(65536)
+        if not chunk:
+            return None, "connection closed before an answer"
+        data += chunk
+    head, _, rest = data.partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    length = 0
+    for line in lines[1:]:
+        k, _, v = line.partition(b":")
+        if k.strip().lower() == b"content-length":
+            length = int(v.strip())
+    while len(rest) < length:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        rest += chunk
+    return int(lines[0].split(b" ")[1]), rest[:length]
+
+
+def burst(conn, n, path):
+    """n connections made first, then a publish of one new token on each, sent back to back,
+    then every answer read: what the RLS acknowledged, and the tokens."""
+    socks = [connect(*conn) for _ in range(n)]
+    toks = [os.urandom(32) for _ in range(n)]
+    for i, s in enumerate(socks):
+        body = pb_bytes(1, toks[i]) + pb_uint(3, i + 1)
+        s.sendall(b"POST " + path.encode() + b" HTTP/1.1\r\nHost: localhost\r\n"
+                  b"Content-Type: application/x-protobuf\r\nContent-Length: "
+                  + str(len(body)).encode() + b"\r\n\r\n" + body)
+    acked = []
+    for s in socks:
+        status, rbody = read_answer(s)
+        acked.append(decode_ack(rbody)["sequence"] if status == 200 else None)
+        s.close()
+    return {"acked": acked, "tokens": [t.hex() for t in toks]}
 
 
 def answer(status, body, ok_decode):
@@ -171,6 +197,9 @@ def main():
     loc.add_argument("tokens", nargs="*")
     loc.add_argument("--random", type=int, default=0)
     loc.add_argument("--path", default="/hie/v1/rls/locate")
+    b = sub.add_parser("burst")
+    b.add_argument("n", type=int)
+    b.add_argument("--path", default="/hie/v1/rls/publish")
     raw = sub.add_parser("raw")
     raw.add_argument("path")
     g = raw.add_mutually_exclusive_group(required=True)
@@ -187,6 +216,8 @@ def main():
             body += pb_uint(3, a.sequence)
         status, rbody = post(*conn, a.path, body)
         out = answer(status, rbody, decode_ack)
+    elif a.mode == "burst":
+        out = burst(conn, a.n, a.path)
     elif a.mode == "locate":
         toks = [bytes.fromhex(t) for t in a.tokens] + [os.urandom(32) for _ in range(a.random)]
         status, rbody = post(*conn, a.path, b"".join(pb_bytes(1, t) for t in toks))

@@ -8,7 +8,8 @@
 #  3. who is answered: an unenrolled certificate is refused; a node with role = node does
 #     not serve the RLS routes, and the RLS does not serve the node's;
 #  4. the audit chain verifies and holds one PUBLISH record per stored publish and a LOCATE
-#     record per locate, with the caller's organisation; the locator survives a restart.
+#     record per locate, with the caller's organisation; the locator survives a restart;
+#  5. 32 publishes at once are all acknowledged, stored and audited, and share commits.
 set -eu
 ctl=$1
 hiepeerd=$2
@@ -195,4 +196,33 @@ after=$(located c "$t1" "$t2" "$t3" "$t4")
 [ "$before" = "$A:3 $B:2" ] || fail "before the restart: '$before'"
 [ "$after" = "$before" ] || fail "after a restart: '$after', before: '$before'"
 "$ctl" --store srls audit verify >/dev/null || fail "the audit chain after the restart"
+
+# ---- 5. publishes answered once durable, without holding a worker ------------------------------
+# 32 publishes from A at once, each on its own connection: every one acknowledged, every token
+# then located at A, one PUBLISH record each, and they shared commits: LMDB's last transaction
+# id moves by far fewer than 32. (A worker that waited for each commit before reading its next
+# request would make at least 16 commits for them with its 2 workers.)
+txnid() { mdb_stat -e srls | sed -n 's/^ *Last transaction ID: *//p'; }
+tx0=$(txnid)
+rls a burst 32 >burst.json
+tx1=$(txnid)
+[ -n "$tx0" ] && [ -n "$tx1" ] || fail "mdb_stat -e srls gave no transaction id"
+expect burst.json "32 publishes at once" 'd["acked"] == list(range(1, 33))'
+python3 -c 'import json, sys; print(" ".join(json.load(open(sys.argv[1]))["tokens"]))' burst.json >burst.tok
+# shellcheck disable=SC2046 # the tokens are words
+[ "$(located c $(cat burst.tok))" = "$A:32" ] || fail "the 32 tokens published at once: $(located c $(cat burst.tok))"
+[ $((tx1 - tx0)) -lt 16 ] ||
+    fail "32 publishes at once took $((tx1 - tx0)) commits: each waited for its own"
+echo "test_rls: 32 publishes at once shared $((tx1 - tx0)) commit(s)"
+sleep 0.3
+"$ctl" --store srls --json audit list --limit 10000 >audit.json || fail "audit list"
+python3 - audit.json "$A" <<'PY' || fail "the PUBLISH records of the 32 publishes"
+import json, sys
+recs = json.load(open(sys.argv[1]))
+burst = [r for r in recs if r["action"] == "PUBLISH" and r.get("actor_org") == sys.argv[2]
+         and r["detail"].startswith("publish: 1 added, 0 removed, sequence ")]
+assert sorted(int(r["detail"].rsplit(" ", 1)[1]) for r in burst) == list(range(1, 33)), burst
+PY
+"$ctl" --store srls audit verify >/dev/null || fail "the audit chain after the 32 publishes"
+kill -0 "$rls_pid" || fail "the RLS died"
 lib_done test_rls
