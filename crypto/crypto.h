@@ -177,6 +177,9 @@ struct crypto_tls_client;
 int crypto_tls_client_new(const char *cert_file, const char *key_file, const char *ca_file,
                           struct crypto_tls_client **out, char *err, size_t errlen);
 void crypto_tls_client_free(struct crypto_tls_client *c);
+/* The SHA-256 fingerprint of our certificate: who a session made with c speaks as (a TLS
+ * session is resumed only by a client of the same identity). */
+void crypto_tls_client_id(const struct crypto_tls_client *c, uint8_t out[CRYPTO_SHA256_LEN]);
 /* ssl_ctx is an SSL_CTX *. HX_ETLS or HX_ENOMEM on failure. */
 int crypto_tls_client_configure(const struct crypto_tls_client *c, void *ssl_ctx,
                                 const uint8_t fp[CRYPTO_SHA256_LEN],

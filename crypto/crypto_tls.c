@@ -436,6 +436,7 @@ const char *crypto_tls_conn_error(const struct crypto_tls_conn *c)
 /* ---- client side ------------------------------------------------------------------------ */
 
 struct crypto_tls_client {
+	uint8_t id[CRYPTO_SHA256_LEN]; /* SHA-256 of cert (DER) */
 	X509 *cert;
 	STACK_OF(X509) *chain;
 	EVP_PKEY *key;
@@ -493,6 +494,11 @@ int crypto_tls_client_new(const char *cert_file, const char *key_file, const cha
 		FAIL(HX_ETLS, "TLS client: %s holds no private key", key_file);
 	if (X509_check_private_key(c->cert, c->key) != 1)
 		FAIL(HX_ETLS, "TLS client: key %s does not fit %s", key_file, cert_file);
+	{
+		unsigned int n = 0;
+		if (X509_digest(c->cert, EVP_sha256(), c->id, &n) != 1 || n != CRYPTO_SHA256_LEN)
+			FAIL(HX_ETLS, "TLS client: cannot fingerprint %s", cert_file);
+	}
 	c->store = X509_STORE_new();
 	if (c->store == NULL || X509_STORE_load_file(c->store, ca_file) != 1) {
 		ssl_reason(why, sizeof(why));
@@ -506,6 +512,11 @@ fail:
 	crypto_tls_client_free(c);
 	ERR_clear_error();
 	return rc;
+}
+
+void crypto_tls_client_id(const struct crypto_tls_client *c, uint8_t out[CRYPTO_SHA256_LEN])
+{
+	memcpy(out, c->id, CRYPTO_SHA256_LEN);
 }
 
 void crypto_tls_client_free(struct crypto_tls_client *c)

@@ -10,10 +10,9 @@
 struct peer_client {
 	struct event_base *base;
 	const struct crypto_tls_client *tls;
+	uint8_t id[CRYPTO_SHA256_LEN]; /* our certificate's fingerprint (zeros without tls) */
 	CURLM *multi;
-	/* TLS sessions (and DNS) shared between calls, for resumption: one share per peer
-	 * (host:port), as a libcurl share keeps only 8 sessions, least recently used first out:
-	 * one share for all would lose most of them in a fan-out to more than 8 peers. */
+	/* The process-wide shares (below) this client has used so far, by authority. */
 	struct peer_share *shares;
 	size_t nshares, cap_shares;
 	struct event *timer;
@@ -26,18 +25,99 @@ struct peer_client {
 	size_t npool;
 };
 
+/*
+ * TLS sessions (and DNS) shared between calls, for resumption: one libcurl share per peer
+ * (host:port of the URL) and client identity, for the whole process. Every worker's client
+ * uses the same shares, so a call from any worker resumes the session any worker last made
+ * with that peer (each worker keeps its own connections: libcurl does not share those across
+ * threads). One share per peer, as a share keeps only 8 sessions, least recently used first
+ * out: one share for all would lose most of them in a fan-out to more than 8 peers. Keyed by
+ * identity too: a resumed session speaks as the certificate that made it. The shares live as
+ * long as the process (a few hundred bytes per peer).
+ */
+struct shared {
+	char authority[256];
+	uint8_t id[CRYPTO_SHA256_LEN];
+	CURLSH *share;
+	pthread_mutex_t mu[CURL_LOCK_DATA_LAST]; /* curl's locks, one per kind of data */
+};
+
+static struct {
+	pthread_mutex_t mu;
+	struct shared **v;
+	size_t n, cap;
+} registry = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+static void share_lock(CURL *e, curl_lock_data data, curl_lock_access access, void *arg)
+{
+	struct shared *sh = arg;
+	(void)e;
+	(void)access;
+	pthread_mutex_lock(&sh->mu[(unsigned)data < CURL_LOCK_DATA_LAST ? data : 0]);
+}
+
+static void share_unlock(CURL *e, curl_lock_data data, void *arg)
+{
+	struct shared *sh = arg;
+	(void)e;
+	pthread_mutex_unlock(&sh->mu[(unsigned)data < CURL_LOCK_DATA_LAST ? data : 0]);
+}
+
+/* The process's share for (authority, id), made on first use; NULL if none can be made. */
+static CURLSH *registry_share(const char *a, size_t n, const uint8_t id[CRYPTO_SHA256_LEN])
+{
+	struct shared *sh = NULL;
+	CURLSH *out = NULL;
+	pthread_mutex_lock(&registry.mu);
+	for (size_t i = 0; i < registry.n; i++)
+		if (strlen(registry.v[i]->authority) == n &&
+		    memcmp(registry.v[i]->authority, a, n) == 0 &&
+		    memcmp(registry.v[i]->id, id, CRYPTO_SHA256_LEN) == 0) {
+			out = registry.v[i]->share;
+			goto done;
+		}
+	if (registry.n == registry.cap) {
+		size_t cap = registry.cap ? registry.cap * 2 : 16;
+		struct shared **v = realloc(registry.v, cap * sizeof(*v));
+		if (v == NULL)
+			goto done;
+		registry.v = v;
+		registry.cap = cap;
+	}
+	if ((sh = calloc(1, sizeof(*sh))) == NULL || (sh->share = curl_share_init()) == NULL)
+		goto done;
+	for (int k = 0; k < CURL_LOCK_DATA_LAST; k++)
+		pthread_mutex_init(&sh->mu[k], NULL);
+	memcpy(sh->authority, a, n);
+	sh->authority[n] = '\0';
+	memcpy(sh->id, id, CRYPTO_SHA256_LEN);
+	curl_share_setopt(sh->share, CURLSHOPT_LOCKFUNC, share_lock);
+	curl_share_setopt(sh->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
+	curl_share_setopt(sh->share, CURLSHOPT_USERDATA, sh);
+	curl_share_setopt(sh->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+	curl_share_setopt(sh->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+	registry.v[registry.n++] = sh;
+	out = sh->share;
+	sh = NULL;
+done:
+	pthread_mutex_unlock(&registry.mu);
+	free(sh);
+	return out;
+}
+
 struct peer_share {
 	char authority[256]; /* host:port of the URL */
 	CURLSH *share;
 };
 
-/* The share of the URL's authority, made on first use; NULL if none can be made (calls then
- * work without resumption). */
+/* The share of the URL's authority: the client's own list first (no lock), then the
+ * process's; NULL if none can be made (calls then work without resumption). */
 static CURLSH *share_for(struct peer_client *pc, const char *url)
 {
 	const char *a = url + 8; /* after "https://" */
 	size_t n = strcspn(a, "/?#");
 	struct peer_share *sh;
+	CURLSH *share;
 	if (n >= sizeof(sh->authority))
 		return NULL;
 	for (size_t i = 0; i < pc->nshares; i++)
@@ -51,16 +131,13 @@ static CURLSH *share_for(struct peer_client *pc, const char *url)
 		pc->shares = p;
 		pc->cap_shares = cap;
 	}
-	sh = &pc->shares[pc->nshares];
-	/* One event loop, one thread: the share needs no lock functions. */
-	if ((sh->share = curl_share_init()) == NULL)
+	if ((share = registry_share(a, n, pc->id)) == NULL)
 		return NULL;
-	curl_share_setopt(sh->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
-	curl_share_setopt(sh->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+	sh = &pc->shares[pc->nshares++];
 	memcpy(sh->authority, a, n);
 	sh->authority[n] = '\0';
-	pc->nshares++;
-	return sh->share;
+	sh->share = share;
+	return share;
 }
 
 struct peer_call {
@@ -281,6 +358,8 @@ int peer_client_new(struct event_base *base, const struct crypto_tls_client *tls
 		return HX_ENOMEM;
 	pc->base = base;
 	pc->tls = tls;
+	if (tls != NULL)
+		crypto_tls_client_id(tls, pc->id);
 	pc->timer = evtimer_new(base, on_timer, pc);
 	pc->headers = curl_slist_append(NULL, "Content-Type: application/x-protobuf");
 	if (pc->headers != NULL)
@@ -323,9 +402,7 @@ void peer_client_free(struct peer_client *pc)
 	while (pc->socks != NULL)
 		sock_free(pc, pc->socks);
 	curl_slist_free_all(pc->headers);
-	for (size_t i = 0; i < pc->nshares; i++)
-		curl_share_cleanup(pc->shares[i].share);
-	free(pc->shares);
+	free(pc->shares); /* the shares themselves are the process's */
 	if (pc->timer != NULL)
 		event_free(pc->timer);
 	free(pc);
