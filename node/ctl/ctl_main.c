@@ -39,7 +39,8 @@ static const struct ctl_cmd commands[] = {
 	{"status", ctl_status_run, "",
 	 "what the running daemon trusts (against the store), expiry warnings, CRL state (needs "
 	 "--config)"},
-	{"peer ping", ctl_peer_ping_run, "ORG", "call a peer's health route (needs --config)"},
+	{"peer ping", ctl_peer_ping_run, "ORG | --all [--timeout MS]",
+	 "call a peer's health route, or every active peer's at once with a line each (needs --config)"},
 	{"remote query", ctl_remote_query_run,
 	 "ORG --patient ID [--type CODE] [--class CODE] [--from DATE] [--to DATE] [--status S]",
 	 "query a peer for a patient's documents (needs --config)"},

@@ -26,13 +26,11 @@ static void remote_clear(struct remote *r)
 	proto_free(r->peer);
 }
 
-/* Load our identity and the peer's enrolment. Prints the problem and returns 1. */
-static int remote_open(struct ctl *c, const char *org, struct remote *r)
+/* Load our identity (hiepeerd's configuration and TLS client) and open the store. Prints the
+ * problem and returns 1. */
+static int remote_identity(struct ctl *c, struct remote *r)
 {
-	struct store_txn *t;
 	char err[512];
-	int rc;
-
 	config_init(&r->cfg);
 	if (c->config_path == NULL)
 		return ctl_fail("remote calls need hiepeerd's configuration: --config FILE");
@@ -41,9 +39,23 @@ static int remote_open(struct ctl *c, const char *org, struct remote *r)
 	if (r->cfg.certificate[0] == '\0' || r->cfg.key[0] == '\0' || r->cfg.ca[0] == '\0')
 		return ctl_fail("%s: [tls] certificate, key and ca are needed for calls to peers",
 		                c->config_path);
+	if (ctl_store_open(c, 1) != 0)
+		return 1;
+	if (crypto_tls_client_new(r->cfg.certificate, r->cfg.key, r->cfg.ca, &r->tls, err,
+	                          sizeof(err)) != HX_OK)
+		return ctl_fail("%s", err);
+	return 0;
+}
+
+/* Load our identity and the peer's enrolment. Prints the problem and returns 1. */
+static int remote_open(struct ctl *c, const char *org, struct remote *r)
+{
+	struct store_txn *t;
+	int rc;
+
 	if (proto_id_org_check(org) != HX_OK)
 		return ctl_fail("'%s' is not an organisation OID", org);
-	if (ctl_store_open(c, 1) != 0)
+	if (remote_identity(c, r) != 0)
 		return 1;
 	if ((rc = store_read_begin(c->store, &t)) != HX_OK)
 		return ctl_fail("store: %s", hx_strerror(rc));
@@ -63,9 +75,6 @@ static int remote_open(struct ctl *c, const char *org, struct remote *r)
 		while (n > 0 && r->base_url[n - 1] == '/')
 			r->base_url[--n] = '\0';
 	}
-	if (crypto_tls_client_new(r->cfg.certificate, r->cfg.key, r->cfg.ca, &r->tls, err,
-	                          sizeof(err)) != HX_OK)
-		return ctl_fail("%s", err);
 	return 0;
 }
 
@@ -129,6 +138,183 @@ int ctl_remote_call(struct ctl *c, const char *org, const char *what, const char
 	return rc;
 }
 
+/* ---- peer ping --all: every active peer's health route, in parallel ---------------------- */
+
+struct ping {
+	struct ping_all *all;
+	Hie__V1__Peer *peer;
+	char url[CONFIG_PATH_MAX + 64];
+	const char *result;    /* ok, timeout, refused, error */
+	char detail[256];
+	double ms;
+	struct peer_call *call;
+};
+
+struct ping_all {
+	struct ping *v;
+	size_t n, cap;
+	size_t inactive;       /* enrolled, not active or without an endpoint: not asked */
+	size_t pending;
+	uint64_t timeout_ms;
+	int64_t t0;
+	int failed;            /* out of memory while listing */
+};
+
+static int ping_collect(const Hie__V1__Peer *pe, void *arg)
+{
+	struct ping_all *a = arg;
+	uint8_t *buf;
+	size_t len;
+	if (pe->status != HIE__V1__PEER_STATUS__PEER_STATUS_ACTIVE || pe->endpoint[0] == '\0' ||
+	    pe->fingerprint.len != CRYPTO_SHA256_LEN) {
+		a->inactive++;
+		return HX_OK;
+	}
+	if (a->n == a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 16;
+		struct ping *v = realloc(a->v, cap * sizeof(*v));
+		if (v == NULL)
+			goto oom;
+		a->v = v;
+		a->cap = cap;
+	}
+	/* A copy that outlives the read transaction. */
+	len = protobuf_c_message_get_packed_size(&pe->base);
+	if ((buf = malloc(len ? len : 1)) == NULL)
+		goto oom;
+	protobuf_c_message_pack(&pe->base, buf);
+	memset(&a->v[a->n], 0, sizeof(a->v[0]));
+	a->v[a->n].peer = hie__v1__peer__unpack(NULL, len, buf);
+	free(buf);
+	if (a->v[a->n].peer == NULL)
+		goto oom;
+	a->n++;
+	return HX_OK;
+oom:
+	a->failed = 1;
+	return HX_ENOMEM;
+}
+
+static void ping_done(struct peer_call *call, const struct peer_result *res, void *arg)
+{
+	struct ping *p = arg;
+	Hie__V1__Health *h = NULL;
+	(void)call;
+	p->call = NULL;
+	p->ms = (double)(hx_time_mono_ns() - p->all->t0) / 1e6;
+	p->all->pending--;
+	p->result = "error";
+	if (res->rc == HX_ETIMEOUT) {
+		p->result = "timeout";
+		snprintf(p->detail, sizeof(p->detail), "no answer within %llu ms",
+		         (unsigned long long)p->all->timeout_ms);
+	} else if (res->rc == HX_ETLS) {
+		p->result = "refused";
+		snprintf(p->detail, sizeof(p->detail), "TLS: %.240s", res->error);
+	} else if (res->rc != HX_OK) {
+		snprintf(p->detail, sizeof(p->detail), "%.250s", res->error);
+	} else if (res->status == 401 || res->status == 403) {
+		p->result = "refused";
+		snprintf(p->detail, sizeof(p->detail), "HTTP %ld: it does not trust us", res->status);
+	} else if (res->status != 200) {
+		snprintf(p->detail, sizeof(p->detail), "HTTP %ld", res->status);
+	} else if (proto_health_unpack(res->body.data, res->body.len, &h) != HX_OK) {
+		snprintf(p->detail, sizeof(p->detail), "the answer is not a Health message");
+	} else if (strcmp(h->org_id, p->peer->org_id) != 0) {
+		snprintf(p->detail, sizeof(p->detail), "it answers as organisation %.64s", h->org_id);
+	} else {
+		p->result = "ok";
+		snprintf(p->detail, sizeof(p->detail), "%.32s, version %.32s, trust generation %llu",
+		         h->status, h->version, (unsigned long long)h->trust_generation);
+	}
+	proto_free(h);
+}
+
+static int ping_all_run(struct ctl *c, uint64_t timeout_ms)
+{
+	struct remote r = {0};
+	struct ping_all a = {0};
+	struct event_base *base = NULL;
+	struct peer_client *pc = NULL;
+	struct store_txn *t;
+	size_t nok = 0;
+	int rc = 1;
+
+	if (remote_identity(c, &r) != 0)
+		goto out;
+	if ((rc = store_read_begin(c->store, &t)) != HX_OK) {
+		rc = ctl_fail("store: %s", hx_strerror(rc));
+		goto out;
+	}
+	store_peer_list(t, ping_collect, &a);
+	store_read_end(t);
+	rc = 1;
+	if (a.failed) {
+		ctl_fail("peer ping: out of memory");
+		goto out;
+	}
+	a.timeout_ms = timeout_ms != 0 ? timeout_ms : r.cfg.peer_timeout_ms;
+	if ((base = event_base_new()) == NULL || peer_client_new(base, r.tls, &pc) != HX_OK) {
+		ctl_fail("peer ping: out of memory");
+		goto out;
+	}
+	a.t0 = hx_time_mono_ns();
+	for (size_t i = 0; i < a.n; i++) {
+		struct ping *p = &a.v[i];
+		struct peer_request req = {0};
+		p->all = &a;
+		peer_url_join(p->peer->endpoint, "/hie/v1/health", p->url, sizeof(p->url));
+		req.url = p->url;
+		req.fp = p->peer->fingerprint.data;
+		if (p->peer->next_fingerprint.len == CRYPTO_SHA256_LEN)
+			req.fp_next = p->peer->next_fingerprint.data;
+		req.timeout_ms = a.timeout_ms;
+		req.max_response = 64 * 1024;
+		if (peer_call_start(pc, &req, ping_done, p, &p->call) != HX_OK) {
+			p->result = "error";
+			snprintf(p->detail, sizeof(p->detail), "cannot call %.200s", p->url);
+			continue;
+		}
+		a.pending++;
+	}
+	while (a.pending > 0 && event_base_loop(base, EVLOOP_ONCE) == 0)
+		;
+	if (c->json) {
+		cJSON *arr = cJSON_CreateArray();
+		for (size_t i = 0; i < a.n; i++) {
+			cJSON *o = cJSON_CreateObject();
+			cJSON_AddStringToObject(o, "org_id", a.v[i].peer->org_id);
+			cJSON_AddStringToObject(o, "name", a.v[i].peer->name);
+			cJSON_AddStringToObject(o, "result", a.v[i].result);
+			cJSON_AddNumberToObject(o, "ms", (double)(int64_t)(a.v[i].ms * 10) / 10);
+			cJSON_AddStringToObject(o, "detail", a.v[i].detail);
+			cJSON_AddItemToArray(arr, o);
+		}
+		ctl_json_print(arr);
+	} else {
+		printf("%-32s %-20s %-8s %9s  %s\n", "ORGANISATION", "NAME", "RESULT", "MS", "DETAIL");
+		for (size_t i = 0; i < a.n; i++)
+			printf("%-32s %-20.20s %-8s %9.1f  %s\n", a.v[i].peer->org_id, a.v[i].peer->name,
+			       a.v[i].result, a.v[i].ms, a.v[i].detail);
+	}
+	for (size_t i = 0; i < a.n; i++)
+		nok += strcmp(a.v[i].result, "ok") == 0;
+	fprintf(stderr, "peer ping: %zu of %zu active peer(s) answered%s", nok, a.n,
+	        a.inactive ? "" : "\n");
+	if (a.inactive)
+		fprintf(stderr, "; %zu not active or without an endpoint, not asked\n", a.inactive);
+	rc = nok == a.n ? 0 : 1;
+out:
+	peer_client_free(pc);
+	if (base != NULL)
+		event_base_free(base);
+	for (size_t i = 0; i < a.n; i++)
+		proto_free(a.v[i].peer);
+	free(a.v);
+	remote_clear(&r);
+	return rc;
+}
+
 int ctl_peer_ping_run(struct ctl *c)
 {
 	struct remote r = {0};
@@ -137,8 +323,23 @@ int ctl_peer_ping_run(struct ctl *c)
 	int64_t t0;
 	int rc = 1;
 
+	if (c->argc >= 2 && strcmp(c->argv[1], "--all") == 0) {
+		uint64_t timeout = 0;
+		if (c->argc == 4 && strcmp(c->argv[2], "--timeout") == 0) {
+			char *end;
+			unsigned long long v = strtoull(c->argv[3], &end, 10);
+			if (*end != '\0' || v == 0 || v > 600000)
+				return ctl_fail("peer ping: --timeout takes milliseconds, 1 to 600000");
+			timeout = v;
+		} else if (c->argc != 2) {
+			return ctl_fail("peer ping: usage: hiepeerctl --config FILE peer ping ORG | --all "
+			                "[--timeout MS]");
+		}
+		return ping_all_run(c, timeout);
+	}
 	if (c->argc != 2)
-		return ctl_fail("peer ping: usage: hiepeerctl --config FILE peer ping ORG");
+		return ctl_fail("peer ping: usage: hiepeerctl --config FILE peer ping ORG | --all "
+		                "[--timeout MS]");
 	hx_buf_init(&resp, 64 * 1024);
 	if (remote_open(c, c->argv[1], &r) != 0)
 		goto out;

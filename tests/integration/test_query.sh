@@ -325,6 +325,27 @@ assert d["ms"] <= 1550, d["ms"]
 print("misbehaving peers: " + "; ".join("%s %s (%s)" % (k[-4:], v[0], v[1][:60]) for k, v in st.items() if k in want))
 PY
 
+# 5b. hiepeerctl peer ping --all: every active peer's health at once, a result each, and a
+#     non-zero exit when any did not answer (the same peers as above, and the RLS, which is
+#     stopped: nothing listens on its port).
+t0=$(date +%s%N)
+rc=0
+"$ctl" --config a.conf --json peer ping --all --timeout 1500 >ping.json 2>ping.err || rc=$?
+ms=$(ms_since "$t0")
+[ "$rc" -eq 1 ] || fail "peer ping --all with misbehaving peers: exit $rc, not 1"
+grep -q "^peer ping: 3 of 8 active peer(s) answered" ping.err || fail "peer ping --all: $(cat ping.err)"
+python3 - ping.json "$B" "$C" "$D" "$F" "$G" "$H" "$I" "$R" <<'PY' || fail "peer ping --all results: $(cat ping.json)"
+import json, sys
+d = {p["org_id"]: p for p in json.load(open(sys.argv[1]))}
+B, C, D, F, G, H, I, R = sys.argv[2:10]
+want = {B: "ok", C: "ok", D: "ok", F: "timeout", G: "error", H: "error", I: "refused", R: "error"}
+assert {k: d[k]["result"] for k in want} == want, d
+assert d[B]["detail"].startswith("ok, version "), d[B]
+assert all(d[k]["ms"] <= 1600 for k in want), d
+PY
+[ "$ms" -le 4000 ] || fail "peer ping --all took $ms ms: the peers were not asked at once"
+echo "peer ping --all: 3 of 8 answered, in $ms ms (one silent peer, 1500 ms deadline)"
+
 # 6. Many local queries at once on A's one worker, a third of them abandoned by their client
 #    mid-way (their calls to peers are cancelled): every other one answered right, A alive,
 #    and a clean stop.
