@@ -155,6 +155,7 @@ int api_write_defer(struct http_ctx *ctx, uint64_t timeout_ms, store_write_fn fn
 {
 	struct api_worker *w = api_worker_get(ctx);
 	struct api_write_job *j;
+	int rc;
 	if (w == NULL || (j = calloc(1, sizeof(*j))) == NULL) {
 		if (free_fn != NULL)
 			free_fn(arg);
@@ -169,9 +170,10 @@ int api_write_defer(struct http_ctx *ctx, uint64_t timeout_ms, store_write_fn fn
 	w->mb->refs++;
 	pthread_mutex_unlock(&w->mb->mu);
 	j->d = http_defer(ctx, timeout_ms, job_cancel, j);
-	if (store_write_submit(ctx->store, job_write, written, j) != HX_OK) {
+	if ((rc = store_write_submit(ctx->store, job_write, written, j)) != HX_OK) {
+		/* Not queued (store closing, read-only, out of memory): done is not called. */
 		mailbox_unref(w->mb);
-		http_deferred_answer(j->d, HX_ECLOSED, NULL, NULL);
+		http_deferred_answer(j->d, rc, NULL, NULL);
 		job_free(j);
 	}
 	return HTTP_DEFERRED;

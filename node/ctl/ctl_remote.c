@@ -246,13 +246,14 @@ static int ping_all_run(struct ctl *c, uint64_t timeout_ms)
 		rc = ctl_fail("store: %s", hx_strerror(rc));
 		goto out;
 	}
-	store_peer_list(t, ping_collect, &a);
+	rc = store_peer_list(t, ping_collect, &a);
 	store_read_end(t);
-	rc = 1;
-	if (a.failed) {
-		ctl_fail("peer ping: out of memory");
+	if (rc != HX_OK || a.failed) {
+		ctl_fail("peer ping: cannot list the peers: %s", hx_strerror(a.failed ? HX_ENOMEM : rc));
+		rc = 1;
 		goto out;
 	}
+	rc = 1;
 	a.timeout_ms = timeout_ms != 0 ? timeout_ms : r.cfg.peer_timeout_ms;
 	if ((base = event_base_new()) == NULL || peer_client_new(base, r.tls, &pc) != HX_OK) {
 		ctl_fail("peer ping: out of memory");
@@ -279,6 +280,11 @@ static int ping_all_run(struct ctl *c, uint64_t timeout_ms)
 	}
 	while (a.pending > 0 && event_base_loop(base, EVLOOP_ONCE) == 0)
 		;
+	for (size_t i = 0; i < a.n; i++)
+		if (a.v[i].result == NULL) { /* the loop gave up on it (it should not) */
+			a.v[i].result = "error";
+			snprintf(a.v[i].detail, sizeof(a.v[i].detail), "the call ended without a result");
+		}
 	if (c->json) {
 		cJSON *arr = cJSON_CreateArray();
 		for (size_t i = 0; i < a.n; i++) {

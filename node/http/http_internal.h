@@ -30,6 +30,8 @@ struct http_worker {
 	uint64_t trust_gen_seen;
 	unsigned ticks;
 	struct peer_client *peers; /* this worker's calls to peers (libcurl multi) */
+	int peers_stale;           /* the trust generation moved: close idle connections to
+	                              peers (they were verified against the pins of before) */
 };
 
 struct peer_count {

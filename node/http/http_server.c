@@ -104,7 +104,14 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	if (gen != w->trust_gen_seen) {
 		w->trust_gen_seen = gen;
 		http_conn_recheck_trust(w);
+		w->peers_stale = 1;
 	}
+	/* Our own connections to peers, too: a peer re-pinned (rotated, re-enrolled) must not
+	 * be called over a connection verified against its old certificate. Their TLS sessions
+	 * are kept per pin (peer_client.c), so reconnecting checks the new one. While calls are
+	 * running, at a later tick. */
+	if (w->peers_stale && w->peers != NULL && peer_client_disconnect(w->peers) == HX_OK)
+		w->peers_stale = 0;
 }
 
 static void on_grace(evutil_socket_t fd, short what, void *arg)

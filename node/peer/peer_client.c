@@ -27,17 +27,21 @@ struct peer_client {
 
 /*
  * TLS sessions (and DNS) shared between calls, for resumption: one libcurl share per peer
- * (host:port of the URL) and client identity, for the whole process. Every worker's client
+ * (host:port of the URL, and the fingerprint the peer is pinned to) and client identity, for
+ * the whole process. Every worker's client
  * uses the same shares, so a call from any worker resumes the session any worker last made
  * with that peer (each worker keeps its own connections: libcurl does not share those across
  * threads). One share per peer, as a share keeps only 8 sessions, least recently used first
- * out: one share for all would lose most of them in a fan-out to more than 8 peers. Keyed by
- * identity too: a resumed session speaks as the certificate that made it. The shares live as
- * long as the process (a few hundred bytes per peer).
+ * out: one share for all would lose most of them in a fan-out to more than 8 peers. A resumed
+ * session skips the certificate checks of a full handshake, so a session is resumed only by a
+ * call that speaks as the same certificate (ours) and expects the same one (the peer's pin):
+ * a peer re-enrolled with a new certificate at the same address gets a full handshake. The
+ * shares live as long as the process (a few hundred bytes per peer and certificate).
  */
 struct shared {
 	char authority[256];
-	uint8_t id[CRYPTO_SHA256_LEN];
+	uint8_t id[CRYPTO_SHA256_LEN];  /* our certificate */
+	uint8_t pin[CRYPTO_SHA256_LEN]; /* the peer's enrolled one */
 	CURLSH *share;
 	pthread_mutex_t mu[CURL_LOCK_DATA_LAST]; /* curl's locks, one per kind of data */
 };
@@ -63,8 +67,10 @@ static void share_unlock(CURL *e, curl_lock_data data, void *arg)
 	pthread_mutex_unlock(&sh->mu[(unsigned)data < CURL_LOCK_DATA_LAST ? data : 0]);
 }
 
-/* The process's share for (authority, id), made on first use; NULL if none can be made. */
-static CURLSH *registry_share(const char *a, size_t n, const uint8_t id[CRYPTO_SHA256_LEN])
+/* The process's share for (authority, id, pin), made on first use; NULL if none can be
+ * made. */
+static CURLSH *registry_share(const char *a, size_t n, const uint8_t id[CRYPTO_SHA256_LEN],
+                              const uint8_t pin[CRYPTO_SHA256_LEN])
 {
 	struct shared *sh = NULL;
 	CURLSH *out = NULL;
@@ -72,7 +78,8 @@ static CURLSH *registry_share(const char *a, size_t n, const uint8_t id[CRYPTO_S
 	for (size_t i = 0; i < registry.n; i++)
 		if (strlen(registry.v[i]->authority) == n &&
 		    memcmp(registry.v[i]->authority, a, n) == 0 &&
-		    memcmp(registry.v[i]->id, id, CRYPTO_SHA256_LEN) == 0) {
+		    memcmp(registry.v[i]->id, id, CRYPTO_SHA256_LEN) == 0 &&
+		    memcmp(registry.v[i]->pin, pin, CRYPTO_SHA256_LEN) == 0) {
 			out = registry.v[i]->share;
 			goto done;
 		}
@@ -91,6 +98,7 @@ static CURLSH *registry_share(const char *a, size_t n, const uint8_t id[CRYPTO_S
 	memcpy(sh->authority, a, n);
 	sh->authority[n] = '\0';
 	memcpy(sh->id, id, CRYPTO_SHA256_LEN);
+	memcpy(sh->pin, pin, CRYPTO_SHA256_LEN);
 	curl_share_setopt(sh->share, CURLSHOPT_LOCKFUNC, share_lock);
 	curl_share_setopt(sh->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
 	curl_share_setopt(sh->share, CURLSHOPT_USERDATA, sh);
@@ -107,12 +115,14 @@ done:
 
 struct peer_share {
 	char authority[256]; /* host:port of the URL */
+	uint8_t pin[CRYPTO_SHA256_LEN];
 	CURLSH *share;
 };
 
-/* The share of the URL's authority: the client's own list first (no lock), then the
- * process's; NULL if none can be made (calls then work without resumption). */
-static CURLSH *share_for(struct peer_client *pc, const char *url)
+/* The share of the URL's authority and the peer's pin: the client's own list first (no
+ * lock), then the process's; NULL if none can be made (calls then work without resumption). */
+static CURLSH *share_for(struct peer_client *pc, const char *url,
+                         const uint8_t pin[CRYPTO_SHA256_LEN])
 {
 	const char *a = url + 8; /* after "https://" */
 	size_t n = strcspn(a, "/?#");
@@ -121,7 +131,8 @@ static CURLSH *share_for(struct peer_client *pc, const char *url)
 	if (n >= sizeof(sh->authority))
 		return NULL;
 	for (size_t i = 0; i < pc->nshares; i++)
-		if (strlen(pc->shares[i].authority) == n && memcmp(pc->shares[i].authority, a, n) == 0)
+		if (strlen(pc->shares[i].authority) == n && memcmp(pc->shares[i].authority, a, n) == 0 &&
+		    memcmp(pc->shares[i].pin, pin, CRYPTO_SHA256_LEN) == 0)
 			return pc->shares[i].share;
 	if (pc->nshares == pc->cap_shares) {
 		size_t cap = pc->cap_shares ? pc->cap_shares * 2 : 16;
@@ -131,11 +142,12 @@ static CURLSH *share_for(struct peer_client *pc, const char *url)
 		pc->shares = p;
 		pc->cap_shares = cap;
 	}
-	if ((share = registry_share(a, n, pc->id)) == NULL)
+	if ((share = registry_share(a, n, pc->id, pin)) == NULL)
 		return NULL;
 	sh = &pc->shares[pc->nshares++];
 	memcpy(sh->authority, a, n);
 	sh->authority[n] = '\0';
+	memcpy(sh->pin, pin, CRYPTO_SHA256_LEN);
 	sh->share = share;
 	return share;
 }
@@ -451,7 +463,7 @@ int peer_call_start(struct peer_client *pc, const struct peer_request *req, peer
 	hx_buf_init(&call->res.body, req->max_response);
 	curl_easy_setopt(e, CURLOPT_URL, req->url);
 	{
-		CURLSH *sh = share_for(pc, req->url);
+		CURLSH *sh = share_for(pc, req->url, req->fp);
 		if (sh != NULL)
 			curl_easy_setopt(e, CURLOPT_SHARE, sh);
 	}

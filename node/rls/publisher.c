@@ -34,6 +34,8 @@
 
 struct endpoint {
 	char url[CONFIG_PATH_MAX];
+	struct peer_pin pin;          /* the pins of the last calls */
+	int pinned;
 	int64_t next_try_ms;
 	int64_t backoff_ms;
 	char problem[256];
@@ -276,6 +278,13 @@ static int send_some(struct publisher *p, struct endpoint *e)
 		problem(e, "no active enrolled peer with role rls has this URL");
 		return 0;
 	}
+	/* Re-pinned since the last calls: not over a connection verified against the old pins. */
+	if (e->pinned && (memcmp(e->pin.fp, f.fp, sizeof(f.fp)) != 0 ||
+	                  e->pin.has_next != f.has_next ||
+	                  (f.has_next && memcmp(e->pin.next, f.next, sizeof(f.next)) != 0)))
+		peer_client_disconnect(p->pc);
+	e->pin = f;
+	e->pinned = 1;
 	peer_url_join(e->url, "/hie/v1/rls/publish", url, sizeof(url));
 	hx_buf_init(&msg, 1u << 20);
 	hx_buf_init(&resp, ACK_MAX);

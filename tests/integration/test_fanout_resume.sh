@@ -5,7 +5,7 @@
 # log "resumed TLS session" at debug level). Before, one share for every peer lost the
 # sessions of all but 8 and most reconnections were full handshakes.
 # A runs 2 workers, each with its own connections to the nodes; the sessions are the
-# process's: six more queries (each a new local connection, so either worker may take it)
+# process's: ten more queries (each a new local connection, so either worker may take it)
 # make no full handshake with any node. Before, each worker kept its own sessions, and the
 # first query a second worker took made a full handshake with every node.
 set -eu
@@ -61,10 +61,10 @@ resumed=$(count 'resumed TLS session')
 full=$(count 'new TLS session')
 echo "after the nodes closed their connections: $resumed of $N reconnections resumed, $((full - N)) full"
 [ "$resumed" -ge $N ] && [ "$full" -eq $N ] || fail "reconnections: $resumed resumed, $((full - N)) full, for $N nodes"
-for k in 3 4 5 6 7 8; do
+for k in 3 4 5 6 7 8 9 10 11 12; do
     lq "q$k.json" || fail "query $k did not find the patient at all $N nodes"
 done
 full=$(count 'new TLS session')
-echo "six more queries on either worker: $((full - N)) more full handshakes, $(count 'resumed TLS session') resumed in all"
-[ "$full" -eq $N ] || fail "six more queries on A's 2 workers made $((full - N)) more full handshakes"
+echo "ten more queries on either worker: $((full - N)) more full handshakes, $(count 'resumed TLS session') resumed in all"
+[ "$full" -eq $N ] || fail "ten more queries on A's 2 workers made $((full - N)) more full handshakes"
 lib_done test_fanout_resume

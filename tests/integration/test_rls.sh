@@ -211,10 +211,15 @@ expect burst.json "32 publishes at once" 'd["acked"] == list(range(1, 33))'
 python3 -c 'import json, sys; print(" ".join(json.load(open(sys.argv[1]))["tokens"]))' burst.json >burst.tok
 # shellcheck disable=SC2046 # the tokens are words
 [ "$(located c $(cat burst.tok))" = "$A:32" ] || fail "the 32 tokens published at once: $(located c $(cat burst.tok))"
-[ $((tx1 - tx0)) -lt 16 ] ||
-    fail "32 publishes at once took $((tx1 - tx0)) commits: each waited for its own"
-echo "test_rls: 32 publishes at once shared $((tx1 - tx0)) commit(s)"
-sleep 0.3
+# The check needs a commit to take longer than reading a request, as a durable one does on a
+# disk; on a RAM-backed folder every publish may have a commit of its own, and it says nothing.
+if [ "$(stat -f -c %T .)" = tmpfs ]; then
+    echo "test_rls: the store is on tmpfs: commits not counted ($((tx1 - tx0)) for 32 publishes)"
+else
+    [ $((tx1 - tx0)) -lt 16 ] ||
+        fail "32 publishes at once took $((tx1 - tx0)) commits: each waited for its own"
+    echo "test_rls: 32 publishes at once shared $((tx1 - tx0)) commit(s)"
+fi
 "$ctl" --store srls --json audit list --limit 10000 >audit.json || fail "audit list"
 python3 - audit.json "$A" <<'PY' || fail "the PUBLISH records of the 32 publishes"
 import json, sys
