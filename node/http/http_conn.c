@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -573,12 +574,22 @@ void http_conn_sweep(struct http_worker *w)
 	}
 }
 
+/* Bytes the kernel holds for us on fd, not read yet. */
+static int unread(int fd)
+{
+	int n = 0;
+	return ioctl(fd, FIONREAD, &n) == 0 && n > 0;
+}
+
 void http_conn_stop_idle(struct http_worker *w)
 {
 	struct http_conn *c = w->conns, *next;
 	for (; c != NULL; c = next) {
 		next = c->next;
-		if ((c->state == C_HEAD && c->in.len == 0) || c->state == C_HANDSHAKE)
+		/* Idle: between requests, and nothing sent that we have not read (a request that
+		 * arrived just before the stop is answered, within the grace period). */
+		if ((c->state == C_HEAD && c->in.len == 0 && !unread(c->fd)) ||
+		    c->state == C_HANDSHAKE)
 			http_conn_close(c);
 		else
 			c->close_after = 1;

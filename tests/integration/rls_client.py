@@ -13,12 +13,13 @@ usage: rls_client.py HOST PORT CA CERT KEY publish [--add HEX...] [--remove HEX.
        rls_client.py HOST PORT CA CERT KEY raw PATH (--body-hex HEX | --body-text TEXT)
 Tokens are hex strings, sent as given (their length is not checked here, so that a test can
 send a wrong one); --random-add N / --random N add N random 32-byte tokens. burst makes N
-connections, then sends a publish of one random token on each (sequences 1..N) back to back,
-and prints {"acked": [sequence or null, ...], "tokens": [HEX, ...]}.
+connections, then sends a publish of one random token on each (sequences 1..N) back to back
+(then, with --kill PID, sends PID a SIGTERM), and prints {"acked": [sequence or null, ...], "tokens": [HEX, ...]}.
 """
 import argparse
 import json
 import os
+import signal
 import socket
 import ssl
 import sys
@@ -124,19 +125,30 @@ def read_answer(s):
     return int(lines[0].split(b" ")[1]), rest[:length]
 
 
-def burst(conn, n, path):
+def burst(conn, n, path, kill=0):
     """n connections made first, then a publish of one new token on each, sent back to back,
-    then every answer read: what the RLS acknowledged, and the tokens."""
+    (then SIGTERM to process `kill`, if given), then every answer read: what the RLS
+    acknowledged (None where there was no 200, as when it stops meanwhile), and the tokens."""
     socks = [connect(*conn) for _ in range(n)]
     toks = [os.urandom(32) for _ in range(n)]
+    sent = []
     for i, s in enumerate(socks):
         body = pb_bytes(1, toks[i]) + pb_uint(3, i + 1)
-        s.sendall(b"POST " + path.encode() + b" HTTP/1.1\r\nHost: localhost\r\n"
-                  b"Content-Type: application/x-protobuf\r\nContent-Length: "
-                  + str(len(body)).encode() + b"\r\n\r\n" + body)
+        try:
+            s.sendall(b"POST " + path.encode() + b" HTTP/1.1\r\nHost: localhost\r\n"
+                      b"Content-Type: application/x-protobuf\r\nContent-Length: "
+                      + str(len(body)).encode() + b"\r\n\r\n" + body)
+            sent.append(True)
+        except (ssl.SSLError, ConnectionError, socket.timeout, OSError):
+            sent.append(False)
+    if kill:
+        os.kill(kill, signal.SIGTERM)
     acked = []
-    for s in socks:
-        status, rbody = read_answer(s)
+    for i, s in enumerate(socks):
+        try:
+            status, rbody = read_answer(s) if sent[i] else (None, b"")
+        except (ssl.SSLError, ConnectionError, socket.timeout, OSError):
+            status, rbody = None, b""
         acked.append(decode_ack(rbody)["sequence"] if status == 200 else None)
         s.close()
     return {"acked": acked, "tokens": [t.hex() for t in toks]}
@@ -200,6 +212,7 @@ def main():
     b = sub.add_parser("burst")
     b.add_argument("n", type=int)
     b.add_argument("--path", default="/hie/v1/rls/publish")
+    b.add_argument("--kill", type=int, default=0)
     raw = sub.add_parser("raw")
     raw.add_argument("path")
     g = raw.add_mutually_exclusive_group(required=True)
@@ -217,7 +230,7 @@ def main():
         status, rbody = post(*conn, a.path, body)
         out = answer(status, rbody, decode_ack)
     elif a.mode == "burst":
-        out = burst(conn, a.n, a.path)
+        out = burst(conn, a.n, a.path, a.kill)
     elif a.mode == "locate":
         toks = [bytes.fromhex(t) for t in a.tokens] + [os.urandom(32) for _ in range(a.random)]
         status, rbody = post(*conn, a.path, b"".join(pb_bytes(1, t) for t in toks))

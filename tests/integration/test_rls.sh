@@ -9,7 +9,8 @@
 #     not serve the RLS routes, and the RLS does not serve the node's;
 #  4. the audit chain verifies and holds one PUBLISH record per stored publish and a LOCATE
 #     record per locate, with the caller's organisation; the locator survives a restart;
-#  5. 32 publishes at once are all acknowledged, stored and audited, and share commits.
+#  5. 32 publishes at once are all acknowledged, stored and audited, and share commits;
+#  6. a stop with publishes in flight: a clean exit, and every acknowledged one stored.
 set -eu
 ctl=$1
 hiepeerd=$2
@@ -230,4 +231,30 @@ assert sorted(int(r["detail"].rsplit(" ", 1)[1]) for r in burst) == list(range(1
 PY
 "$ctl" --store srls audit verify >/dev/null || fail "the audit chain after the 32 publishes"
 kill -0 "$rls_pid" || fail "the RLS died"
+
+# ---- 6. a stop while publishes are in flight: nothing acknowledged is lost ----------------------
+# 32 publishes at once, and SIGTERM right behind them (sent by the client once all 32 are
+# sent): the RLS answers every one (requests received before the stop are served within the
+# grace period), stops cleanly, and after a restart all of them are there.
+rls a burst 32 --kill "$rls_pid" >burst2.json || fail "the publishing client during the stop"
+wait "$rls_pid" || fail "the RLS's exit status after SIGTERM with publishes in flight"
+grep -q "Sanitizer\|runtime error" rls.log && fail "the RLS's log: $(grep -m1 -A5 'Sanitizer\|runtime error' rls.log)"
+rm -f srls/hiepeerd.state
+start_node rls
+rls_pid=$node_pid
+rls_port=$node_port
+python3 - burst2.json >burst2.acked <<'PY' || fail "the stop's publishing client said nothing: $(cat burst2.json)"
+import json, sys
+d = json.load(open(sys.argv[1]))
+print(" ".join(t for t, a in zip(d["tokens"], d["acked"]) if a is not None))
+PY
+nacked=$(wc -w <burst2.acked)
+[ "$nacked" -eq 32 ] || fail "a stop with 32 publishes received: $nacked acknowledged"
+if [ "$nacked" -gt 0 ]; then
+    # shellcheck disable=SC2046 # the tokens are words
+    [ "$(located c $(cat burst2.acked))" = "$A:$nacked" ] ||
+        fail "acknowledged before the stop, missing after it: $(located c $(cat burst2.acked)) for $nacked"
+fi
+echo "test_rls: a stop with 32 publishes in flight: $nacked acknowledged, all of them stored"
+"$ctl" --store srls audit verify >/dev/null || fail "the audit chain after the stop"
 lib_done test_rls
