@@ -176,7 +176,10 @@ const char *crypto_tls_conn_error(const struct crypto_tls_conn *c);
 struct crypto_tls_client;
 int crypto_tls_client_new(const char *cert_file, const char *key_file, const char *ca_file,
                           struct crypto_tls_client **out, char *err, size_t errlen);
+/* Releases one reference (the one from _new, or one from _up_ref); the last frees. */
 void crypto_tls_client_free(struct crypto_tls_client *c);
+/* Another reference to c (thread-safe); returns c. */
+struct crypto_tls_client *crypto_tls_client_up_ref(struct crypto_tls_client *c);
 /* The SHA-256 fingerprint of our certificate: who a session made with c speaks as (a TLS
  * session is resumed only by a client of the same identity). */
 void crypto_tls_client_id(const struct crypto_tls_client *c, uint8_t out[CRYPTO_SHA256_LEN]);

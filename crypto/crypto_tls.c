@@ -436,6 +436,7 @@ const char *crypto_tls_conn_error(const struct crypto_tls_conn *c)
 /* ---- client side ------------------------------------------------------------------------ */
 
 struct crypto_tls_client {
+	atomic_int refs;
 	uint8_t id[CRYPTO_SHA256_LEN]; /* SHA-256 of cert (DER) */
 	X509 *cert;
 	STACK_OF(X509) *chain;
@@ -479,6 +480,7 @@ int crypto_tls_client_new(const char *cert_file, const char *key_file, const cha
 	pthread_once(&pin_once, pin_init);
 	if (c == NULL)
 		FAIL(HX_ENOMEM, "out of memory");
+	atomic_init(&c->refs, 1);
 	if ((bio = BIO_new_file(cert_file, "r")) == NULL)
 		FAIL(HX_ENOTFOUND, "TLS client: cannot read %s", cert_file);
 	if ((c->cert = PEM_read_bio_X509(bio, NULL, NULL, NULL)) == NULL)
@@ -519,9 +521,15 @@ void crypto_tls_client_id(const struct crypto_tls_client *c, uint8_t out[CRYPTO_
 	memcpy(out, c->id, CRYPTO_SHA256_LEN);
 }
 
+struct crypto_tls_client *crypto_tls_client_up_ref(struct crypto_tls_client *c)
+{
+	atomic_fetch_add(&c->refs, 1);
+	return c;
+}
+
 void crypto_tls_client_free(struct crypto_tls_client *c)
 {
-	if (c == NULL)
+	if (c == NULL || atomic_fetch_sub(&c->refs, 1) != 1)
 		return;
 	X509_free(c->cert);
 	sk_X509_pop_free(c->chain, X509_free);

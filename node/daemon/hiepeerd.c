@@ -115,7 +115,7 @@ int main(int argc, char **argv)
 		hx_log_warn("no [listen] peer address: not serving peers");
 	}
 	if (cfg.role == CONFIG_ROLE_NODE &&
-	    publisher_start(&cfg, store, &publisher, err, sizeof(err)) != HX_OK) {
+	    publisher_start(&cfg, store, trust, &publisher, err, sizeof(err)) != HX_OK) {
 		hx_log_err("%s", err);
 		http_server_stop(http, 0);
 		trust_free(trust);

@@ -30,6 +30,7 @@ struct http_worker {
 	uint64_t trust_gen_seen;
 	unsigned ticks;
 	struct peer_client *peers; /* this worker's calls to peers (libcurl multi) */
+	struct crypto_tls_client *client_tls; /* the identity peers uses (a trust reference) */
 	int peers_stale;           /* the trust generation moved: close idle connections to
 	                              peers (they were verified against the pins of before) */
 };
@@ -43,7 +44,6 @@ struct http_server {
 	const struct config *cfg;
 	struct store *store;
 	struct trust *trust;
-	struct crypto_tls_client *client_tls; /* our identity for calls to peers, loaded once */
 	struct http_worker *workers;
 	unsigned nworkers;
 	uint16_t port;

@@ -106,6 +106,19 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 		http_conn_recheck_trust(w);
 		w->peers_stale = 1;
 	}
+	/* Our certificate renewed (cert install): calls to peers present the new one from now
+	 * on, and connections made with the old one go (below). */
+	{
+		struct crypto_tls_client *ct = trust_client_get(w->srv->trust);
+		if (ct != w->client_tls) {
+			peer_client_set_tls(w->peers, ct);
+			crypto_tls_client_free(w->client_tls);
+			w->client_tls = ct;
+			w->peers_stale = 1;
+		} else {
+			crypto_tls_client_free(ct);
+		}
+	}
 	/* Our own connections to peers, too: a peer re-pinned (rotated, re-enrolled) must not
 	 * be called over a connection verified against its old certificate. Their TLS sessions
 	 * are kept per pin (peer_client.c), so reconnecting checks the new one. While calls are
@@ -268,11 +281,11 @@ static void server_free(struct http_server *srv)
 		if (w->listen_fd >= 0)
 			close(w->listen_fd);
 		peer_client_free(w->peers);
+		crypto_tls_client_free(w->client_tls);
 		if (w->base != NULL)
 			event_base_free(w->base);
 	}
 	free(srv->workers);
-	crypto_tls_client_free(srv->client_tls);
 	free(srv->pc);
 	pthread_mutex_destroy(&srv->peer_lock);
 	free(srv);
@@ -315,9 +328,6 @@ int http_server_start(const struct config *cfg, struct store *store, struct trus
 		srv->workers[i].listen_fd = -1;
 		srv->workers[i].local_fd = -1;
 	}
-	if (crypto_tls_client_new(cfg->certificate, cfg->key, cfg->ca, &srv->client_tls, err,
-	                          errlen) != HX_OK)
-		goto fail;
 	for (unsigned i = 0; i < n; i++) {
 		struct http_worker *w = &srv->workers[i];
 		uint16_t bound = 0;
@@ -337,7 +347,8 @@ int http_server_start(const struct config *cfg, struct store *store, struct trus
 			snprintf(err, errlen, "cannot set up the event loop");
 			goto fail;
 		}
-		if (peer_client_new(w->base, srv->client_tls, &w->peers) != HX_OK) {
+		w->client_tls = trust_client_get(trust);
+		if (peer_client_new(w->base, w->client_tls, &w->peers) != HX_OK) {
 			snprintf(err, errlen, "cannot set up the peer client");
 			goto fail;
 		}

@@ -45,6 +45,10 @@ int peer_client_new(struct event_base *base, const struct crypto_tls_client *tls
                     struct peer_client **out);
 /* Cancels every call still running (their callbacks are not called). */
 void peer_client_free(struct peer_client *pc);
+/* Our identity from now on (our certificate renewed): new connections present it and resume
+ * only sessions made with it. tls must outlive its use by the client. Connections already
+ * open stay until peer_client_disconnect(). */
+void peer_client_set_tls(struct peer_client *pc, const struct crypto_tls_client *tls);
 /* Close every idle connection; TLS sessions stay, to be resumed. HX_EBUSY while calls run. */
 int peer_client_disconnect(struct peer_client *pc);
 

@@ -384,6 +384,15 @@ int peer_client_new(struct event_base *base, const struct crypto_tls_client *tls
 	return HX_OK;
 }
 
+void peer_client_set_tls(struct peer_client *pc, const struct crypto_tls_client *tls)
+{
+	pc->tls = tls;
+	memset(pc->id, 0, sizeof(pc->id));
+	if (tls != NULL)
+		crypto_tls_client_id(tls, pc->id);
+	pc->nshares = 0; /* sessions made as the old identity are not ours to resume */
+}
+
 int peer_client_disconnect(struct peer_client *pc)
 {
 	CURLM *m;

@@ -17,6 +17,7 @@
 #include "hx.h"
 #include "identity.h"
 #include "peer.h"
+#include "trust.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -43,6 +44,7 @@ struct endpoint {
 
 struct publisher {
 	struct store *store;
+	struct trust *trust;          /* where our identity comes from (NULL: loaded once) */
 	struct crypto_tls_client *tls;
 	struct event_base *base;      /* the thread's: its connections stay open between calls */
 	struct peer_client *pc;
@@ -384,6 +386,17 @@ static void *run(void *arg)
 		long taken = prepare(p);
 		int more = taken == PREPARE_BATCH;
 		int64_t now = hx_time_now_ms(), wait_ms = 500;
+		if (p->trust != NULL) { /* our certificate renewed: present the new one */
+			struct crypto_tls_client *ct = trust_client_get(p->trust);
+			if (ct != p->tls) {
+				peer_client_set_tls(p->pc, ct);
+				peer_client_disconnect(p->pc);
+				crypto_tls_client_free(p->tls);
+				p->tls = ct;
+			} else {
+				crypto_tls_client_free(ct);
+			}
+		}
 		for (unsigned i = 0; i < p->n_ep && !p->stopping; i++) {
 			struct endpoint *e = &p->ep[i];
 			if (now < e->next_try_ms) {
@@ -413,8 +426,8 @@ static void *run(void *arg)
 	return NULL;
 }
 
-int publisher_start(const struct config *cfg, struct store *store, struct publisher **out,
-                    char *err, size_t errlen)
+int publisher_start(const struct config *cfg, struct store *store, struct trust *trust,
+                    struct publisher **out, char *err, size_t errlen)
 {
 	struct publisher *p;
 	int rc;
@@ -428,10 +441,14 @@ int publisher_start(const struct config *cfg, struct store *store, struct publis
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return HX_ENOMEM;
 	p->store = store;
+	p->trust = trust;
 	p->timeout_ms = cfg->peer_timeout_ms;
+	if (trust != NULL)
+		p->tls = trust_client_get(trust);
 	if ((rc = crypto_linkage_key_load(cfg->linkage_key, &p->key, err, errlen)) != HX_OK ||
-	    (rc = crypto_tls_client_new(cfg->certificate, cfg->key, cfg->ca, &p->tls, err,
-	                                errlen)) != HX_OK) {
+	    (p->tls == NULL && (rc = crypto_tls_client_new(cfg->certificate, cfg->key, cfg->ca,
+	                                                    &p->tls, err, errlen)) != HX_OK)) {
+		crypto_tls_client_free(p->tls);
 		crypto_wipe(&p->key, sizeof(p->key));
 		free(p);
 		return rc;

@@ -38,6 +38,7 @@ struct trust {
 	pthread_mutex_t refresh_lock; /* one rebuild at a time */
 	struct trust_table *table;
 	struct crypto_tls_server *server;
+	struct crypto_tls_client *client; /* our identity for calls to peers, from the same files */
 	uint64_t gen;
 	int64_t last_check_ms;
 };
@@ -256,9 +257,9 @@ static int admit(const uint8_t fp[CRYPTO_SHA256_LEN], void *arg)
 	return trust_peer_lookup(arg, fp, &p) == HX_OK;
 }
 
-/* Build a table and a server for the store's current generation. */
+/* Build a table, a server and a client for the store's current generation and the files. */
 static int build(struct trust *t, struct trust_table **tb_out, struct crypto_tls_server **srv_out,
-                 char *err, size_t errlen)
+                 struct crypto_tls_client **cli_out, char *err, size_t errlen)
 {
 	struct crypto_tls_server_opts o = {
 		.cert_file = t->files.cert_file,
@@ -279,6 +280,12 @@ static int build(struct trust *t, struct trust_table **tb_out, struct crypto_tls
 		table_free(tb);
 		return rc;
 	}
+	if ((rc = crypto_tls_client_new(t->files.cert_file, t->files.key_file, t->files.ca_file,
+	                                cli_out, err, errlen)) != HX_OK) {
+		crypto_tls_server_free(*srv_out);
+		table_free(tb);
+		return rc;
+	}
 	*tb_out = tb;
 	return HX_OK;
 }
@@ -295,7 +302,7 @@ int trust_new(struct store *store, const struct trust_files *files, struct trust
 	pthread_rwlock_init(&t->lock, NULL);
 	pthread_mutex_init(&t->refresh_lock, NULL);
 	stamps_changed(t, t->stamps);
-	if ((rc = build(t, &t->table, &t->server, err, errlen)) != HX_OK) {
+	if ((rc = build(t, &t->table, &t->server, &t->client, err, errlen)) != HX_OK) {
 		trust_free(t);
 		return rc;
 	}
@@ -312,6 +319,7 @@ void trust_free(struct trust *t)
 		return;
 	table_free(t->table);
 	crypto_tls_server_free(t->server);
+	crypto_tls_client_free(t->client);
 	pthread_rwlock_destroy(&t->lock);
 	pthread_mutex_destroy(&t->refresh_lock);
 	free(t);
@@ -321,6 +329,7 @@ int trust_refresh(struct trust *t)
 {
 	struct trust_table *tb = NULL, *old_tb;
 	struct crypto_tls_server *srv = NULL, *old_srv;
+	struct crypto_tls_client *cli = NULL, *old_cli;
 	struct file_stamp now[4], was[4];
 	struct store_txn *txn;
 	uint64_t gen = 0;
@@ -343,7 +352,7 @@ int trust_refresh(struct trust *t)
 	/* Whatever happens next, this change has been looked at: remember it. */
 	memcpy(was, t->stamps, sizeof(was));
 	memcpy(t->stamps, now, sizeof(now));
-	if (build(t, &tb, &srv, err, sizeof(err)) != HX_OK) {
+	if (build(t, &tb, &srv, &cli, err, sizeof(err)) != HX_OK) {
 		if (stamps_fresh(now, files_moved & 7u)) {
 			/* Perhaps a key replaced and its certificate not yet: look again next tick,
 			 * and only call it a problem once the files have been still for a while. */
@@ -366,8 +375,10 @@ int trust_refresh(struct trust *t)
 	pthread_rwlock_wrlock(&t->lock);
 	old_tb = t->table;
 	old_srv = t->server;
+	old_cli = t->client;
 	t->table = tb;
 	t->server = srv;
+	t->client = cli;
 	t->gen = tb->gen;
 	t->problem[0] = '\0';
 	t->problem_since = 0;
@@ -377,6 +388,7 @@ int trust_refresh(struct trust *t)
 		file_audit(t, files_moved, old_srv, srv, NULL);
 	table_free(old_tb);
 	crypto_tls_server_free(old_srv);
+	crypto_tls_client_free(old_cli); /* workers holding it let go at their next tick */
 	hx_log_notice("trust: now generation %llu, %zu enrolled certificate(s)%s",
 	              (unsigned long long)tb->gen, tb->n,
 	              files_moved ? " (TLS files changed)" : "");
@@ -405,6 +417,15 @@ struct crypto_tls_server *trust_server_get(struct trust *t)
 	s = crypto_tls_server_ref(t->server);
 	pthread_rwlock_unlock(&t->lock);
 	return s;
+}
+
+struct crypto_tls_client *trust_client_get(struct trust *t)
+{
+	struct crypto_tls_client *c;
+	pthread_rwlock_rdlock(&t->lock);
+	c = crypto_tls_client_up_ref(t->client);
+	pthread_rwlock_unlock(&t->lock);
+	return c;
 }
 
 int trust_peer_lookup(struct trust *t, const uint8_t fp[CRYPTO_SHA256_LEN], struct trust_peer *out)

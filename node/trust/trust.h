@@ -42,6 +42,10 @@ void trust_free(struct trust *t);
 int trust_refresh(struct trust *t);
 /* The current TLS server (a reference: free it with crypto_tls_server_free). */
 struct crypto_tls_server *trust_server_get(struct trust *t);
+/* Our identity for calls to peers, built from the same certificate, key and CA files as the
+ * server and replaced with it when they change (hiepeerctl cert install): a reference the
+ * caller releases with crypto_tls_client_free(). */
+struct crypto_tls_client *trust_client_get(struct trust *t);
 /* The enrolled, active peer (or active local client) holding this certificate fingerprint
  * (a peer's current or staged next). HX_OK and *out filled; HX_EDENIED if not enrolled or not
  * active. */

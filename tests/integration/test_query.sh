@@ -15,7 +15,8 @@
 #  silent peer, the deferred query leaves A's one worker free to answer others meanwhile.
 #  hiepeerctl peer ping --all gives each peer's result at once. A peer re-pinned at A while
 #  it still presents its old certificate is refused, even though A held a connection and a
-#  TLS session to it.
+#  TLS session to it. A renews its own certificate without a restart, and its calls present
+#  the new one.
 set -eu
 ctl=$1
 hiepeerd=$2
@@ -400,6 +401,20 @@ assert st[B][0] == "refused", st[B]
 assert st[C][0] == "ok" and st[D][0] == "ok", st
 print("after B's re-pinning at A: B %s (%s)" % (st[B][0], st[B][1][:70]))
 PY
+
+# 8. A renews its own certificate the documented way: C stages it, A installs it (cert
+#    install, no restart), C commits it and from then on refuses A's old one. A's calls to C
+#    present the renewed certificate: C answers again within seconds.
+issue ca a2 "$A"
+"$ctl" --store sc peer rotate "$A" --cert a2.pem --ca ca/ca.pem >/dev/null || fail "C stages A's renewed certificate"
+"$ctl" --config a.conf cert install --cert a2.pem --key a2.key >/dev/null || fail "cert install at A"
+"$ctl" --store sc peer rotate "$A" --commit >/dev/null || fail "C commits A's renewed certificate"
+c_answers() {
+    lq l8.json --no-cache --timeout 1500 2>/dev/null &&
+        python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert {o["org_id"]: o["status"] for o in d["organisations"]}[sys.argv[2]] == "ok"' l8.json "$C"
+}
+ms=$(within 8000 c_answers) || fail "A's calls to C after renewing its certificate: $(cat l8.json)"
+echo "after A renewed its certificate and C committed it: C answers A's query after $ms ms"
 
 for n in b c d; do eval "kill -0 \$pid_$n" || fail "node $n died"; done
 kill -0 "$apid" || fail "A's daemon died"
