@@ -174,8 +174,11 @@ const char *crypto_tls_conn_error(const struct crypto_tls_conn *c);
  * NULL): any other certificate fails the handshake before a request byte is sent.
  */
 struct crypto_tls_client;
+/* crl_file (NULL or "" for none): the CRL(s) the peers we call are checked against, as the
+ * server checks its callers (signed by a CA of the bundle, not past nextUpdate when loaded). */
 int crypto_tls_client_new(const char *cert_file, const char *key_file, const char *ca_file,
-                          struct crypto_tls_client **out, char *err, size_t errlen);
+                          const char *crl_file, struct crypto_tls_client **out, char *err,
+                          size_t errlen);
 /* Releases one reference (the one from _new, or one from _up_ref); the last frees. */
 void crypto_tls_client_free(struct crypto_tls_client *c);
 /* Another reference to c (thread-safe); returns c. */

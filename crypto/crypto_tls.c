@@ -123,10 +123,9 @@ static X509 *crl_issuer(X509_STORE *store, const X509_CRL *crl)
 /* Load the CRL(s) of path into the context's store. Each must be signed by a CA of the
  * bundle and not past its nextUpdate: a CRL that is not is refused (the caller keeps its
  * previous trust state). *next_update gets the earliest nextUpdate (Unix ms). */
-static int load_crl(SSL_CTX *ctx, const char *path, int64_t *next_update, char *err,
+static int load_crl(X509_STORE *store, const char *path, int64_t *next_update, char *err,
                     size_t errlen)
 {
-	X509_STORE *store = SSL_CTX_get_cert_store(ctx);
 	STACK_OF(X509_INFO) *infos = NULL;
 	BIO *bio = BIO_new_file(path, "r");
 	time_t now = time(NULL);
@@ -226,7 +225,8 @@ int crypto_tls_server_new(const struct crypto_tls_server_opts *o, struct crypto_
 			SSL_CTX_set_client_CA_list(ctx, names);
 	}
 	if (o->crl_file != NULL && o->crl_file[0] != '\0' &&
-	    (rc = load_crl(ctx, o->crl_file, &s->crl_next_update, err, errlen)) != HX_OK)
+	    (rc = load_crl(SSL_CTX_get_cert_store(ctx), o->crl_file, &s->crl_next_update, err,
+	                   errlen)) != HX_OK)
 		goto fail;
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, verify_cb);
 	SSL_CTX_set_verify_depth(ctx, 4);
@@ -470,7 +470,8 @@ static void pin_init(void)
 }
 
 int crypto_tls_client_new(const char *cert_file, const char *key_file, const char *ca_file,
-                          struct crypto_tls_client **out, char *err, size_t errlen)
+                          const char *crl_file, struct crypto_tls_client **out, char *err,
+                          size_t errlen)
 {
 	struct crypto_tls_client *c = calloc(1, sizeof(*c));
 	BIO *bio = NULL;
@@ -505,6 +506,11 @@ int crypto_tls_client_new(const char *cert_file, const char *key_file, const cha
 	if (c->store == NULL || X509_STORE_load_file(c->store, ca_file) != 1) {
 		ssl_reason(why, sizeof(why));
 		FAIL(HX_ETLS, "TLS client: CA bundle %s: %s", ca_file, why);
+	}
+	if (crl_file != NULL && crl_file[0] != '\0') { /* peers we call are checked against it too */
+		int64_t next_update;
+		if ((rc = load_crl(c->store, crl_file, &next_update, err, errlen)) != HX_OK)
+			goto fail;
 	}
 	BIO_free(bio);
 	*out = c;
@@ -547,6 +553,11 @@ static int client_verify_cb(int ok, X509_STORE_CTX *xs)
 	unsigned int n = sizeof(fp);
 	int match = 0;
 
+	/* As the server does: a CRL past its nextUpdate still lists what it listed. */
+	if (!ok && X509_STORE_CTX_get_error(xs) == X509_V_ERR_CRL_HAS_EXPIRED) {
+		X509_STORE_CTX_set_error(xs, X509_V_OK);
+		ok = 1;
+	}
 	if (!ok || X509_STORE_CTX_get_error_depth(xs) != 0)
 		return ok;
 	ssl = X509_STORE_CTX_get_ex_data(xs, SSL_get_ex_data_X509_STORE_CTX_idx());

@@ -384,8 +384,8 @@ int ctl_local_call(const struct config *cfg, const char *cmd, const char *client
 		return 1;
 	if (crypto_cert_info_load(cfg->certificate, &own, err, sizeof(err)) != HX_OK)
 		return ctl_fail("%s: %s", cmd, err);
-	if (crypto_tls_client_new(client_cert, client_key, cfg->ca, &tls, err, sizeof(err)) !=
-	    HX_OK)
+	if (crypto_tls_client_new(client_cert, client_key, cfg->ca, NULL, &tls, err,
+	                          sizeof(err)) != HX_OK)
 		return ctl_fail("%s: %s", cmd, err);
 	req.url = url;
 	req.fp = own.fingerprint; /* the daemon presents [tls] certificate */

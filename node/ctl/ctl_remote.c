@@ -41,8 +41,8 @@ static int remote_identity(struct ctl *c, struct remote *r)
 		                c->config_path);
 	if (ctl_store_open(c, 1) != 0)
 		return 1;
-	if (crypto_tls_client_new(r->cfg.certificate, r->cfg.key, r->cfg.ca, &r->tls, err,
-	                          sizeof(err)) != HX_OK)
+	if (crypto_tls_client_new(r->cfg.certificate, r->cfg.key, r->cfg.ca, r->cfg.crl, &r->tls,
+	                          err, sizeof(err)) != HX_OK)
 		return ctl_fail("%s", err);
 	return 0;
 }

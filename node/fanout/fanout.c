@@ -586,8 +586,8 @@ int fanout_engine_new(const struct config *cfg, struct fanout_engine **out, char
 		return HX_ENOMEM;
 	}
 	e->owned = 1;
-	if ((rc = crypto_tls_client_new(cfg->certificate, cfg->key, cfg->ca, &e->tls, err,
-	                                errlen)) != HX_OK) {
+	if ((rc = crypto_tls_client_new(cfg->certificate, cfg->key, cfg->ca, cfg->crl, &e->tls,
+	                                err, errlen)) != HX_OK) {
 		free(e->peers);
 		free(e);
 		return rc;

@@ -447,7 +447,8 @@ int publisher_start(const struct config *cfg, struct store *store, struct trust 
 		p->tls = trust_client_get(trust);
 	if ((rc = crypto_linkage_key_load(cfg->linkage_key, &p->key, err, errlen)) != HX_OK ||
 	    (p->tls == NULL && (rc = crypto_tls_client_new(cfg->certificate, cfg->key, cfg->ca,
-	                                                    &p->tls, err, errlen)) != HX_OK)) {
+	                                                    cfg->crl, &p->tls, err,
+	                                                    errlen)) != HX_OK)) {
 		crypto_tls_client_free(p->tls);
 		crypto_wipe(&p->key, sizeof(p->key));
 		free(p);

@@ -281,6 +281,7 @@ static int build(struct trust *t, struct trust_table **tb_out, struct crypto_tls
 		return rc;
 	}
 	if ((rc = crypto_tls_client_new(t->files.cert_file, t->files.key_file, t->files.ca_file,
+	                                t->files.crl_file,
 	                                cli_out, err, errlen)) != HX_OK) {
 		crypto_tls_server_free(*srv_out);
 		table_free(tb);

@@ -3,7 +3,8 @@
 #  - B queries (type and time filters) and retrieves from A: exactly A's entries and bytes
 #  - the client-authentication matrix over TLS 1.2 and 1.3
 #  - the malformed-HTTP battery, each case followed by a good request
-#  - client side: fake peers that must be refused before a request is sent
+#  - client side: fake peers that must be refused before a request is sent, and a peer whose
+#    certificate A's CRL revokes
 #  - A's pid is the same at the end; SIGTERM stops it cleanly
 set -eu
 ctl=$1
@@ -196,6 +197,24 @@ kill -0 "$apid" || fail "node A died"
 "$ctl" --store sb peer remove "$A" >/dev/null
 "$ctl" --store sb peer add --org "$A" --name "Node A" --url "https://localhost:$port" --cert a.pem --ca ca/ca.pem >/dev/null
 "$ctl" --config b.conf peer ping "$A" >/dev/null || fail "node A does not answer at the end"
+# A calls a peer whose certificate A's CRL revokes (its server presents revoked.pem): the call
+# is refused in the handshake, for the revocation, as A's own server refuses that peer.
+R=2.16.840.1.113883.3.7017
+rport=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+openssl s_server -accept "127.0.0.1:$rport" -cert revoked.pem -key revoked.key -www -quiet \
+    </dev/null >/dev/null 2>&1 &
+spid=$!
+pids="$pids $spid"
+n=0
+until echo | openssl s_client -connect "127.0.0.1:$rport" >/dev/null 2>&1; do
+    n=$((n + 1)); [ $n -lt 60 ] || fail "the revoked peer's server did not start"; sleep 0.05
+done
+"$ctl" --store sa peer remove "$R" >/dev/null 2>&1 || true
+"$ctl" --store sa peer add --org "$R" --name revoked --url "https://localhost:$rport" \
+    --cert revoked.pem --ca ca/ca.pem >/dev/null || fail "enrol the revoked peer at its address"
+out=$("$ctl" --config a.conf peer ping "$R" 2>&1) && fail "A's call to a revoked peer succeeded: $out"
+echo "$out" | grep -qi "revoked" || fail "A's call to a revoked peer was not refused for it: $out"
+kill "$spid" 2>/dev/null || true
 kill -TERM "$apid"
 wait "$apid" || fail "node A's exit status after SIGTERM"
 pids=""
