@@ -142,7 +142,9 @@ int ctl_remote_call(struct ctl *c, const char *org, const char *what, const char
 
 struct ping {
 	struct ping_all *all;
-	Hie__V1__Peer *peer;
+	char org_id[PROTO_ORG_ID_MAX + 1], name[128];
+	uint8_t fp[CRYPTO_SHA256_LEN], next[CRYPTO_SHA256_LEN];
+	int has_next;
 	char url[CONFIG_PATH_MAX + 64];
 	const char *result;    /* ok, timeout, refused, error */
 	char detail[256];
@@ -163,8 +165,7 @@ struct ping_all {
 static int ping_collect(const Hie__V1__Peer *pe, void *arg)
 {
 	struct ping_all *a = arg;
-	uint8_t *buf;
-	size_t len;
+	struct ping *p;
 	if (pe->status != HIE__V1__PEER_STATUS__PEER_STATUS_ACTIVE || pe->endpoint[0] == '\0' ||
 	    pe->fingerprint.len != CRYPTO_SHA256_LEN) {
 		a->inactive++;
@@ -178,17 +179,15 @@ static int ping_collect(const Hie__V1__Peer *pe, void *arg)
 		a->v = v;
 		a->cap = cap;
 	}
-	/* A copy that outlives the read transaction. */
-	len = protobuf_c_message_get_packed_size(&pe->base);
-	if ((buf = malloc(len ? len : 1)) == NULL)
-		goto oom;
-	protobuf_c_message_pack(&pe->base, buf);
-	memset(&a->v[a->n], 0, sizeof(a->v[0]));
-	a->v[a->n].peer = hie__v1__peer__unpack(NULL, len, buf);
-	free(buf);
-	if (a->v[a->n].peer == NULL)
-		goto oom;
-	a->n++;
+	/* What the call needs, kept beyond the read transaction. */
+	p = &a->v[a->n++];
+	memset(p, 0, sizeof(*p));
+	hx_strlcpy(p->org_id, pe->org_id, sizeof(p->org_id));
+	hx_strlcpy(p->name, pe->name, sizeof(p->name));
+	memcpy(p->fp, pe->fingerprint.data, CRYPTO_SHA256_LEN);
+	if ((p->has_next = pe->next_fingerprint.len == CRYPTO_SHA256_LEN))
+		memcpy(p->next, pe->next_fingerprint.data, CRYPTO_SHA256_LEN);
+	peer_url_join(pe->endpoint, "/hie/v1/health", p->url, sizeof(p->url));
 	return HX_OK;
 oom:
 	a->failed = 1;
@@ -220,7 +219,7 @@ static void ping_done(struct peer_call *call, const struct peer_result *res, voi
 		snprintf(p->detail, sizeof(p->detail), "HTTP %ld", res->status);
 	} else if (proto_health_unpack(res->body.data, res->body.len, &h) != HX_OK) {
 		snprintf(p->detail, sizeof(p->detail), "the answer is not a Health message");
-	} else if (strcmp(h->org_id, p->peer->org_id) != 0) {
+	} else if (strcmp(h->org_id, p->org_id) != 0) {
 		snprintf(p->detail, sizeof(p->detail), "it answers as organisation %.64s", h->org_id);
 	} else {
 		p->result = "ok";
@@ -264,11 +263,9 @@ static int ping_all_run(struct ctl *c, uint64_t timeout_ms)
 		struct ping *p = &a.v[i];
 		struct peer_request req = {0};
 		p->all = &a;
-		peer_url_join(p->peer->endpoint, "/hie/v1/health", p->url, sizeof(p->url));
 		req.url = p->url;
-		req.fp = p->peer->fingerprint.data;
-		if (p->peer->next_fingerprint.len == CRYPTO_SHA256_LEN)
-			req.fp_next = p->peer->next_fingerprint.data;
+		req.fp = p->fp;
+		req.fp_next = p->has_next ? p->next : NULL;
 		req.timeout_ms = a.timeout_ms;
 		req.max_response = 64 * 1024;
 		if (peer_call_start(pc, &req, ping_done, p, &p->call) != HX_OK) {
@@ -289,8 +286,8 @@ static int ping_all_run(struct ctl *c, uint64_t timeout_ms)
 		cJSON *arr = cJSON_CreateArray();
 		for (size_t i = 0; i < a.n; i++) {
 			cJSON *o = cJSON_CreateObject();
-			cJSON_AddStringToObject(o, "org_id", a.v[i].peer->org_id);
-			cJSON_AddStringToObject(o, "name", a.v[i].peer->name);
+			cJSON_AddStringToObject(o, "org_id", a.v[i].org_id);
+			cJSON_AddStringToObject(o, "name", a.v[i].name);
 			cJSON_AddStringToObject(o, "result", a.v[i].result);
 			cJSON_AddNumberToObject(o, "ms", (double)(int64_t)(a.v[i].ms * 10) / 10);
 			cJSON_AddStringToObject(o, "detail", a.v[i].detail);
@@ -300,7 +297,7 @@ static int ping_all_run(struct ctl *c, uint64_t timeout_ms)
 	} else {
 		printf("%-32s %-20s %-8s %9s  %s\n", "ORGANISATION", "NAME", "RESULT", "MS", "DETAIL");
 		for (size_t i = 0; i < a.n; i++)
-			printf("%-32s %-20.20s %-8s %9.1f  %s\n", a.v[i].peer->org_id, a.v[i].peer->name,
+			printf("%-32s %-20.20s %-8s %9.1f  %s\n", a.v[i].org_id, a.v[i].name,
 			       a.v[i].result, a.v[i].ms, a.v[i].detail);
 	}
 	for (size_t i = 0; i < a.n; i++)
@@ -314,8 +311,6 @@ out:
 	peer_client_free(pc);
 	if (base != NULL)
 		event_base_free(base);
-	for (size_t i = 0; i < a.n; i++)
-		proto_free(a.v[i].peer);
 	free(a.v);
 	remote_clear(&r);
 	return rc;
