@@ -257,7 +257,8 @@ static int admit(const uint8_t fp[CRYPTO_SHA256_LEN], void *arg)
 	return trust_peer_lookup(arg, fp, &p) == HX_OK;
 }
 
-/* Build a table, a server and a client for the store's current generation and the files. */
+/* Build a table, a server and (cli_out not NULL) a client for the store's current generation
+ * and the files. */
 static int build(struct trust *t, struct trust_table **tb_out, struct crypto_tls_server **srv_out,
                  struct crypto_tls_client **cli_out, char *err, size_t errlen)
 {
@@ -280,9 +281,9 @@ static int build(struct trust *t, struct trust_table **tb_out, struct crypto_tls
 		table_free(tb);
 		return rc;
 	}
-	if ((rc = crypto_tls_client_new(t->files.cert_file, t->files.key_file, t->files.ca_file,
-	                                t->files.crl_file,
-	                                cli_out, err, errlen)) != HX_OK) {
+	if (cli_out != NULL &&
+	    (rc = crypto_tls_client_new(t->files.cert_file, t->files.key_file, t->files.ca_file,
+	                                t->files.crl_file, cli_out, err, errlen)) != HX_OK) {
 		crypto_tls_server_free(*srv_out);
 		table_free(tb);
 		return rc;
@@ -353,7 +354,8 @@ int trust_refresh(struct trust *t)
 	/* Whatever happens next, this change has been looked at: remember it. */
 	memcpy(was, t->stamps, sizeof(was));
 	memcpy(t->stamps, now, sizeof(now));
-	if (build(t, &tb, &srv, &cli, err, sizeof(err)) != HX_OK) {
+	/* The client is built again only when the files moved: workers then switch to it. */
+	if (build(t, &tb, &srv, files_moved ? &cli : NULL, err, sizeof(err)) != HX_OK) {
 		if (stamps_fresh(now, files_moved & 7u)) {
 			/* Perhaps a key replaced and its certificate not yet: look again next tick,
 			 * and only call it a problem once the files have been still for a while. */
@@ -379,7 +381,7 @@ int trust_refresh(struct trust *t)
 	old_cli = t->client;
 	t->table = tb;
 	t->server = srv;
-	t->client = cli;
+	t->client = cli != NULL ? cli : crypto_tls_client_up_ref(old_cli);
 	t->gen = tb->gen;
 	t->problem[0] = '\0';
 	t->problem_since = 0;
