@@ -69,6 +69,8 @@ enum proto_kind {
 /* Lengths of the fixed-size byte fields. */
 #define PROTO_SHA256_LEN 32
 #define PROTO_TOKEN_LEN 32
+/* The length of a publisher's outbox stream id (LocatorPublish.stream). */
+#define PROTO_STREAM_LEN 16
 #define PROTO_FINGERPRINT_LEN 32
 /* Id lengths (without NUL). */
 #define PROTO_DOC_ID_LEN 32

@@ -175,6 +175,8 @@ static int v_locator_publish(const void *msg)
 		return HX_EPARSE;
 	if (tokens_check(p->add, p->n_add) != HX_OK || tokens_check(p->remove, p->n_remove) != HX_OK)
 		return HX_EPARSE;
+	if (p->stream.len != 0 && (p->stream.len != PROTO_STREAM_LEN || p->sequence == 0))
+		return HX_EPARSE; /* a stream orders sequences from 1 */
 	return HX_OK;
 }
 

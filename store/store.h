@@ -214,6 +214,11 @@ int store_outbox_token_count(struct store_txn *t, const uint8_t token[32], int d
 /* How far an RLS endpoint (its URL) has acknowledged (0: nothing yet). */
 int store_outbox_cursor_get(struct store_txn *t, const char *endpoint, uint64_t *seq);
 int store_outbox_cursor_put(struct store_txn *t, const char *endpoint, uint64_t seq);
+/* The outbox's stream id, sent with each publication (LocatorPublish.stream): HX_ENOTFOUND
+ * before the first. _new draws a new random one (the first, or when an RLS shows that this
+ * store is an older copy of the one that published: restored from a backup). */
+int store_outbox_stream_get(struct store_txn *t, uint8_t id[PROTO_STREAM_LEN]);
+int store_outbox_stream_new(struct store_txn *t, uint8_t id[PROTO_STREAM_LEN]);
 
 /* ---- documents -------------------------------------------------------------------------- */
 
@@ -297,6 +302,27 @@ int store_locator_remove(struct store_txn *t, const uint8_t token[STORE_TOKEN_LE
 typedef int (*store_org_cb)(const char *org_id, void *arg);
 int store_locator_lookup(struct store_txn *t, const uint8_t token[STORE_TOKEN_LEN], size_t max,
                          store_org_cb cb, void *arg, int *truncated);
+/* Where a publisher's stream (LocatorPublish.stream) stands at the locator, kept in `meta`,
+ * one entry per (organisation, stream): the highest sequence applied and its digest.
+ * Publication `seq` with content `digest` (of its tokens):
+ *   past the highest:         apply = 1, and it becomes the highest;
+ *   the highest, same digest: a resend whose ack was lost: apply = 0;
+ *   otherwise:                apply = 0, conflict = 1: a late duplicate (applying it could
+ *                             undo a later publication), or a publisher whose store is an
+ *                             older copy (its sequences name other changes now).
+ * applied: the stream's highest applied sequence after the call. Write transactions only;
+ * HX_EINVAL for seq 0 or a bad org id. */
+struct store_locator_seq {
+	uint8_t stream[PROTO_STREAM_LEN];
+	uint64_t seq;
+	uint8_t digest[32];
+};
+struct store_locator_seq_out {
+	int apply, conflict;
+	uint64_t applied;
+};
+int store_locator_sequence(struct store_txn *t, const char *org_id,
+                           const struct store_locator_seq *in, struct store_locator_seq_out *out);
 /* (token, organisation) pairs in the locator (O(1)). */
 int store_locator_stat(struct store_txn *t, uint64_t *pairs);
 

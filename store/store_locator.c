@@ -3,6 +3,7 @@
  * organisation holding it (its OID, without NUL), kept in byte order by LMDB. */
 #include "store_internal.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static int org_val(const char *org_id, MDB_val *v)
@@ -90,4 +91,49 @@ int store_locator_stat(struct store_txn *t, uint64_t *pairs)
 		return store_err_from_mdb(r);
 	*pairs = st.ms_entries; /* in a dupsort database: every (key, value) pair */
 	return HX_OK;
+}
+
+/* meta "locator_seq <org> <stream hex>" → the stream's highest applied sequence (u64 BE) and
+ * the digest of that publication (32 bytes). One entry per stream an organisation has
+ * published under: a late request of an older stream still finds its own. */
+static void seq_name(const char *org, const uint8_t stream[PROTO_STREAM_LEN], char *name,
+                     size_t size)
+{
+	char hex[2 * PROTO_STREAM_LEN + 1];
+	hx_hex_encode(stream, PROTO_STREAM_LEN, hex);
+	snprintf(name, size, "locator_seq %s %s", org, hex);
+}
+
+int store_locator_sequence(struct store_txn *t, const char *org_id,
+                           const struct store_locator_seq *in, struct store_locator_seq_out *out)
+{
+	char name[16 + PROTO_ORG_ID_MAX + 2 * PROTO_STREAM_LEN];
+	uint8_t val[8 + 32];
+	uint64_t last = 0;
+	MDB_val v;
+	int rc;
+
+	STORE_REQUIRE_WRITE(t);
+	if (in == NULL || in->seq == 0 || proto_id_org_check(org_id) != HX_OK)
+		return HX_EINVAL;
+	memset(out, 0, sizeof(*out));
+	seq_name(org_id, in->stream, name, sizeof(name));
+	rc = store_meta_get_raw(t, name, &v);
+	if (rc == HX_OK && v.mv_size != sizeof(val))
+		return HX_ECORRUPT;
+	if (rc == HX_OK)
+		last = store_be64_get(v.mv_data);
+	else if (rc != HX_ENOTFOUND)
+		return rc;
+	if (in->seq <= last) {
+		out->applied = last;
+		out->conflict = in->seq < last ||
+		                memcmp((const uint8_t *)v.mv_data + 8, in->digest, 32) != 0;
+		return HX_OK;
+	}
+	out->apply = 1;
+	out->applied = in->seq;
+	store_be64_put(val, in->seq);
+	memcpy(val + 8, in->digest, 32);
+	return store_meta_put_raw(t, name, val, sizeof(val));
 }

@@ -335,3 +335,23 @@ int store_outbox_token_count(struct store_txn *t, const uint8_t token[32], int d
 	v.mv_data = be;
 	return store_err_from_mdb(mdb_put(t->txn, t->s->dbi[DB_OUTBOX], &k, &v, 0));
 }
+
+int store_outbox_stream_get(struct store_txn *t, uint8_t id[PROTO_STREAM_LEN])
+{
+	MDB_val v;
+	int rc = store_meta_get_raw(t, "outbox_stream", &v);
+	if (rc != HX_OK)
+		return rc;
+	if (v.mv_size != PROTO_STREAM_LEN)
+		return HX_ECORRUPT;
+	memcpy(id, v.mv_data, PROTO_STREAM_LEN);
+	return HX_OK;
+}
+
+int store_outbox_stream_new(struct store_txn *t, uint8_t id[PROTO_STREAM_LEN])
+{
+	STORE_REQUIRE_WRITE(t);
+	if (crypto_random(id, PROTO_STREAM_LEN) != HX_OK)
+		return HX_EIO;
+	return store_meta_put_raw(t, "outbox_stream", id, PROTO_STREAM_LEN);
+}

@@ -52,16 +52,29 @@ struct publish {
 	Hie__V1__AuditEvent ev;
 	struct actor actor;
 	char detail[96];
+	struct store_locator_seq seq;   /* with a stream: its sequence and the tokens' digest */
+	struct store_locator_seq_out at; /* set by w_publish: where the stream stood */
 };
 
 /* Removes first, then adds (a token in both lists ends up held), then the audit record: one
- * write, so all of it commits or none. Acts only through t and reads only *arg: the writer
- * may run it twice. */
+ * write, so all of it commits or none. A publication of a stream (LocatorPublish.stream)
+ * whose sequence was applied before changes nothing and is not audited again: it is a resend
+ * whose ack was lost, or a duplicate that arrived late (applied again, it could undo a later
+ * publication). Acts only through t, and reads *arg except the replay fields it sets: the
+ * writer may run it twice. */
 static int w_publish(struct store_txn *t, void *arg)
 {
-	const struct publish *p = arg;
+	struct publish *p = arg;
 	const char *org = p->actor.org;
 	int rc;
+
+	memset(&p->at, 0, sizeof(p->at));
+	if (p->msg->stream.len == PROTO_STREAM_LEN) {
+		if ((rc = store_locator_sequence(t, org, &p->seq, &p->at)) != HX_OK)
+			return rc;
+		if (!p->at.apply)
+			return HX_OK;
+	}
 
 	for (size_t i = 0; i < p->msg->n_remove; i++)
 		if ((rc = store_locator_remove(t, p->msg->remove[i].data, org)) != HX_OK)
@@ -79,6 +92,30 @@ static void publish_free(void *arg)
 	free(p);
 }
 
+/* A stream's place and what the publication carries: a digest of its added, then its
+ * removed tokens, in their order (a resend has the same), hashed in runs of 64 tokens, each
+ * run's hash chained into the next: D = H(D || "add" || run) ..., then "remove" the same. */
+static void publish_digest(const Hie__V1__LocatorPublish *m, struct store_locator_seq *s)
+{
+	struct crypto_iov iov[2 + 64];
+	size_t n;
+	memcpy(s->stream, m->stream.data, PROTO_STREAM_LEN);
+	s->seq = m->sequence;
+	memset(s->digest, 0, sizeof(s->digest));
+	for (int list = 0; list < 2; list++) {
+		const ProtobufCBinaryData *tok = list == 0 ? m->add : m->remove;
+		size_t nt = list == 0 ? m->n_add : m->n_remove, i = 0;
+		do {
+			n = 0;
+			iov[n++] = (struct crypto_iov){s->digest, sizeof(s->digest)};
+			iov[n++] = (struct crypto_iov){list == 0 ? "add" : "remove", list == 0 ? 3 : 6};
+			for (size_t k = 0; k < 64 && i < nt; k++, i++)
+				iov[n++] = (struct crypto_iov){tok[i].data, tok[i].len};
+			crypto_sha256_v(iov, n, s->digest);
+		} while (i < nt);
+	}
+}
+
 /* On the worker, once the publication is durable (or not): the ack. */
 static int publish_answer(void *arg, int rc, struct hx_buf *body, const char **why)
 {
@@ -91,9 +128,22 @@ static int publish_answer(void *arg, int rc, struct hx_buf *body, const char **w
 			*why = "the locator's store is full";
 		return rc;
 	}
-	hx_log_info("rls: publish from %s: %zu added, %zu removed, sequence %llu", p->actor.org,
-	            p->msg->n_add, p->msg->n_remove, (unsigned long long)p->msg->sequence);
+	ack.replay = p->msg->stream.len != 0 && !p->at.apply;
+	if (ack.replay && p->at.conflict)
+		hx_log_warn("rls: publish from %s: sequence %llu conflicts with its stream (applied up "
+		            "to %llu with other tokens): not applied; the publisher's store may be an "
+		            "older copy",
+		            p->actor.org, (unsigned long long)p->msg->sequence,
+		            (unsigned long long)p->at.applied);
+	else if (ack.replay)
+		hx_log_info("rls: publish from %s: sequence %llu applied before, acknowledged again",
+		            p->actor.org, (unsigned long long)p->msg->sequence);
+	else
+		hx_log_info("rls: publish from %s: %zu added, %zu removed, sequence %llu", p->actor.org,
+		            p->msg->n_add, p->msg->n_remove, (unsigned long long)p->msg->sequence);
 	ack.sequence = p->msg->sequence;
+	ack.applied = p->at.applied;
+	ack.conflict = p->at.conflict;
 	return proto_pack(&ack, body);
 }
 
@@ -104,7 +154,8 @@ int api_rls_publish(struct http_ctx *ctx)
 
 	if (proto_locator_publish_unpack(ctx->body, ctx->body_len, &msg) != HX_OK) {
 		ctx->error_text = "the body is not a valid LocatorPublish (at least one token to add "
-		                  "or remove; every token exactly 32 bytes)";
+		                  "or remove; every token exactly 32 bytes; a stream is 16 bytes, with "
+		                  "a sequence from 1)";
 		return HX_EPARSE;
 	}
 	if (msg->n_add + msg->n_remove > API_RLS_PUBLISH_TOKENS_MAX) {
@@ -118,6 +169,8 @@ int api_rls_publish(struct http_ctx *ctx)
 		return HX_ENOMEM;
 	}
 	p->msg = msg;
+	if (msg->stream.len == PROTO_STREAM_LEN)
+		publish_digest(msg, &p->seq);
 	audit_init(&p->ev, &p->actor, ctx, HIE__V1__AUDIT_ACTION__AUDIT_ACTION_PUBLISH);
 	snprintf(p->detail, sizeof(p->detail), "publish: %zu added, %zu removed, sequence %llu",
 	         msg->n_add, msg->n_remove, (unsigned long long)msg->sequence);

@@ -267,6 +267,25 @@ static void problem(struct endpoint *e, const char *fmt, ...)
 	e->next_try_ms = hx_time_now_ms() + e->backoff_ms;
 }
 
+static int w_stream_new(struct store_txn *t, void *arg)
+{
+	return store_outbox_stream_new(t, arg);
+}
+
+/* The outbox's stream id: the store's, or a new one (the first publication of this store). */
+static int stream_id(struct publisher *p, uint8_t id[PROTO_STREAM_LEN])
+{
+	struct store_txn *t;
+	int rc = store_read_begin(p->store, &t);
+	if (rc != HX_OK)
+		return rc;
+	rc = store_outbox_stream_get(t, id);
+	store_read_end(t);
+	if (rc == HX_ENOTFOUND)
+		rc = store_write(p->store, w_stream_new, id);
+	return rc;
+}
+
 /* Send this endpoint's publications after its cursor; returns 1 if more remain. */
 static int send_some(struct publisher *p, struct endpoint *e)
 {
@@ -274,7 +293,8 @@ static int send_some(struct publisher *p, struct endpoint *e)
 	struct store_txn *t;
 	struct hx_buf msg, resp;
 	char url[CONFIG_PATH_MAX + 32], err[256];
-	int rc, more = 0;
+	uint8_t stream[PROTO_STREAM_LEN];
+	int rc, more = 0, renewed = 0;
 
 	if (peer_pin_by_url(p->store, e->url, HIE__V1__PEER_ROLE__PEER_ROLE_RLS, &f) != HX_OK) {
 		problem(e, "no active enrolled peer with role rls has this URL");
@@ -287,6 +307,10 @@ static int send_some(struct publisher *p, struct endpoint *e)
 		peer_client_disconnect(p->pc);
 	e->pin = f;
 	e->pinned = 1;
+	if ((rc = stream_id(p, stream)) != HX_OK) {
+		problem(e, "cannot read the outbox's stream id: %s", hx_strerror(rc));
+		return 0;
+	}
 	peer_url_join(e->url, "/hie/v1/rls/publish", url, sizeof(url));
 	hx_buf_init(&msg, 1u << 20);
 	hx_buf_init(&resp, ACK_MAX);
@@ -303,6 +327,11 @@ static int send_some(struct publisher *p, struct endpoint *e)
 		store_read_end(t);
 		if (rc == HX_ENOTFOUND)
 			break; /* all sent */
+		if (rc == HX_OK) { /* the stream, appended: protobuf merges a concatenation */
+			Hie__V1__LocatorPublish st = HIE__V1__LOCATOR_PUBLISH__INIT;
+			st.stream = (ProtobufCBinaryData){PROTO_STREAM_LEN, stream};
+			rc = proto_pack(&st, &msg);
+		}
 		if (rc != HX_OK) {
 			problem(e, "reading the outbox: %s", hx_strerror(rc));
 			break;
@@ -330,6 +359,29 @@ static int send_some(struct publisher *p, struct endpoint *e)
 			problem(e, "publication %llu: the acknowledgement does not name it",
 			        (unsigned long long)seq);
 			break;
+		}
+		if (ack->conflict) {
+			/* The RLS applied this stream's sequence with other tokens, or later ones: this
+			 * store is an older copy of the one that published (restored from a backup), and
+			 * its sequences name other changes now. A new stream, and the queue again from
+			 * the cursor. */
+			unsigned long long applied = (unsigned long long)ack->applied;
+			proto_free(ack);
+			if (renewed++) {
+				problem(e, "publication %llu conflicts with a new stream (applied up to %llu)",
+				        (unsigned long long)seq, applied);
+				break;
+			}
+			hx_log_warn("rls: %s: publication %llu conflicts with what it applied of this "
+			            "store's (up to %llu): the store is an older copy; publishing again "
+			            "under a new stream",
+			            e->url, (unsigned long long)seq, applied);
+			if ((rc = store_write(p->store, w_stream_new, stream)) != HX_OK) {
+				problem(e, "cannot start a new outbox stream: %s", hx_strerror(rc));
+				break;
+			}
+			i--; /* the same publication, under the new stream */
+			continue;
 		}
 		proto_free(ack);
 		{

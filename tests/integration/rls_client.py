@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
 """A record locator client over mutual TLS with hand-written protobuf (no generated code), for
 the integration tests. Prints one JSON object per call:
-  {"status": 200, "sequence": S}                           publish, accepted
+  {"status": 200, "sequence": S, "replay": B, "applied": A, "conflict": B}  publish, accepted
   {"status": 200, "orgs": [{"org_id": O, "hits": N}, ...]} locate, in the server's order
   {"status": 400, "error": {"code": C, "message": M}}      refused with an Error
   {"status": null, "transport_error": "..."}               no HTTP answer (TLS refusal, reset)
 
 usage: rls_client.py HOST PORT CA CERT KEY publish [--add HEX...] [--remove HEX...]
-                                           [--random-add N] [--sequence S]
+                                           [--random-add N] [--sequence S] [--stream HEX]
        rls_client.py HOST PORT CA CERT KEY locate [HEX...] [--random N]
        rls_client.py HOST PORT CA CERT KEY burst N
        rls_client.py HOST PORT CA CERT KEY raw PATH (--body-hex HEX | --body-text TEXT)
@@ -172,11 +172,17 @@ def answer(status, body, ok_decode):
 
 
 def decode_ack(body):
-    seq = 0
+    out = {"sequence": 0, "replay": False, "applied": 0, "conflict": False}
     for num, v in pb_fields(body):
         if num == 1:
-            seq = v
-    return {"sequence": seq}
+            out["sequence"] = v
+        elif num == 2:
+            out["replay"] = bool(v)
+        elif num == 3:
+            out["applied"] = v
+        elif num == 4:
+            out["conflict"] = bool(v)
+    return out
 
 
 def decode_locate(body):
@@ -204,6 +210,7 @@ def main():
     p.add_argument("--remove", nargs="*", default=[])
     p.add_argument("--random-add", type=int, default=0)
     p.add_argument("--sequence", type=int, default=0)
+    p.add_argument("--stream", help="the publisher's stream id, hex (16 bytes)")
     p.add_argument("--path", default="/hie/v1/rls/publish")
     loc = sub.add_parser("locate")
     loc.add_argument("tokens", nargs="*")
@@ -227,6 +234,8 @@ def main():
         body += b"".join(pb_bytes(2, bytes.fromhex(t)) for t in a.remove)
         if a.sequence:
             body += pb_uint(3, a.sequence)
+        if a.stream is not None:
+            body += pb_bytes(4, bytes.fromhex(a.stream))
         status, rbody = post(*conn, a.path, body)
         out = answer(status, rbody, decode_ack)
     elif a.mode == "burst":

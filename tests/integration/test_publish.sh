@@ -7,7 +7,10 @@
 #     patients are found, the removed one is not), none sent twice (one PUBLISH audit
 #     record per publication at the RLS), the backlog is 0;
 #  3. tokens shared by two patients of A (twins' household) stay published while one of them
-#     remains.
+#     remains;
+#  4. A's store restored from an older copy: its next publication reuses a sequence the RLS
+#     applied with other tokens (a conflict); A publishes again under a new stream, and the
+#     new patient is found; the RLS applied and audited it once.
 set -eu
 ctl=$1
 hiepeerd=$2
@@ -126,4 +129,34 @@ found_at_a Twin Anna 2001-05-05 || fail "removing one of two patients with the s
 
 kill -0 "$apid" || fail "node A died"
 "$ctl" --store sa audit verify >/dev/null || fail "A's audit chain"
+
+# 4. Restored from an older copy.
+stop_a() { kill -TERM "$apid"; wait "$apid" || fail "node A's exit status"; rm -f sa/hiepeerd.state; }
+stop_a
+cp -a sa sa.copy # a backup, taken while A is stopped
+start_node a
+apid=$node_pid
+person P5 Lee Ming 1970-01-01
+within 10000 found_at_a Lee Ming 1970-01-01 >/dev/null || fail "P5 not located"
+stop_a
+rm -rf sa && mv sa.copy sa # restored: the outbox's sequences go back
+start_node a
+apid=$node_pid
+person P6 Okafor Ada 1965-06-06 # queued under the sequence that published P5
+ms=$(within 10000 found_at_a Okafor Ada 1965-06-06) ||
+    fail "a patient added after a restore from an older copy is not located after $ms ms"
+echo "after a restore from an older copy, a new patient located after $ms ms"
+grep -q "the store is an older copy; publishing again under a new stream" a.log ||
+    fail "A did not say why it started a new stream: $(cat a.log)"
+grep -q "conflicts with its stream" r.log || fail "the RLS did not log the conflict: $(cat r.log)"
+"$ctl" --store sr --json audit list --limit 10000 >raudit.json
+python3 - raudit.json "$A" <<'PY' || fail "publications at the RLS after the restore"
+import json, sys
+recs = [r for r in json.load(open(sys.argv[1])) if r["action"] == "PUBLISH" and r["actor_org"] == sys.argv[2]]
+# P5's publication and P6's (under the new stream) carry the same sequence: each audited once.
+seq = recs[-1]["detail"].rsplit(" ", 1)[1]
+same = [r for r in recs if r["detail"].endswith(" sequence " + seq)]
+assert len(same) == 2, same
+PY
+kill -0 "$rpid" || fail "the RLS died"
 lib_done test_publish

@@ -2,6 +2,10 @@
 # The record locator service: hiepeerd with [node] role = rls, peers A, B and C enrolled.
 #  1. publish and locate: C finds A (3 tokens) before B (2); A is not told about itself;
 #     removing a token takes it from the remover only; ties ordered by organisation id;
+#  1b. streams: a publication applied before (same stream, sequence and tokens) is
+#     acknowledged as a replay and changes nothing; an older sequence, or the last one with
+#     other tokens, is a conflict and changes nothing either, so a late duplicate cannot undo
+#     a later removal; a new stream is applied; a bad stream is a 400;
 #  2. limits: tokens of 31 bytes, 65 tokens in a locate, 10,001 tokens in a publish, an
 #     empty publish, bodies that are not protobuf: 4xx with an Error, nothing stored, the
 #     daemon up; exactly 64 and 10,000 tokens are served;
@@ -62,9 +66,9 @@ t1=$(tok); t2=$(tok); t3=$(tok); t4=$(tok); t5=$(tok)
 
 # ---- 1. publish and locate ---------------------------------------------------------------------
 rls a publish --add "$t1" "$t2" "$t3" --sequence 1 >p.json
-expect p.json "A publishes t1 t2 t3" 'd == {"status": 200, "sequence": 1}'
+expect p.json "A publishes t1 t2 t3" 'd == {"status": 200, "sequence": 1, "replay": False, "applied": 0, "conflict": False}'
 rls b publish --add "$t2" "$t3" --sequence 7 >p.json
-expect p.json "B publishes t2 t3" 'd == {"status": 200, "sequence": 7}'
+expect p.json "B publishes t2 t3" 'd == {"status": 200, "sequence": 7, "replay": False, "applied": 0, "conflict": False}'
 rls b publish --add "$t3" --sequence 8 >p.json # again: idempotent
 expect p.json "B publishes t3 again" 'd["status"] == 200 and d["sequence"] == 8'
 
@@ -78,7 +82,7 @@ got=$(located c "$t4")
 [ -z "$got" ] || fail "a token nobody published: '$got'"
 
 rls a publish --remove "$t3" --sequence 2 >p.json
-expect p.json "A removes t3" 'd == {"status": 200, "sequence": 2}'
+expect p.json "A removes t3" 'd == {"status": 200, "sequence": 2, "replay": False, "applied": 0, "conflict": False}'
 got=$(located c "$t3")
 [ "$got" = "$B:1" ] || fail "after A removed t3, C locates t3: '$got', want '$B:1'"
 got=$(located c "$t1" "$t2" "$t3")
@@ -94,6 +98,38 @@ got=$(located a "$t5")
 rls c publish --remove "$t5" >p.json
 got=$(located a "$t5")
 [ -z "$got" ] || fail "C removed t5: '$got'"
+
+# ---- 1b. publisher streams: each sequence applied once, in order -------------------------------
+s1=0123456789abcdef0123456789abcdef s2=fedcba9876543210fedcba9876543210
+t6=$(tok)
+rls c publish --add "$t6" --sequence 1 --stream "$s1" >p.json
+expect p.json "C adds t6 (stream 1, sequence 1)" 'd == {"status": 200, "sequence": 1, "replay": False, "applied": 1, "conflict": False}'
+rls c publish --add "$t6" --sequence 1 --stream "$s1" >p.json # its ack was lost: sent again
+expect p.json "the same publication again" 'd == {"status": 200, "sequence": 1, "replay": True, "applied": 1, "conflict": False}'
+rls c publish --add "$(tok)" --sequence 1 --stream "$s1" >p.json # sequence 1, other tokens
+expect p.json "sequence 1 with other tokens" 'd == {"status": 200, "sequence": 1, "replay": True, "applied": 1, "conflict": True}'
+rls c publish --remove "$t6" --sequence 2 --stream "$s1" >p.json
+expect p.json "C removes t6 (sequence 2)" 'd == {"status": 200, "sequence": 2, "replay": False, "applied": 2, "conflict": False}'
+rls c publish --add "$t6" --sequence 1 --stream "$s1" >p.json # a duplicate of 1 arriving late
+expect p.json "sequence 1 after 2" 'd == {"status": 200, "sequence": 1, "replay": True, "applied": 2, "conflict": True}'
+got=$(located a "$t6")
+[ -z "$got" ] || fail "a late duplicate of an older publication undid a removal: '$got'"
+rls c publish --add "$t6" --sequence 1 --stream "$s2" >p.json # a new stream starts at 1
+expect p.json "a new stream" 'd == {"status": 200, "sequence": 1, "replay": False, "applied": 1, "conflict": False}'
+got=$(located a "$t6")
+[ "$got" = "$C:1" ] || fail "a new stream's publication: '$got', want '$C:1'"
+rls a publish --add "$t6" "$(tok)" --sequence 3 --stream "$s1" >p.json # per organisation
+expect p.json "A under C's stream id" 'd == {"status": 200, "sequence": 3, "replay": False, "applied": 3, "conflict": False}'
+rls c publish --remove "$t6" --sequence 2 --stream "$s1" >p.json # the old stream keeps its place
+expect p.json "the old stream, again" 'd["status"] == 200 and d["replay"] and d["applied"] == 2'
+got=$(located b "$t6")
+[ "$got" = "$A:1 $C:1" ] || fail "t6 after the old stream's replay: '$got', want '$A:1 $C:1'"
+rls c publish --add "$t6" --sequence 3 --stream 0123 >p.json
+expect p.json "a stream of 2 bytes" 'd["status"] == 400 and "stream is 16 bytes" in d["error"]["message"]'
+rls c publish --add "$t6" --stream "$s2" >p.json
+expect p.json "a stream with sequence 0" 'd["status"] == 400'
+rls a publish --remove "$t6" --sequence 4 --stream "$s1" >p.json
+expect p.json "A removes t6" 'd["status"] == 200 and not d["replay"]'
 
 # ---- 2. limits and bad input -------------------------------------------------------------------
 short=$(echo "$t4" | cut -c1-62) # 31 bytes
@@ -127,7 +163,7 @@ rls a raw /hie/v1/rls/publish --body-hex "$(python3 -c 'print("0a20" + "00" * 32
 expect p.json "a publish cut in the middle of a field" 'd["status"] == 400'
 t0=$(date +%s%N)
 rls a publish --add "$t4" --random-add 9999 --sequence 5 >p.json
-expect p.json "a publish of exactly 10,000 tokens" 'd == {"status": 200, "sequence": 5}'
+expect p.json "a publish of exactly 10,000 tokens" 'd == {"status": 200, "sequence": 5, "replay": False, "applied": 0, "conflict": False}'
 echo "a publish of 10,000 tokens took $(ms_since "$t0") ms"
 got=$(located c "$t4")
 [ "$got" = "$A:1" ] || fail "after a publish of 10,000 tokens, t4: '$got'"
@@ -170,13 +206,18 @@ recs = json.load(open(sys.argv[1]))
 A, B, C = sys.argv[2:5]
 pub = [r for r in recs if r["action"] == "PUBLISH"]
 loc = [r for r in recs if r["action"] == "LOCATE"]
-# Stored publishes only: A 3 (t1-t3, remove t3, 10,000), B 3, C 2; refused ones wrote none.
+# Stored publishes only: A 5 (t1-t3, remove t3, stream: t6, remove t6, 10,000), B 3, C 5
+# (two without a stream, then stream 1 sequences 1 and 2, stream 2 sequence 1); replays and
+# refused ones wrote none.
 by = lambda rs, o: [r for r in rs if r.get("actor_org") == o]
-assert (len(by(pub, A)), len(by(pub, B)), len(by(pub, C))) == (3, 3, 2), pub
-assert len(pub) == 8, pub
+assert (len(by(pub, A)), len(by(pub, B)), len(by(pub, C))) == (5, 3, 5), pub
+assert len(pub) == 13, pub
+assert [r["detail"] for r in by(pub, C)][2:] == [
+    "publish: 1 added, 0 removed, sequence 1", "publish: 0 added, 1 removed, sequence 2",
+    "publish: 1 added, 0 removed, sequence 1"], pub
 assert by(pub, A)[0]["detail"] == "publish: 3 added, 0 removed, sequence 1", pub
 assert by(pub, A)[1]["detail"] == "publish: 0 added, 1 removed, sequence 2", pub
-assert by(pub, A)[2]["detail"] == "publish: 10000 added, 0 removed, sequence 5", pub
+assert by(pub, A)[4]["detail"] == "publish: 10000 added, 0 removed, sequence 5", pub
 assert all(r["outcome"] == "SUCCESS" for r in pub + loc), recs
 assert all(r.get("actor_fingerprint", "").startswith("SHA256:") for r in pub + loc), recs
 assert any(r["detail"] == "locate: 3 tokens, 2 organisations" for r in by(loc, C)), loc

@@ -1278,6 +1278,77 @@ static uint64_t loc_pairs(struct store *s)
 	return n;
 }
 
+struct seq_op {
+	const char *org;
+	struct store_locator_seq in;
+	struct store_locator_seq_out out;
+};
+
+static int w_seq(struct store_txn *t, void *arg)
+{
+	struct seq_op *o = arg;
+	return store_locator_sequence(t, o->org, &o->in, &o->out);
+}
+
+/* seq_try(s, org, stream byte, sequence, digest byte): "apply", "replay" or "conflict", and
+ * the stream's highest applied sequence after. */
+static const char *seq_try(struct store *s, const char *org, uint8_t stream, uint64_t seq,
+                           uint8_t digest, uint64_t *applied)
+{
+	struct seq_op o = {.org = org};
+	memset(o.in.stream, stream, sizeof(o.in.stream));
+	memset(o.in.digest, digest, sizeof(o.in.digest));
+	o.in.seq = seq;
+	if (store_write(s, w_seq, &o) != HX_OK)
+		return "error";
+	*applied = o.out.applied;
+	return o.out.apply ? "apply" : o.out.conflict ? "conflict" : "replay";
+}
+
+/* A publisher's stream at the locator: each sequence applied once and in order. */
+static void test_locator_sequence(void **state)
+{
+	(void)state;
+	char *dir = tmpdir_new();
+	struct store *s = open_new(dir, 0);
+	const char *A = "1.2.3.1", *B = "1.2.3.2";
+	struct seq_op bad = {.org = A};
+	uint64_t ap = 0;
+
+	assert_string_equal(seq_try(s, A, 1, 1, 0xa1, &ap), "apply");
+	assert_int_equal(ap, 1);
+	assert_string_equal(seq_try(s, A, 1, 1, 0xa1, &ap), "replay"); /* a resend */
+	assert_string_equal(seq_try(s, A, 1, 1, 0xa2, &ap), "conflict"); /* other tokens */
+	assert_string_equal(seq_try(s, A, 1, 3, 0xa3, &ap), "apply"); /* a gap is fine */
+	assert_int_equal(ap, 3);
+	assert_string_equal(seq_try(s, A, 1, 2, 0xa2, &ap), "conflict"); /* late */
+	assert_int_equal(ap, 3);
+	assert_string_equal(seq_try(s, A, 1, 3, 0xa3, &ap), "replay");
+	/* another stream, another organisation: their own places */
+	assert_string_equal(seq_try(s, A, 2, 1, 0xb1, &ap), "apply");
+	assert_string_equal(seq_try(s, B, 1, 1, 0xa1, &ap), "apply");
+	assert_string_equal(seq_try(s, A, 1, 3, 0xa3, &ap), "replay");
+	assert_int_equal(ap, 3);
+	/* refused: sequence 0, a bad organisation id, a read transaction */
+	assert_string_equal(seq_try(s, A, 1, 0, 0, &ap), "error");
+	assert_string_equal(seq_try(s, "1.2.x", 1, 4, 0, &ap), "error");
+	{
+		struct store_txn *t;
+		bad.in.seq = 9;
+		assert_int_equal(store_read_begin(s, &t), HX_OK);
+		assert_int_equal(store_locator_sequence(t, A, &bad.in, &bad.out), HX_EINVAL);
+		store_read_end(t);
+	}
+	/* kept across a reopen */
+	store_close(s);
+	s = open_existing(dir);
+	assert_string_equal(seq_try(s, A, 1, 3, 0xa3, &ap), "replay");
+	assert_string_equal(seq_try(s, A, 1, 4, 0xa4, &ap), "apply");
+	store_close(s);
+	rm_rf(dir);
+	free(dir);
+}
+
 static void test_locator(void **state)
 {
 	(void)state;
@@ -1409,6 +1480,7 @@ int main(void)
 		cmocka_unit_test(test_lazy_writes),
 		cmocka_unit_test(test_atomic_under_kill),
 		cmocka_unit_test(test_locator),
+		cmocka_unit_test(test_locator_sequence),
 	};
 	hx_log_init("test_store", HX_LOG_WARNING);
 	return cmocka_run_group_tests(tests, NULL, NULL);
