@@ -214,6 +214,15 @@ int store_outbox_token_count(struct store_txn *t, const uint8_t token[32], int d
 /* How far an RLS endpoint (its URL) has acknowledged (0: nothing yet). */
 int store_outbox_cursor_get(struct store_txn *t, const char *endpoint, uint64_t *seq);
 int store_outbox_cursor_put(struct store_txn *t, const char *endpoint, uint64_t seq);
+/* Whether an endpoint acknowledged up to `cursor` lacks publications the queue no longer
+ * holds (trimmed before it was configured): then it needs every token held now, and the
+ * queue after *last (the last publication queued). */
+int store_outbox_lacking(struct store_txn *t, uint64_t cursor, int *lacking, uint64_t *last);
+/* The tokens this organisation's patients hold now ('r'), in byte order, strictly after
+ * `after` (NULL: from the first), at most max; cb returns HX_OK to go on. */
+typedef int (*store_token_cb)(const uint8_t token[32], void *arg);
+int store_outbox_tokens(struct store_txn *t, const uint8_t after[32], size_t max,
+                        store_token_cb cb, void *arg);
 /* The outbox's stream id, sent with each publication (LocatorPublish.stream): HX_ENOTFOUND
  * before the first. _new draws a new random one (the first, or when an RLS shows that this
  * store is an older copy of the one that published: restored from a backup). */

@@ -355,3 +355,66 @@ int store_outbox_stream_new(struct store_txn *t, uint8_t id[PROTO_STREAM_LEN])
 		return HX_EIO;
 	return store_meta_put_raw(t, "outbox_stream", id, PROTO_STREAM_LEN);
 }
+
+/* The sequence of the last publication ever queued (0: none). */
+static int queue_last(struct store_txn *t, uint64_t *seq)
+{
+	MDB_val v;
+	int rc = store_meta_get_raw(t, "outbox_queue_seq", &v);
+	*seq = 0;
+	if (rc == HX_ENOTFOUND)
+		return HX_OK;
+	if (rc == HX_OK && v.mv_size != 8)
+		return HX_ECORRUPT;
+	if (rc == HX_OK)
+		*seq = store_be64_get(v.mv_data);
+	return rc;
+}
+
+int store_outbox_tokens(struct store_txn *t, const uint8_t after[32], size_t max,
+                        store_token_cb cb, void *arg)
+{
+	MDB_cursor *c;
+	uint8_t key[33];
+	MDB_val k = {sizeof(key), key}, v;
+	size_t n = 0;
+	int r, rc = HX_OK;
+	key[0] = 'r';
+	if (after != NULL)
+		memcpy(key + 1, after, 32);
+	else
+		memset(key + 1, 0, 32);
+	if ((r = mdb_cursor_open(t->txn, t->s->dbi[DB_OUTBOX], &c)) != MDB_SUCCESS)
+		return store_err_from_mdb(r);
+	r = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	if (r == MDB_SUCCESS && after != NULL && k.mv_size == 33 && memcmp(k.mv_data, key, 33) == 0)
+		r = mdb_cursor_get(c, &k, &v, MDB_NEXT); /* strictly after */
+	while (r == MDB_SUCCESS && n < max && k.mv_size == 33 && ((uint8_t *)k.mv_data)[0] == 'r') {
+		if ((rc = cb((uint8_t *)k.mv_data + 1, arg)) != HX_OK)
+			break;
+		n++;
+		r = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(c);
+	if (rc == HX_OK && r != MDB_SUCCESS && r != MDB_NOTFOUND)
+		rc = store_err_from_mdb(r);
+	return rc;
+}
+
+int store_outbox_lacking(struct store_txn *t, uint64_t cursor, int *lacking, uint64_t *last)
+{
+	struct hx_buf scratch;
+	uint64_t first = 0;
+	int rc = queue_last(t, last);
+	*lacking = 0;
+	if (rc != HX_OK || *last <= cursor)
+		return rc;
+	hx_buf_init(&scratch, 1u << 20);
+	rc = store_outbox_queue_next(t, cursor, &first, &scratch);
+	hx_buf_clear(&scratch);
+	if (rc == HX_ENOTFOUND || (rc == HX_OK && first != cursor + 1)) {
+		*lacking = 1;
+		rc = HX_OK;
+	}
+	return rc;
+}

@@ -83,9 +83,11 @@ int ctl_status_rls(struct ctl *c, const struct config *cfg, cJSON *j)
 	if (j != NULL)
 		arr = cJSON_AddArrayToObject(j, "rls");
 	for (unsigned i = 0; i < cfg->n_endpoints; i++) {
-		uint64_t cursor = 0, changes = 0, queued = 0;
+		uint64_t cursor = 0, changes = 0, queued = 0, last = 0;
+		int lacking = 0;
 		if ((rc = store_outbox_cursor_get(t, cfg->endpoints[i], &cursor)) != HX_OK ||
-		    (rc = store_outbox_pending(t, cursor, &changes, &queued)) != HX_OK) {
+		    (rc = store_outbox_pending(t, cursor, &changes, &queued)) != HX_OK ||
+		    (rc = store_outbox_lacking(t, cursor, &lacking, &last)) != HX_OK) {
 			store_read_end(t);
 			return ctl_fail("status: the RLS outbox: %s", hx_strerror(rc));
 		}
@@ -95,10 +97,12 @@ int ctl_status_rls(struct ctl *c, const struct config *cfg, cJSON *j)
 			cJSON_AddNumberToObject(o, "acknowledged", (double)cursor);
 			cJSON_AddNumberToObject(o, "publications_waiting", (double)queued);
 			cJSON_AddNumberToObject(o, "changes_to_prepare", (double)changes);
+			cJSON_AddBoolToObject(o, "catching_up", lacking);
 			cJSON_AddItemToArray(arr, o);
 		} else {
-			printf("%-14s %s: %llu publication(s) waiting, %llu change(s) to prepare, "
+			printf("%-14s %s: %s%llu publication(s) waiting, %llu change(s) to prepare, "
 			       "acknowledged up to %llu\n", "rls", cfg->endpoints[i],
+			       lacking ? "every token held to send first (new endpoint), then " : "",
 			       (unsigned long long)queued, (unsigned long long)changes,
 			       (unsigned long long)cursor);
 		}

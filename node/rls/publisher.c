@@ -286,13 +286,142 @@ static int stream_id(struct publisher *p, uint8_t id[PROTO_STREAM_LEN])
 	return rc;
 }
 
+/* One publication to an endpoint, and its acknowledgement (*ack, for the caller to free):
+ * HX_OK, or the problem noted on the endpoint. */
+static int call(struct publisher *p, struct endpoint *e, const char *url, const struct hx_buf *msg,
+                uint64_t seq, struct hx_buf *resp, Hie__V1__LocatorPublishAck **ack)
+{
+	struct peer_request req = {0};
+	char err[256];
+	long status = 0;
+	int rc;
+	req.url = url;
+	req.fp = e->pin.fp;
+	req.fp_next = e->pin.has_next ? e->pin.next : NULL;
+	req.body = msg->data;
+	req.body_len = msg->len;
+	req.timeout_ms = p->timeout_ms;
+	req.max_response = ACK_MAX;
+	hx_buf_reset(resp);
+	*ack = NULL;
+	if ((rc = peer_call_wait(p->pc, p->base, &req, &status, resp, err, sizeof(err))) != HX_OK) {
+		problem(e, "%s", err);
+		return rc;
+	}
+	if (status != 200) {
+		problem(e, "publication %llu answered %ld", (unsigned long long)seq, status);
+		return HX_EPEER;
+	}
+	if (proto_locator_publish_ack_unpack(resp->data, resp->len, ack) != HX_OK ||
+	    (*ack)->sequence != seq) {
+		proto_free(*ack);
+		*ack = NULL;
+		problem(e, "publication %llu: the acknowledgement does not name it",
+		        (unsigned long long)seq);
+		return HX_EPEER;
+	}
+	return HX_OK;
+}
+
+static void published(struct endpoint *e)
+{
+	if (e->problem[0] != '\0')
+		hx_log_notice("rls: %s: publishing again", e->url);
+	e->problem[0] = '\0';
+	e->backoff_ms = 0;
+}
+
+struct snap {
+	uint8_t (*tok)[32];
+	size_t n;
+};
+
+static int snap_token(const uint8_t token[32], void *arg)
+{
+	struct snap *sn = arg;
+	memcpy(sn->tok[sn->n++], token, 32);
+	return HX_OK;
+}
+
+/* An endpoint whose cursor is behind what the queue still holds (added to the configuration
+ * after the publications it lacks were trimmed) is sent every token this organisation holds
+ * now, under a stream of its own, in publications of at most PUBLISH_TOKENS_MAX tokens; then
+ * its cursor moves to `upto`, the last publication queued before the first token was read:
+ * the queue after it brings every later change, in order, over the snapshot. */
+static int catch_up(struct publisher *p, struct endpoint *e, const char *url, uint64_t upto,
+                    struct hx_buf *msg, struct hx_buf *resp)
+{
+	Hie__V1__LocatorPublish m = HIE__V1__LOCATOR_PUBLISH__INIT;
+	ProtobufCBinaryData *b = calloc(PUBLISH_TOKENS_MAX, sizeof(*b));
+	struct snap sn = {calloc(PUBLISH_TOKENS_MAX, 32), 0};
+	uint8_t stream[PROTO_STREAM_LEN], after[32];
+	uint64_t seq = 0, sent = 0;
+	int rc = HX_ENOMEM;
+
+	if (b == NULL || sn.tok == NULL || (rc = crypto_random(stream, sizeof(stream))) != HX_OK)
+		goto out;
+	hx_log_notice("rls: %s: has not had this node's publications up to %llu: sending it every "
+	              "token held now",
+	              e->url, (unsigned long long)upto);
+	m.stream = (ProtobufCBinaryData){PROTO_STREAM_LEN, stream};
+	do {
+		struct store_txn *t;
+		Hie__V1__LocatorPublishAck *ack = NULL;
+		sn.n = 0;
+		if ((rc = store_read_begin(p->store, &t)) != HX_OK)
+			goto out;
+		rc = store_outbox_tokens(t, seq > 0 ? after : NULL, PUBLISH_TOKENS_MAX, snap_token, &sn);
+		store_read_end(t);
+		if (rc != HX_OK) {
+			problem(e, "reading the tokens held: %s", hx_strerror(rc));
+			goto out;
+		}
+		if (sn.n == 0 && seq > 0)
+			break;
+		for (size_t k = 0; k < sn.n; k++)
+			b[k] = (ProtobufCBinaryData){32, sn.tok[k]};
+		m.add = b;
+		m.n_add = sn.n;
+		m.sequence = ++seq;
+		hx_buf_reset(msg);
+		if (sn.n > 0) { /* none at all: nothing to send, only the cursor to move */
+			if ((rc = proto_pack(&m, msg)) != HX_OK ||
+			    (rc = call(p, e, url, msg, seq, resp, &ack)) != HX_OK)
+				goto out;
+			proto_free(ack);
+			memcpy(after, sn.tok[sn.n - 1], 32);
+			sent += sn.n;
+		}
+	} while (sn.n == PUBLISH_TOKENS_MAX && !p->stopping);
+	if (p->stopping) {
+		rc = HX_ECLOSED;
+		goto out;
+	}
+	{
+		struct cursor_arg ca = {e->url, upto};
+		if ((rc = store_write(p->store, w_cursor, &ca)) != HX_OK) {
+			problem(e, "cannot record the acknowledgement: %s", hx_strerror(rc));
+			goto out;
+		}
+	}
+	hx_log_notice("rls: %s: caught up: %llu token(s) in %llu publication(s); the queue follows "
+	              "from %llu",
+	              e->url, (unsigned long long)sent, (unsigned long long)(sent ? seq : 0),
+	              (unsigned long long)upto + 1);
+	published(e);
+out:
+	free(b);
+	free(sn.tok);
+	return rc;
+}
+
 /* Send this endpoint's publications after its cursor; returns 1 if more remain. */
 static int send_some(struct publisher *p, struct endpoint *e)
 {
 	struct peer_pin f;
 	struct store_txn *t;
 	struct hx_buf msg, resp;
-	char url[CONFIG_PATH_MAX + 32], err[256];
+	char url[CONFIG_PATH_MAX + 32];
 	uint8_t stream[PROTO_STREAM_LEN];
 	int rc, more = 0, renewed = 0;
 
@@ -315,16 +444,22 @@ static int send_some(struct publisher *p, struct endpoint *e)
 	hx_buf_init(&msg, 1u << 20);
 	hx_buf_init(&resp, ACK_MAX);
 	for (int i = 0; i < SEND_PER_ROUND && !p->stopping; i++) {
-		struct peer_request req = {0};
 		Hie__V1__LocatorPublishAck *ack = NULL;
-		uint64_t cursor = 0, seq = 0;
-		long status = 0;
+		uint64_t cursor = 0, seq = 0, last = 0;
+		int lacking = 0;
 		if (store_read_begin(p->store, &t) != HX_OK)
 			break;
 		rc = store_outbox_cursor_get(t, e->url, &cursor);
 		if (rc == HX_OK)
+			rc = store_outbox_lacking(t, cursor, &lacking, &last);
+		if (rc == HX_OK && !lacking)
 			rc = store_outbox_queue_next(t, cursor, &seq, &msg);
 		store_read_end(t);
+		if (rc == HX_OK && lacking) {
+			if (catch_up(p, e, url, last, &msg, &resp) != HX_OK)
+				break;
+			continue;
+		}
 		if (rc == HX_ENOTFOUND)
 			break; /* all sent */
 		if (rc == HX_OK) { /* the stream, appended: protobuf merges a concatenation */
@@ -336,30 +471,8 @@ static int send_some(struct publisher *p, struct endpoint *e)
 			problem(e, "reading the outbox: %s", hx_strerror(rc));
 			break;
 		}
-		req.url = url;
-		req.fp = f.fp;
-		req.fp_next = f.has_next ? f.next : NULL;
-		req.body = msg.data;
-		req.body_len = msg.len;
-		req.timeout_ms = p->timeout_ms;
-		req.max_response = ACK_MAX;
-		hx_buf_reset(&resp);
-		rc = peer_call_wait(p->pc, p->base, &req, &status, &resp, err, sizeof(err));
-		if (rc != HX_OK) {
-			problem(e, "%s", err);
+		if (call(p, e, url, &msg, seq, &resp, &ack) != HX_OK)
 			break;
-		}
-		if (status != 200) {
-			problem(e, "publication %llu answered %ld", (unsigned long long)seq, status);
-			break;
-		}
-		if (proto_locator_publish_ack_unpack(resp.data, resp.len, &ack) != HX_OK ||
-		    ack->sequence != seq) {
-			proto_free(ack);
-			problem(e, "publication %llu: the acknowledgement does not name it",
-			        (unsigned long long)seq);
-			break;
-		}
 		if (ack->conflict) {
 			/* The RLS applied this stream's sequence with other tokens, or later ones: this
 			 * store is an older copy of the one that published (restored from a backup), and
@@ -391,10 +504,7 @@ static int send_some(struct publisher *p, struct endpoint *e)
 				break;
 			}
 		}
-		if (e->problem[0] != '\0')
-			hx_log_notice("rls: %s: publishing again", e->url);
-		e->problem[0] = '\0';
-		e->backoff_ms = 0;
+		published(e);
 		more = i == SEND_PER_ROUND - 1;
 	}
 	hx_buf_clear(&msg);

@@ -10,7 +10,11 @@
 #     remains;
 #  4. A's store restored from an older copy: its next publication reuses a sequence the RLS
 #     applied with other tokens (a conflict); A publishes again under a new stream, and the
-#     new patient is found; the RLS applied and audited it once.
+#     new patient is found; the RLS applied and audited it once;
+#  5. a second RLS added to A's configuration after A's queue was trimmed: `status` says it
+#     will be sent every token held first; it gets them (every patient A has is found there,
+#     none A removed or lost), the first RLS gets nothing again, and later changes reach
+#     both.
 set -eu
 ctl=$1
 hiepeerd=$2
@@ -63,12 +67,12 @@ person P2 Jones Mary 1975-11-20
 start_node a
 apid=$node_pid
 
-# locate_as_c FAMILY GIVEN BIRTH: the organisations the RLS names for C's tokens of them.
+# locate_as_c FAMILY GIVEN BIRTH: the organisations the RLS (at $lport) names for C's tokens.
 locate_as_c() {
     toks=$("$ctl" --config c.conf --json tokens --family "$1" --given "$2" --birth-date "$3" \
         --sex female | python3 -c 'import json,sys; print(" ".join(t["token"] for t in json.load(sys.stdin)))')
     # shellcheck disable=SC2086 # one token per word
-    python3 "$here/rls_client.py" 127.0.0.1 "$rport" ca/ca.pem c.pem c.key locate $toks |
+    python3 "$here/rls_client.py" 127.0.0.1 "${lport:-$rport}" ca/ca.pem c.pem c.key locate $toks |
         python3 -c 'import json,sys; d=json.load(sys.stdin); print(" ".join(o["org_id"] for o in d.get("orgs", [])))'
 }
 found_at_a() { [ "$(locate_as_c "$@")" = "$A" ]; }
@@ -159,4 +163,67 @@ same = [r for r in recs if r["detail"].endswith(" sequence " + seq)]
 assert len(same) == 2, same
 PY
 kill -0 "$rpid" || fail "the RLS died"
+
+# 5. A second RLS, added after A's queue was trimmed.
+R2=2.16.840.1.113883.3.7002
+issue ca r2 "$R2"
+"$ctl" --store sr2 init --org "$R2" >/dev/null
+for n in a:$A c:$C; do
+    "$ctl" --store sr2 peer add --org "${n#*:}" --name "${n%%:*}" --url https://localhost:1 \
+        --cert "${n%%:*}.pem" --ca ca/ca.pem >/dev/null
+done
+node_conf r2 "$R2" r2 ca/ca.pem
+sed -i 's/^\[node\]$/[node]\nrole = rls/' r2.conf
+start_node r2
+r2pid=$node_pid
+r2port=$node_port
+"$ctl" --store sa peer add --org "$R2" --name RLS2 --url "https://localhost:$r2port" \
+    --cert r2.pem --ca ca/ca.pem --role rls >/dev/null
+stop_a
+start_node a # a start trims what every endpoint has acknowledged
+apid=$node_pid
+queued() { mdb_dump -s outbox sa | grep -c '^ 71'; } # 'q' keys: queued publications
+within 5000 sh -c "[ \$(mdb_dump -s outbox sa | grep -c '^ 71') -eq 0 ]" >/dev/null ||
+    fail "A's queue was not trimmed: $(queued) publication(s) left"
+stop_a
+sed -i "s|^endpoints = .*|endpoints = https://localhost:$rport, https://localhost:$r2port|" a.conf
+"$ctl" --config a.conf --json status >status.json
+python3 - status.json "$r2port" <<'PY' || fail "status before the second RLS caught up: $(cat status.json)"
+import json, sys
+rls = json.load(open(sys.argv[1]))["rls"]
+assert [r["catching_up"] for r in rls] == [False, True], rls
+PY
+"$ctl" --config a.conf status | grep -q "every token held to send first" ||
+    fail "status does not say the new RLS will be sent every token: $("$ctl" --config a.conf status)"
+"$ctl" --store sr --json audit list --limit 10000 >raudit.json
+before=$(python3 -c 'import json,sys; print(sum(r["action"] == "PUBLISH" for r in json.load(open(sys.argv[1]))))' raudit.json)
+start_node a
+apid=$node_pid
+lport=$r2port
+ms=$(within 10000 found_at_a Smyth Kate 1980-03-04) || fail "P1 not at the second RLS after $ms ms"
+echo "a second RLS caught up after $ms ms"
+for who in "Nguyen Linh 1990-07-15" "Garcia Lucia 1988-02-29" "Twin Anna 2001-05-05" \
+    "Okafor Ada 1965-06-06"; do
+    # shellcheck disable=SC2086 # three words
+    found_at_a $who || fail "not at the second RLS: $who"
+done
+not_found Jones Mary 1975-11-20 || fail "removed P2 at the second RLS"
+not_found Lee Ming 1970-01-01 || fail "P5 (lost with the restore) at the second RLS"
+grep -q "caught up: [0-9]* token(s) in 1 publication(s)" a.log || fail "A's log: $(cat a.log)"
+"$ctl" --config a.conf --json status >status.json
+python3 - status.json <<'PY' || fail "status after the catch-up: $(cat status.json)"
+import json, sys
+rls = json.load(open(sys.argv[1]))["rls"]
+assert [r["catching_up"] for r in rls] == [False, False], rls
+assert all(r["publications_waiting"] == 0 for r in rls), rls
+PY
+person P7 Haddad Rana 1999-09-09
+within 10000 found_at_a Haddad Rana 1999-09-09 >/dev/null || fail "P7 not at the second RLS"
+lport=$rport
+within 10000 found_at_a Haddad Rana 1999-09-09 >/dev/null || fail "P7 not at the first RLS"
+"$ctl" --store sr --json audit list --limit 10000 >raudit.json
+after=$(python3 -c 'import json,sys; print(sum(r["action"] == "PUBLISH" for r in json.load(open(sys.argv[1]))))' raudit.json)
+[ "$after" -eq $((before + 1)) ] ||
+    fail "the first RLS got $((after - before)) publication(s) during the catch-up and P7, want 1"
+kill -0 "$rpid" && kill -0 "$r2pid" || fail "an RLS died"
 lib_done test_publish
