@@ -223,6 +223,13 @@ int store_outbox_lacking(struct store_txn *t, uint64_t cursor, int *lacking, uin
 typedef int (*store_token_cb)(const uint8_t token[32], void *arg);
 int store_outbox_tokens(struct store_txn *t, const uint8_t after[32], size_t max,
                         store_token_cb cb, void *arg);
+/* The linkage key the outbox's tokens are made under, by its id (crypto_linkage_key.id, the
+ * first STORE_KEY_ID_LEN bytes; `meta` `outbox_key`). The first call records it. With
+ * another key, *changed = 1 and every patient whose tokens were published gets a change
+ * (*patients of them): prepared again, its old tokens are withdrawn and its new ones added. */
+#define STORE_KEY_ID_LEN 16
+int store_outbox_key(struct store_txn *t, const uint8_t id[STORE_KEY_ID_LEN], int *changed,
+                     uint64_t *patients);
 /* The outbox's stream id, sent with each publication (LocatorPublish.stream): HX_ENOTFOUND
  * before the first. _new draws a new random one (the first, or when an RLS shows that this
  * store is an older copy of the one that published: restored from a backup). */

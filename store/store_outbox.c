@@ -418,3 +418,70 @@ int store_outbox_lacking(struct store_txn *t, uint64_t cursor, int *lacking, uin
 	}
 	return rc;
 }
+
+/* Every patient whose tokens were published gets a change: prepared again, under the key in
+ * use now. In runs of 256 ids, the cursor reopened after each run's writes. */
+static int republish_all(struct store_txn *t, uint64_t *n)
+{
+	char ids[256][PROTO_PATIENT_ID_MAX + 1], last[PROTO_PATIENT_ID_MAX + 1] = "";
+	uint8_t kb[PROTO_PATIENT_ID_MAX + 2];
+	size_t got;
+	int rc;
+	*n = 0;
+	do {
+		MDB_cursor *c;
+		MDB_val k = published_key(last, kb), v;
+		int r = mdb_cursor_open(t->txn, t->s->dbi[DB_OUTBOX], &c);
+		if (r != MDB_SUCCESS)
+			return store_err_from_mdb(r);
+		got = 0;
+		r = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+		if (r == MDB_SUCCESS && last[0] != '\0' && k.mv_size == 1 + strlen(last) &&
+		    memcmp((uint8_t *)k.mv_data + 1, last, k.mv_size - 1) == 0)
+			r = mdb_cursor_get(c, &k, &v, MDB_NEXT); /* strictly after the last run */
+		for (; r == MDB_SUCCESS && got < 256 && k.mv_size >= 2 &&
+		       ((uint8_t *)k.mv_data)[0] == 'p';
+		     r = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+			if (k.mv_size - 1 > PROTO_PATIENT_ID_MAX) {
+				mdb_cursor_close(c);
+				return HX_ECORRUPT;
+			}
+			memcpy(ids[got], (uint8_t *)k.mv_data + 1, k.mv_size - 1);
+			ids[got][k.mv_size - 1] = '\0';
+			got++;
+		}
+		mdb_cursor_close(c);
+		if (r != MDB_SUCCESS && r != MDB_NOTFOUND)
+			return store_err_from_mdb(r);
+		for (size_t i = 0; i < got; i++)
+			if ((rc = store_outbox_change(t, ids[i])) != HX_OK)
+				return rc;
+		if (got > 0)
+			memcpy(last, ids[got - 1], sizeof(last));
+		*n += got;
+	} while (got == 256);
+	return HX_OK;
+}
+
+int store_outbox_key(struct store_txn *t, const uint8_t id[STORE_KEY_ID_LEN], int *changed,
+                     uint64_t *patients)
+{
+	MDB_val v;
+	int rc;
+	STORE_REQUIRE_WRITE(t);
+	*changed = 0;
+	*patients = 0;
+	rc = store_meta_get_raw(t, "outbox_key", &v);
+	if (rc == HX_OK && v.mv_size == STORE_KEY_ID_LEN && memcmp(v.mv_data, id, STORE_KEY_ID_LEN) == 0)
+		return HX_OK;
+	if (rc != HX_OK && rc != HX_ENOTFOUND)
+		return rc;
+	/* The first key named (a store from before keys were recorded: taken as the same key), or
+	 * another key: every token published so far was made under the old one. */
+	if (rc == HX_OK) {
+		*changed = 1;
+		if ((rc = republish_all(t, patients)) != HX_OK)
+			return rc;
+	}
+	return store_meta_put_raw(t, "outbox_key", id, STORE_KEY_ID_LEN);
+}

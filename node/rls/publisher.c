@@ -540,10 +540,39 @@ static void trim(struct publisher *p)
 
 /* ---- the thread ----------------------------------------------------------------------------- */
 
+_Static_assert(STORE_KEY_ID_LEN <= sizeof(((struct crypto_linkage_key *)0)->id), "a key id");
+
+struct key_arg {
+	const uint8_t *id;
+	int changed;
+	uint64_t patients;
+};
+
+static int w_key(struct store_txn *t, void *arg)
+{
+	struct key_arg *k = arg;
+	return store_outbox_key(t, k->id, &k->changed, &k->patients);
+}
+
+/* Tokens made under another linkage key than the one loaded: every published patient is
+ * prepared again (its old tokens withdrawn, its new ones added). */
+static void key_check(struct publisher *p)
+{
+	struct key_arg k = {p->key.id, 0, 0};
+	int rc = store_write(p->store, w_key, &k);
+	if (rc != HX_OK)
+		hx_log_err("rls: cannot record the linkage key in the outbox: %s", hx_strerror(rc));
+	else if (k.changed)
+		hx_log_notice("rls: the linkage key changed: the tokens of %llu patient(s) will be "
+		              "withdrawn and published again under the new key",
+		              (unsigned long long)k.patients);
+}
+
 static void *run(void *arg)
 {
 	struct publisher *p = arg;
 	int64_t last_trim = 0;
+	key_check(p);
 	while (!p->stopping) {
 		long taken = prepare(p);
 		int more = taken == PREPARE_BATCH;

@@ -14,7 +14,9 @@
 #  5. a second RLS added to A's configuration after A's queue was trimmed: `status` says it
 #     will be sent every token held first; it gets them (every patient A has is found there,
 #     none A removed or lost), the first RLS gets nothing again, and later changes reach
-#     both.
+#     both;
+#  6. the region's linkage key changes: A, restarted with the new key, withdraws every token
+#     made under the old one and publishes its patients under the new one, at both RLSes.
 set -eu
 ctl=$1
 hiepeerd=$2
@@ -69,7 +71,7 @@ apid=$node_pid
 
 # locate_as_c FAMILY GIVEN BIRTH: the organisations the RLS (at $lport) names for C's tokens.
 locate_as_c() {
-    toks=$("$ctl" --config c.conf --json tokens --family "$1" --given "$2" --birth-date "$3" \
+    toks=$("$ctl" --config "${cconf:-c.conf}" --json tokens --family "$1" --given "$2" --birth-date "$3" \
         --sex female | python3 -c 'import json,sys; print(" ".join(t["token"] for t in json.load(sys.stdin)))')
     # shellcheck disable=SC2086 # one token per word
     python3 "$here/rls_client.py" 127.0.0.1 "${lport:-$rport}" ca/ca.pem c.pem c.key locate $toks |
@@ -225,5 +227,29 @@ within 10000 found_at_a Haddad Rana 1999-09-09 >/dev/null || fail "P7 not at the
 after=$(python3 -c 'import json,sys; print(sum(r["action"] == "PUBLISH" for r in json.load(open(sys.argv[1]))))' raudit.json)
 [ "$after" -eq $((before + 1)) ] ||
     fail "the first RLS got $((after - before)) publication(s) during the catch-up and P7, want 1"
+
+# 6. A new linkage key.
+"$ctl" pki linkage-key key2.hex >/dev/null
+sed "s|/key.hex|/key2.hex|" c.conf >c2.conf
+stop_a
+sed -i "s|^linkage_key = .*|linkage_key = $tmp/key2.hex|" a.conf
+start_node a
+apid=$node_pid
+for lport in "$rport" "$r2port"; do
+    cconf=c2.conf
+    ms=$(within 15000 found_at_a Haddad Rana 1999-09-09) ||
+        fail "RLS at $lport: P7 not located under the new key after $ms ms"
+    echo "RLS at $lport: published under the new key after $ms ms"
+    # shellcheck disable=SC2086 # three words
+    for who in "Smyth Kate 1980-03-04" "Garcia Lucia 1988-02-29" "Okafor Ada 1965-06-06"; do
+        found_at_a $who || fail "RLS at $lport: not located under the new key: $who"
+    done
+    cconf=c.conf
+    within 10000 not_found Haddad Rana 1999-09-09 >/dev/null ||
+        fail "RLS at $lport: P7 still located under the old key"
+    not_found Smyth Kate 1980-03-04 || fail "RLS at $lport: P1 still located under the old key"
+done
+grep -q "the linkage key changed: the tokens of 6 patient(s) will be withdrawn" a.log ||
+    fail "A's log on the new key: $(cat a.log)"
 kill -0 "$rpid" && kill -0 "$r2pid" || fail "an RLS died"
 lib_done test_publish
