@@ -308,7 +308,7 @@ int api_rls_locate(struct http_ctx *ctx)
 	ProtobufCBinaryData *tok[64];
 	struct locate l = {.self = ctx->peer->org_id};
 	struct store_txn *t = NULL;
-	size_t ntok = 0, norgs = 0;
+	size_t ntok = 0, norgs = 0, left_out = 0;
 	int rc;
 
 	if (proto_locate_request_unpack(ctx->body, ctx->body_len, &req) != HX_OK) {
@@ -342,10 +342,37 @@ int api_rls_locate(struct http_ctx *ctx)
 	if (rc != HX_OK)
 		goto done;
 
-	/* The organisations, ordered by hits, most first, then by id. */
+	/* The organisations, ordered by hits, most first, then by id; only those enrolled and
+	 * active here now: one removed or suspended is not named (its tokens stay in the
+	 * locator, named again if it is resumed). */
 	for (size_t i = 0; i < l.cap; i++)
 		if (l.slots[i].id[0] != '\0')
 			l.slots[norgs++] = l.slots[i];
+	if (norgs > 0) {
+		const char *ids_small[64], **ids = ids_small;
+		unsigned char active_small[64], *active = active_small;
+		size_t kept = 0;
+		if (norgs > HX_ARRAY_SIZE(ids_small) &&
+		    ((ids = calloc(norgs, sizeof(*ids))) == NULL ||
+		     (active = calloc(norgs, 1)) == NULL)) {
+			if (ids != ids_small)
+				free(ids);
+			rc = HX_ENOMEM;
+			goto done;
+		}
+		for (size_t i = 0; i < norgs; i++)
+			ids[i] = l.slots[i].id;
+		trust_orgs_active(ctx->trust, ids, norgs, active);
+		for (size_t i = 0; i < norgs; i++)
+			if (active[i])
+				l.slots[kept++] = l.slots[i];
+		left_out = norgs - kept;
+		norgs = kept;
+		if (ids != ids_small) {
+			free(ids);
+			free(active);
+		}
+	}
 	if (norgs > 1)
 		qsort(l.slots, norgs, sizeof(*l.slots), slot_by_hits);
 	if (norgs > RLS_LOCATE_ORGS_MAX) {
@@ -365,8 +392,9 @@ int api_rls_locate(struct http_ctx *ctx)
 	}
 	resp.n_orgs = norgs;
 	resp.orgs = hitp;
-	hx_log_info("rls: locate from %s: %zu token(s), %zu organisation(s)%s", l.self,
-	            req->n_tokens, norgs, l.truncated ? " (organisation cap reached)" : "");
+	hx_log_info("rls: locate from %s: %zu token(s), %zu organisation(s)%s%s", l.self,
+	            req->n_tokens, norgs, l.truncated ? " (organisation cap reached)" : "",
+	            left_out > 0 ? " (and some not active here, left out)" : "");
 	rc = proto_pack(&resp, ctx->out);
 	if (rc == HX_OK)
 		audit_locate(ctx, req->n_tokens, norgs);

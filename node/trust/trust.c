@@ -16,6 +16,9 @@ struct trust_table {
 	uint64_t gen;
 	size_t n, cap;
 	struct trust_entry *e; /* sorted by fingerprint */
+	size_t orgs_cap;                    /* a power of two, at least twice the organisations */
+	char (*orgs)[PROTO_ORG_ID_MAX + 1]; /* the active peers' organisations: an open-addressing
+	                                       set ("" = empty slot) */
 };
 
 /* What a file looked like when last read: a change to any of these rebuilds. */
@@ -157,6 +160,7 @@ static void table_free(struct trust_table *tb)
 	if (tb == NULL)
 		return;
 	free(tb->e);
+	free(tb->orgs);
 	free(tb);
 }
 
@@ -223,6 +227,40 @@ static int entry_cmp(const void *a, const void *b)
 	              CRYPTO_SHA256_LEN);
 }
 
+static uint32_t org_hash(const char *s)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+	for (; *s != '\0'; s++)
+		h = (h ^ (uint8_t)*s) * 16777619u;
+	return h;
+}
+
+/* The slot of org_id in the set: where it is, or the empty one where it would go. */
+static char *org_slot(const struct trust_table *tb, const char *org_id)
+{
+	size_t i = org_hash(org_id) & (tb->orgs_cap - 1);
+	while (tb->orgs[i][0] != '\0' && strcmp(tb->orgs[i], org_id) != 0)
+		i = (i + 1) & (tb->orgs_cap - 1);
+	return tb->orgs[i];
+}
+
+/* The active peers' organisations (a peer has one or two entries: current and staged). */
+static int orgs_index(struct trust_table *tb)
+{
+	size_t cap = 16;
+	while (cap < 2 * tb->n)
+		cap *= 2;
+	if ((tb->orgs = calloc(cap, sizeof(*tb->orgs))) == NULL)
+		return HX_ENOMEM;
+	tb->orgs_cap = cap;
+	for (size_t i = 0; i < tb->n; i++)
+		if (!tb->e[i].peer.local &&
+		    tb->e[i].peer.status == HIE__V1__PEER_STATUS__PEER_STATUS_ACTIVE)
+			hx_strlcpy(org_slot(tb, tb->e[i].peer.org_id), tb->e[i].peer.org_id,
+			           sizeof(tb->orgs[0]));
+	return HX_OK;
+}
+
 static int table_load(struct store *store, struct trust_table **out)
 {
 	struct trust_table *tb = calloc(1, sizeof(*tb));
@@ -247,6 +285,10 @@ static int table_load(struct store *store, struct trust_table **out)
 	}
 	if (tb->n > 1)
 		qsort(tb->e, tb->n, sizeof(*tb->e), entry_cmp);
+	if ((rc = orgs_index(tb)) != HX_OK) {
+		table_free(tb);
+		return rc;
+	}
 	*out = tb;
 	return HX_OK;
 }
@@ -446,6 +488,15 @@ int trust_peer_lookup(struct trust *t, const uint8_t fp[CRYPTO_SHA256_LEN], stru
 	}
 	pthread_rwlock_unlock(&t->lock);
 	return rc;
+}
+
+void trust_orgs_active(struct trust *t, const char *const *org_ids, size_t n,
+                       unsigned char *active)
+{
+	pthread_rwlock_rdlock(&t->lock);
+	for (size_t i = 0; i < n; i++)
+		active[i] = org_ids[i][0] != '\0' && org_slot(t->table, org_ids[i])[0] != '\0';
+	pthread_rwlock_unlock(&t->lock);
 }
 
 uint64_t trust_generation(struct trust *t)

@@ -109,7 +109,8 @@ static int make_health(const char *org, const char *out)
 }
 
 /* locator STORE N OUT: N random tokens in the store's locator, each held by one to three of
- * 20 organisations; OUT gets a LocateRequest for 10 of them. */
+ * 20 organisations, each enrolled (active; a locate names only those); OUT gets a
+ * LocateRequest for 10 of them. */
 struct loc_fill {
 	uint8_t (*tok)[32];
 	size_t from, to;
@@ -129,6 +130,28 @@ static int w_loc(struct store_txn *t, void *arg)
 	return HX_OK;
 }
 
+static int w_orgs(struct store_txn *t, void *arg)
+{
+	(void)arg;
+	for (unsigned i = 0; i < 20; i++) {
+		Hie__V1__Peer p = HIE__V1__PEER__INIT;
+		uint8_t fp[32];
+		char org[40], name[16];
+		int rc;
+		snprintf(org, sizeof(org), "2.16.840.1.113883.3.%u", 8100 + i);
+		snprintf(name, sizeof(name), "org%u", i);
+		if (crypto_random(fp, sizeof(fp)) != HX_OK)
+			return HX_EINTERNAL;
+		p.org_id = org;
+		p.name = name;
+		p.fingerprint = (ProtobufCBinaryData){sizeof(fp), fp};
+		p.status = HIE__V1__PEER_STATUS__PEER_STATUS_ACTIVE;
+		if ((rc = store_peer_put(t, &p)) != HX_OK)
+			return rc;
+	}
+	return HX_OK;
+}
+
 static int make_locator(const char *path, size_t n, const char *out)
 {
 	struct store_opts so = {0};
@@ -144,6 +167,7 @@ static int make_locator(const char *path, size_t n, const char *out)
 		fprintf(stderr, "bench_mkreq: %s\n", err);
 		return 1;
 	}
+	rc = store_write(s, w_orgs, NULL);
 	for (size_t i = 0; i < n && rc == HX_OK; i += 10000) {
 		struct loc_fill f = {tok, i, i + 10000 < n ? i + 10000 : n};
 		rc = store_write(s, w_loc, &f);

@@ -6,6 +6,8 @@
 #     acknowledged as a replay and changes nothing; an older sequence, or the last one with
 #     other tokens, is a conflict and changes nothing either, so a late duplicate cannot undo
 #     a later removal; a new stream is applied; a bad stream is a 400;
+#  1c. an organisation suspended or removed at the RLS is not named by a locate (its tokens
+#     stay: named again once resumed);
 #  2. limits: tokens of 31 bytes, 65 tokens in a locate, 10,001 tokens in a publish, an
 #     empty publish, bodies that are not protobuf: 4xx with an Error, nothing stored, the
 #     daemon up; exactly 64 and 10,000 tokens are served;
@@ -131,6 +133,21 @@ expect p.json "a stream with sequence 0" 'd["status"] == 400'
 rls a publish --remove "$t6" --sequence 4 --stream "$s1" >p.json
 expect p.json "A removes t6" 'd["status"] == 200 and not d["replay"]'
 
+# ---- 1c. only organisations active at the RLS are named ---------------------------------------
+t7=$(tok)
+rls b publish --add "$t7" >p.json
+[ "$(located c "$t1" "$t2" "$t7")" = "$A:2 $B:2" ] || fail "before B's suspension: $(located c "$t1" "$t2" "$t7")"
+"$ctl" --store srls peer suspend "$B" >/dev/null || fail "peer suspend B at the RLS"
+located_is() { [ "$(located c "$@")" = "$want" ]; }
+want="$A:2"
+within 5000 located_is "$t1" "$t2" "$t7" >/dev/null ||
+    fail "B suspended at the RLS, C locates t1 t2 t7: '$(located c "$t1" "$t2" "$t7")', want '$want'"
+"$ctl" --store srls peer resume "$B" >/dev/null || fail "peer resume B at the RLS"
+want="$A:2 $B:2"
+within 5000 located_is "$t1" "$t2" "$t7" >/dev/null ||
+    fail "B resumed, C locates t1 t2 t7: '$(located c "$t1" "$t2" "$t7")', want '$want'"
+rls b publish --remove "$t7" >p.json
+
 # ---- 2. limits and bad input -------------------------------------------------------------------
 short=$(echo "$t4" | cut -c1-62) # 31 bytes
 long="${t4}00"                   # 33 bytes
@@ -206,12 +223,12 @@ recs = json.load(open(sys.argv[1]))
 A, B, C = sys.argv[2:5]
 pub = [r for r in recs if r["action"] == "PUBLISH"]
 loc = [r for r in recs if r["action"] == "LOCATE"]
-# Stored publishes only: A 5 (t1-t3, remove t3, stream: t6, remove t6, 10,000), B 3, C 5
+# Stored publishes only: A 5 (t1-t3, remove t3, stream: t6, remove t6, 10,000), B 5, C 5
 # (two without a stream, then stream 1 sequences 1 and 2, stream 2 sequence 1); replays and
 # refused ones wrote none.
 by = lambda rs, o: [r for r in rs if r.get("actor_org") == o]
-assert (len(by(pub, A)), len(by(pub, B)), len(by(pub, C))) == (5, 3, 5), pub
-assert len(pub) == 13, pub
+assert (len(by(pub, A)), len(by(pub, B)), len(by(pub, C))) == (5, 5, 5), pub
+assert len(pub) == 15, pub
 assert [r["detail"] for r in by(pub, C)][2:] == [
     "publish: 1 added, 0 removed, sequence 1", "publish: 0 added, 1 removed, sequence 2",
     "publish: 1 added, 0 removed, sequence 1"], pub
