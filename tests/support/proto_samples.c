@@ -402,6 +402,7 @@ static Hie__V1__LocatorPublish *sample_locator_publish(struct proto_sample *s, i
 		p->n_remove = 2;
 		p->remove = sample_tokens(s, 2, 20);
 		p->sequence = 42;
+		p->stream = sample_bytes(s, PROTO_STREAM_LEN, 30);
 	}
 	return p;
 }
@@ -411,6 +412,11 @@ static Hie__V1__LocatorPublishAck *sample_publish_ack(struct proto_sample *s, in
 	Hie__V1__LocatorPublishAck *a;
 	SAMPLE_NEW(s, a, hie__v1__locator_publish_ack__init);
 	a->sequence = full ? 42 : 0;
+	if (full) {
+		a->replay = 1;
+		a->applied = 43;
+		a->conflict = 1;
+	}
 	return a;
 }
 
