@@ -38,6 +38,7 @@ static const struct field_cap {
 	{"hie.v1.RetrieveResponse", "missing_ids", 100},
 	{"hie.v1.LocatorPublish", "add", 100000},
 	{"hie.v1.LocatorPublish", "remove", 100000},
+	{"hie.v1.LocatorSnapshot", "tokens", 100000},
 	{"hie.v1.LocateRequest", "tokens", 64},
 	{"hie.v1.LocateResponse", "orgs", 1000},
 	{"hie.v1.Peer", "roles", 4},

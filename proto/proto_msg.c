@@ -171,12 +171,42 @@ static int tokens_check(const ProtobufCBinaryData *t, size_t n)
 static int v_locator_publish(const void *msg)
 {
 	const Hie__V1__LocatorPublish *p = msg;
-	if (p->n_add == 0 && p->n_remove == 0)
+	if (p->n_add == 0 && p->n_remove == 0) {
 		return HX_EPARSE;
+	}
 	if (tokens_check(p->add, p->n_add) != HX_OK || tokens_check(p->remove, p->n_remove) != HX_OK)
 		return HX_EPARSE;
 	if (p->stream.len != 0 && (p->stream.len != PROTO_STREAM_LEN || p->sequence == 0))
 		return HX_EPARSE; /* a stream orders sequences from 1 */
+	return HX_OK;
+}
+
+/* A bound of a TokenRange: unset, or a token. */
+static int bound_len(const ProtobufCBinaryData *b)
+{
+	return b->len == 0 || b->len == PROTO_TOKEN_LEN ? HX_OK : HX_EPARSE;
+}
+
+static int v_locator_snapshot(const void *msg)
+{
+	const Hie__V1__LocatorSnapshot *p = msg;
+	const ProtobufCBinaryData *lo = NULL, *hi = NULL;
+	if (p->stream.len != PROTO_STREAM_LEN || p->sequence == 0 ||
+	    tokens_check(p->tokens, p->n_tokens) != HX_OK)
+		return HX_EPARSE;
+	if (p->range != NULL) {
+		if (bound_len(&p->range->after) != HX_OK || bound_len(&p->range->through) != HX_OK)
+			return HX_EPARSE;
+		lo = p->range->after.len ? &p->range->after : NULL;
+		hi = p->range->through.len ? &p->range->through : NULL;
+		if (lo && hi && memcmp(lo->data, hi->data, PROTO_TOKEN_LEN) >= 0)
+			return HX_EPARSE; /* an empty range */
+	}
+	for (size_t i = 0; i < p->n_tokens; i++)
+		if ((i > 0 && memcmp(p->tokens[i - 1].data, p->tokens[i].data, PROTO_TOKEN_LEN) >= 0) ||
+		    (lo && memcmp(p->tokens[i].data, lo->data, PROTO_TOKEN_LEN) <= 0) ||
+		    (hi && memcmp(p->tokens[i].data, hi->data, PROTO_TOKEN_LEN) > 0))
+			return HX_EPARSE; /* not ascending, or outside the range */
 	return HX_OK;
 }
 
@@ -342,6 +372,8 @@ static const struct proto_kind_info {
 	                             v_retrieve_response},
 	[PROTO_LOCATOR_PUBLISH] = {"LocatorPublish", &hie__v1__locator_publish__descriptor,
 	                           8 * MIB, v_locator_publish},
+	[PROTO_LOCATOR_SNAPSHOT] = {"LocatorSnapshot", &hie__v1__locator_snapshot__descriptor,
+	                            8 * MIB, v_locator_snapshot},
 	[PROTO_LOCATOR_PUBLISH_ACK] = {"LocatorPublishAck",
 	                               &hie__v1__locator_publish_ack__descriptor, 1 * KIB,
 	                               v_none},

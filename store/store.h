@@ -214,12 +214,35 @@ int store_outbox_token_count(struct store_txn *t, const uint8_t token[32], int d
 /* How far an RLS endpoint (its URL) has acknowledged (0: nothing yet). */
 int store_outbox_cursor_get(struct store_txn *t, const char *endpoint, uint64_t *seq);
 int store_outbox_cursor_put(struct store_txn *t, const char *endpoint, uint64_t seq);
+/* The sequence of the last publication ever queued (0: none). */
+int store_outbox_queue_last(struct store_txn *t, uint64_t *seq);
 /* Whether an endpoint acknowledged up to `cursor` lacks publications the queue no longer
- * holds (trimmed before it was configured): then it needs every token held now, and the
- * queue after *last (the last publication queued). */
+ * holds (trimmed before it was configured): then it needs a snapshot of every token held
+ * now, and the queue after *last (the last publication queued). */
 int store_outbox_lacking(struct store_txn *t, uint64_t cursor, int *lacking, uint64_t *last);
+/* An endpoint's snapshot in progress (`meta` `rls.<hash>.snap`): every token held, sent in
+ * ranges under a stream of its own, so that an interrupted snapshot (a failure, a restart)
+ * resumes where it stopped, under the same stream. When it is done the endpoint's cursor
+ * moves to `upto`, the last publication queued when it started: the queue after it replays
+ * every later change over the snapshot. */
+struct store_outbox_snap {
+	uint64_t upto;                      /* the last publication queued at the start */
+	uint8_t stream[PROTO_STREAM_LEN];   /* the snapshot's stream */
+	uint64_t seq;                       /* its last acknowledged sequence */
+	int has_after;                      /* the ranges up to `after` are acknowledged */
+	uint8_t after[32];
+};
+/* HX_ENOTFOUND when no snapshot is in progress. */
+int store_outbox_snap_get(struct store_txn *t, const char *endpoint,
+                          struct store_outbox_snap *out);
+int store_outbox_snap_put(struct store_txn *t, const char *endpoint,
+                          const struct store_outbox_snap *s);
+/* Begin one (a new random stream, upto = the last publication queued now). */
+int store_outbox_snap_start(struct store_txn *t, const char *endpoint);
+/* Done: the cursor moves to its upto, and the record goes. */
+int store_outbox_snap_done(struct store_txn *t, const char *endpoint);
 /* The tokens this organisation's patients hold now ('r'), in byte order, strictly after
- * `after` (NULL: from the first), at most max; cb returns HX_OK to go on. */
+ * `after` (NULL: from the first), at most max; cb returns nonzero to stop. */
 typedef int (*store_token_cb)(const uint8_t token[32], void *arg);
 int store_outbox_tokens(struct store_txn *t, const uint8_t after[32], size_t max,
                         store_token_cb cb, void *arg);
@@ -318,6 +341,18 @@ int store_locator_remove(struct store_txn *t, const uint8_t token[STORE_TOKEN_LE
 typedef int (*store_org_cb)(const char *org_id, void *arg);
 int store_locator_lookup(struct store_txn *t, const uint8_t token[STORE_TOKEN_LEN], size_t max,
                          store_org_cb cb, void *arg, int *truncated);
+/* Make org_id's tokens in the range (after, through] exactly `tokens` (ascending, each in the
+ * range): its pairs there whose token is not listed are removed, the listed ones added.
+ * after NULL: from the first token; through NULL: to the last. A publisher's snapshot, sent in
+ * consecutive ranges, so the locator ends up holding what the organisation holds now,
+ * whatever it was told before. Scans every pair in the range (all organisations').
+ * *removed and *added count the pairs that changed. HX_EINVAL for tokens out of order or out
+ * of the range, or an empty range. */
+int store_locator_replace(struct store_txn *t, const char *org_id,
+                          const uint8_t after[STORE_TOKEN_LEN],
+                          const uint8_t through[STORE_TOKEN_LEN],
+                          const uint8_t (*tokens)[STORE_TOKEN_LEN], size_t n, size_t *removed,
+                          size_t *added);
 /* Where a publisher's stream (LocatorPublish.stream) stands at the locator, kept in `meta`,
  * one entry per (organisation, stream): the highest sequence applied and its digest.
  * Publication `seq` with content `digest` (of its tokens):

@@ -4,6 +4,7 @@
 #include "store_internal.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int org_val(const char *org_id, MDB_val *v)
@@ -136,4 +137,95 @@ int store_locator_sequence(struct store_txn *t, const char *org_id,
 	store_be64_put(val, in->seq);
 	memcpy(val + 8, in->digest, 32);
 	return store_meta_put_raw(t, name, val, sizeof(val));
+}
+
+/* Is tok among the sorted tokens[*i..n)? Advances *i past those below tok (the scan visits
+ * keys in order, so the whole range costs one pass over both). */
+static int in_sorted(const uint8_t (*tokens)[STORE_TOKEN_LEN], size_t n, size_t *i,
+                     const uint8_t *tok)
+{
+	while (*i < n && memcmp(tokens[*i], tok, STORE_TOKEN_LEN) < 0)
+		(*i)++;
+	return *i < n && memcmp(tokens[*i], tok, STORE_TOKEN_LEN) == 0;
+}
+
+int store_locator_replace(struct store_txn *t, const char *org_id,
+                          const uint8_t after[STORE_TOKEN_LEN],
+                          const uint8_t through[STORE_TOKEN_LEN],
+                          const uint8_t (*tokens)[STORE_TOKEN_LEN], size_t n, size_t *removed,
+                          size_t *added)
+{
+	MDB_cursor *c;
+	MDB_val k, d, v;
+	uint8_t start[STORE_TOKEN_LEN] = {0}, (*gone)[STORE_TOKEN_LEN] = NULL;
+	size_t i = 0, ngone = 0, cap = 0;
+	int r, rc;
+
+	STORE_REQUIRE_WRITE(t);
+	*removed = *added = 0;
+	if ((rc = org_val(org_id, &v)) != HX_OK)
+		return rc;
+	for (size_t j = 0; j < n; j++)
+		if ((j > 0 && memcmp(tokens[j - 1], tokens[j], STORE_TOKEN_LEN) >= 0) ||
+		    (after != NULL && memcmp(tokens[j], after, STORE_TOKEN_LEN) <= 0) ||
+		    (through != NULL && memcmp(tokens[j], through, STORE_TOKEN_LEN) > 0))
+			return HX_EINVAL; /* not ascending, or outside the range */
+	if (after != NULL && through != NULL && memcmp(after, through, STORE_TOKEN_LEN) >= 0)
+		return HX_EINVAL;
+	if (after != NULL)
+		memcpy(start, after, sizeof(start));
+
+	/* Every pair in the range, in order: this organisation's whose token is not listed go. */
+	if ((r = mdb_cursor_open(t->txn, t->s->dbi[DB_LOCATOR], &c)) != MDB_SUCCESS)
+		return store_err_from_mdb(r);
+	k = (MDB_val){STORE_TOKEN_LEN, start};
+	r = mdb_cursor_get(c, &k, &d, MDB_SET_RANGE);
+	if (r == MDB_SUCCESS && after != NULL && k.mv_size == STORE_TOKEN_LEN &&
+	    memcmp(k.mv_data, after, STORE_TOKEN_LEN) == 0)
+		r = mdb_cursor_get(c, &k, &d, MDB_NEXT_NODUP); /* strictly after */
+	for (; r == MDB_SUCCESS; r = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
+		if (k.mv_size != STORE_TOKEN_LEN) {
+			rc = HX_ECORRUPT;
+			break;
+		}
+		if (through != NULL && memcmp(k.mv_data, through, STORE_TOKEN_LEN) > 0)
+			break;
+		if (d.mv_size != v.mv_size || memcmp(d.mv_data, v.mv_data, v.mv_size) != 0 ||
+		    in_sorted(tokens, n, &i, k.mv_data))
+			continue;
+		if (ngone == cap) {
+			size_t ncap = cap ? cap * 2 : 256;
+			uint8_t (*g)[STORE_TOKEN_LEN] = realloc(gone, ncap * STORE_TOKEN_LEN);
+			if (g == NULL) {
+				rc = HX_ENOMEM;
+				break;
+			}
+			gone = g;
+			cap = ncap;
+		}
+		memcpy(gone[ngone++], k.mv_data, STORE_TOKEN_LEN);
+	}
+	mdb_cursor_close(c);
+	if (rc == HX_OK && r != MDB_SUCCESS && r != MDB_NOTFOUND)
+		rc = store_err_from_mdb(r);
+	for (size_t j = 0; j < ngone && rc == HX_OK; j++) {
+		MDB_val gk = {STORE_TOKEN_LEN, gone[j]}, ov = v;
+		rc = store_err_from_mdb(mdb_del(t->txn, t->s->dbi[DB_LOCATOR], &gk, &ov));
+	}
+	free(gone);
+	if (rc != HX_OK)
+		return rc;
+	*removed = ngone;
+
+	for (size_t j = 0; j < n; j++) {
+		MDB_val tk = {STORE_TOKEN_LEN, (void *)tokens[j]}, ov = v;
+		if ((rc = store_quota_check(t)) != HX_OK)
+			return rc;
+		r = mdb_put(t->txn, t->s->dbi[DB_LOCATOR], &tk, &ov, MDB_NODUPDATA);
+		if (r == MDB_SUCCESS)
+			(*added)++;
+		else if (r != MDB_KEYEXIST)
+			return store_err_from_mdb(r);
+	}
+	return HX_OK;
 }

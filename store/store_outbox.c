@@ -1,6 +1,6 @@
 /* store_outbox.c: what the record locator must be told, durably (docs/store.md).
  *
- * The `outbox` sub-database holds three key spaces:
+ * The `outbox` sub-database holds four key spaces:
  *   'c' seq (u64 BE) → patient id      a change to a patient, written in the same transaction
  *                                       as the change (store_patient_put/_delete)
  *   'p' patient id   → tokens (32 × n)  the tokens the RLS has been told this patient has
@@ -9,6 +9,9 @@
  *                                       it has acknowledged
  *   'r' token (32)   → u32 BE           how many of our patients hold the token (the locator
  *                                       knows organisations: a token goes when the last goes)
+ * and in `meta`: "rls.<hash>.snap" an endpoint's snapshot in progress, "outbox_stream" the
+ * stream id sent with each publication, "outbox_key" the id of the linkage key the tokens
+ * are made under (another key at start: every published patient is changed again).
  * Changes need no linkage key (hiepeerctl writes them); the daemon turns them into
  * publications. */
 #include "store_internal.h"
@@ -356,8 +359,7 @@ int store_outbox_stream_new(struct store_txn *t, uint8_t id[PROTO_STREAM_LEN])
 	return store_meta_put_raw(t, "outbox_stream", id, PROTO_STREAM_LEN);
 }
 
-/* The sequence of the last publication ever queued (0: none). */
-static int queue_last(struct store_txn *t, uint64_t *seq)
+int store_outbox_queue_last(struct store_txn *t, uint64_t *seq)
 {
 	MDB_val v;
 	int rc = store_meta_get_raw(t, "outbox_queue_seq", &v);
@@ -390,32 +392,31 @@ int store_outbox_tokens(struct store_txn *t, const uint8_t after[32], size_t max
 	if (r == MDB_SUCCESS && after != NULL && k.mv_size == 33 && memcmp(k.mv_data, key, 33) == 0)
 		r = mdb_cursor_get(c, &k, &v, MDB_NEXT); /* strictly after */
 	while (r == MDB_SUCCESS && n < max && k.mv_size == 33 && ((uint8_t *)k.mv_data)[0] == 'r') {
-		if ((rc = cb((uint8_t *)k.mv_data + 1, arg)) != HX_OK)
+		if (cb((uint8_t *)k.mv_data + 1, arg) != 0)
 			break;
 		n++;
 		r = mdb_cursor_get(c, &k, &v, MDB_NEXT);
 	}
 	mdb_cursor_close(c);
-	if (rc == HX_OK && r != MDB_SUCCESS && r != MDB_NOTFOUND)
+	if (r != MDB_SUCCESS && r != MDB_NOTFOUND)
 		rc = store_err_from_mdb(r);
 	return rc;
 }
 
 int store_outbox_lacking(struct store_txn *t, uint64_t cursor, int *lacking, uint64_t *last)
 {
-	struct hx_buf scratch;
-	uint64_t first = 0;
-	int rc = queue_last(t, last);
+	uint8_t key[9];
+	MDB_val k = {sizeof(key), key}, v;
+	int r, rc = store_outbox_queue_last(t, last);
 	*lacking = 0;
 	if (rc != HX_OK || *last <= cursor)
 		return rc;
-	hx_buf_init(&scratch, 1u << 20);
-	rc = store_outbox_queue_next(t, cursor, &first, &scratch);
-	hx_buf_clear(&scratch);
-	if (rc == HX_ENOTFOUND || (rc == HX_OK && first != cursor + 1)) {
+	seq_key(key, 'q', cursor + 1); /* the next publication, if the queue still holds it */
+	r = mdb_get(t->txn, t->s->dbi[DB_OUTBOX], &k, &v);
+	if (r == MDB_NOTFOUND)
 		*lacking = 1;
-		rc = HX_OK;
-	}
+	else if (r != MDB_SUCCESS)
+		rc = store_err_from_mdb(r);
 	return rc;
 }
 
@@ -484,4 +485,77 @@ int store_outbox_key(struct store_txn *t, const uint8_t id[STORE_KEY_ID_LEN], in
 			return rc;
 	}
 	return store_meta_put_raw(t, "outbox_key", id, STORE_KEY_ID_LEN);
+}
+
+/* meta "rls.<hash>.snap": an endpoint's snapshot in progress (store.h). */
+#define SNAP_LEN (8 + PROTO_STREAM_LEN + 8 + 1 + 32)
+
+static void snap_name(const char *endpoint, char name[32])
+{
+	char cur[24];
+	cursor_name(endpoint, cur);
+	snprintf(name, 32, "%s.snap", cur);
+}
+
+int store_outbox_snap_get(struct store_txn *t, const char *endpoint, struct store_outbox_snap *out)
+{
+	char name[32];
+	const uint8_t *b;
+	MDB_val v;
+	int rc;
+	snap_name(endpoint, name);
+	if ((rc = store_meta_get_raw(t, name, &v)) != HX_OK)
+		return rc;
+	if (v.mv_size != SNAP_LEN)
+		return HX_ECORRUPT;
+	b = v.mv_data;
+	out->upto = store_be64_get(b);
+	memcpy(out->stream, b + 8, PROTO_STREAM_LEN);
+	out->seq = store_be64_get(b + 8 + PROTO_STREAM_LEN);
+	out->has_after = b[16 + PROTO_STREAM_LEN] != 0;
+	memcpy(out->after, b + 17 + PROTO_STREAM_LEN, 32);
+	return HX_OK;
+}
+
+int store_outbox_snap_put(struct store_txn *t, const char *endpoint,
+                          const struct store_outbox_snap *s)
+{
+	char name[32];
+	uint8_t b[SNAP_LEN];
+	STORE_REQUIRE_WRITE(t);
+	snap_name(endpoint, name);
+	store_be64_put(b, s->upto);
+	memcpy(b + 8, s->stream, PROTO_STREAM_LEN);
+	store_be64_put(b + 8 + PROTO_STREAM_LEN, s->seq);
+	b[16 + PROTO_STREAM_LEN] = s->has_after ? 1 : 0;
+	memcpy(b + 17 + PROTO_STREAM_LEN, s->after, 32);
+	return store_meta_put_raw(t, name, b, sizeof(b));
+}
+
+int store_outbox_snap_start(struct store_txn *t, const char *endpoint)
+{
+	struct store_outbox_snap s = {0};
+	int rc;
+	STORE_REQUIRE_WRITE(t);
+	if ((rc = store_outbox_queue_last(t, &s.upto)) != HX_OK)
+		return rc;
+	if (crypto_random(s.stream, sizeof(s.stream)) != HX_OK)
+		return HX_EIO;
+	return store_outbox_snap_put(t, endpoint, &s);
+}
+
+int store_outbox_snap_done(struct store_txn *t, const char *endpoint)
+{
+	struct store_outbox_snap s;
+	char name[32];
+	MDB_val k;
+	int rc;
+	STORE_REQUIRE_WRITE(t);
+	if ((rc = store_outbox_snap_get(t, endpoint, &s)) != HX_OK)
+		return rc;
+	if ((rc = store_outbox_cursor_put(t, endpoint, s.upto)) != HX_OK)
+		return rc;
+	snap_name(endpoint, name);
+	k = (MDB_val){strlen(name), name};
+	return store_err_from_mdb(mdb_del(t->txn, t->s->dbi[DB_META], &k, NULL));
 }

@@ -23,6 +23,7 @@ void api_audit_disclosure(struct http_ctx *ctx, int action, int purpose, const c
 /* Body limit of a publish: that many tokens take 34 bytes each on the wire, plus room. */
 #define API_RLS_PUBLISH_BODY_MAX (384u * 1024)
 int api_rls_publish(struct http_ctx *ctx);
+int api_rls_snapshot(struct http_ctx *ctx);
 int api_rls_locate(struct http_ctx *ctx);
 
 /* The local API (api_local.c): the cross-organisation query and the retrieve of remote

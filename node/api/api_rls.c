@@ -2,6 +2,8 @@
  *   POST /hie/v1/rls/publish  LocatorPublish → LocatorPublishAck: the caller's organisation
  *                             (from its enrolment) now holds the added tokens and no longer
  *                             the removed ones;
+ *   POST /hie/v1/rls/snapshot LocatorSnapshot → LocatorPublishAck: in a range of tokens, the
+ *                             caller's organisation holds exactly these;
  *   POST /hie/v1/rls/locate   LocateRequest → LocateResponse: which other organisations hold
  *                             any of the tokens, and how many of them each holds.
  * The RLS keeps tokens and organisation ids only (docs/peer-api.md). Tokens are never
@@ -20,8 +22,10 @@
 #define RLS_LOCATE_ORGS_MAX 1000
 
 _Static_assert(API_RLS_PUBLISH_TOKENS_MAX == 10000, "the publish error text names the limit");
-_Static_assert(API_RLS_PUBLISH_TOKENS_MAX * (2 + PROTO_TOKEN_LEN) + 11 <= API_RLS_PUBLISH_BODY_MAX,
-               "a publish of the most tokens fits the route's body limit");
+/* Tokens (tag, length, 32 bytes each), a sequence (11), a stream (18), a range (70). */
+_Static_assert(API_RLS_PUBLISH_TOKENS_MAX * (2 + PROTO_TOKEN_LEN) + 11 + 18 + 70 <=
+                   API_RLS_PUBLISH_BODY_MAX,
+               "a publish or snapshot of the most tokens fits the route's body limit");
 
 /* The actor of an audit record: organisation and certificate from the enrolment. */
 struct actor {
@@ -45,23 +49,28 @@ static void audit_init(Hie__V1__AuditEvent *ev, struct actor *a, const struct ht
 	}
 }
 
-/* ---- publish ---------------------------------------------------------------------------- */
+/* ---- publish and snapshot --------------------------------------------------------------- */
 
+/* A publication (LocatorPublish) or a snapshot of a range (LocatorSnapshot): one of msg and
+ * snap is set. */
 struct publish {
 	Hie__V1__LocatorPublish *msg;
+	Hie__V1__LocatorSnapshot *snap;
+	uint8_t (*snap_tokens)[PROTO_TOKEN_LEN]; /* the snapshot's tokens, packed */
+	uint64_t sequence;
 	Hie__V1__AuditEvent ev;
 	struct actor actor;
-	char detail[96];
-	struct store_locator_seq seq;   /* with a stream: its sequence and the tokens' digest */
+	char detail[128];
+	struct store_locator_seq seq;    /* with a stream: its sequence and the tokens' digest */
 	struct store_locator_seq_out at; /* set by w_publish: where the stream stood */
 };
 
 /* Removes first, then adds (a token in both lists ends up held), then the audit record: one
- * write, so all of it commits or none. A publication of a stream (LocatorPublish.stream)
- * whose sequence was applied before changes nothing and is not audited again: it is a resend
- * whose ack was lost, or a duplicate that arrived late (applied again, it could undo a later
- * publication). Acts only through t, and reads *arg except the replay fields it sets: the
- * writer may run it twice. */
+ * write, so all of it commits or none. A snapshot makes the caller's tokens in its range
+ * exactly those it lists. A publication of a stream whose sequence was applied before
+ * changes nothing and is not audited again: it is a resend whose ack was lost, or a duplicate
+ * that arrived late (applied again, it could undo a later publication). Acts only through t,
+ * and reads *arg except `at` and `detail`, which it sets: the writer may run it twice. */
 static int w_publish(struct store_txn *t, void *arg)
 {
 	struct publish *p = arg;
@@ -69,13 +78,26 @@ static int w_publish(struct store_txn *t, void *arg)
 	int rc;
 
 	memset(&p->at, 0, sizeof(p->at));
-	if (p->msg->stream.len == PROTO_STREAM_LEN) {
+	if (p->seq.seq != 0) {
 		if ((rc = store_locator_sequence(t, org, &p->seq, &p->at)) != HX_OK)
 			return rc;
 		if (!p->at.apply)
 			return HX_OK;
 	}
-
+	if (p->snap != NULL) {
+		const Hie__V1__TokenRange *rg = p->snap->range;
+		size_t removed = 0, added = 0;
+		rc = store_locator_replace(t, org, rg != NULL && rg->after.len ? rg->after.data : NULL,
+		                           rg != NULL && rg->through.len ? rg->through.data : NULL,
+		                           (const uint8_t(*)[PROTO_TOKEN_LEN])p->snap_tokens,
+		                           p->snap->n_tokens, &removed, &added);
+		if (rc != HX_OK)
+			return rc;
+		snprintf(p->detail, sizeof(p->detail),
+		         "snapshot: %zu held in the range, %zu added, %zu removed, sequence %llu",
+		         p->snap->n_tokens, added, removed, (unsigned long long)p->sequence);
+		return store_audit_append(t, &p->ev, NULL);
+	}
 	for (size_t i = 0; i < p->msg->n_remove; i++)
 		if ((rc = store_locator_remove(t, p->msg->remove[i].data, org)) != HX_OK)
 			return rc;
@@ -89,31 +111,48 @@ static void publish_free(void *arg)
 {
 	struct publish *p = arg;
 	proto_free(p->msg);
+	proto_free(p->snap);
+	free(p->snap_tokens);
 	free(p);
 }
 
-/* A stream's place and what the publication carries: a digest of its added, then its
- * removed tokens, in their order (a resend has the same), hashed in runs of 64 tokens, each
- * run's hash chained into the next: D = H(D || "add" || run) ..., then "remove" the same. */
-static void publish_digest(const Hie__V1__LocatorPublish *m, struct store_locator_seq *s)
+/* Chain the digest over a list of tokens, in runs of 64: D = H(D || label || run) ... */
+static void digest_tokens(uint8_t d[32], const char *label, const ProtobufCBinaryData *tok,
+                          size_t nt)
 {
 	struct crypto_iov iov[2 + 64];
-	size_t n;
-	memcpy(s->stream, m->stream.data, PROTO_STREAM_LEN);
-	s->seq = m->sequence;
+	size_t i = 0, n;
+	do {
+		n = 0;
+		iov[n++] = (struct crypto_iov){d, 32};
+		iov[n++] = (struct crypto_iov){label, strlen(label)};
+		for (size_t k = 0; k < 64 && i < nt; k++, i++)
+			iov[n++] = (struct crypto_iov){tok[i].data, tok[i].len};
+		crypto_sha256_v(iov, n, d);
+	} while (i < nt);
+}
+
+/* A stream's place and what the publication carries: a digest of its added, then its removed
+ * tokens (a snapshot: its range, then its tokens), in their order; a resend has the same. */
+static void publish_digest(struct publish *p, const ProtobufCBinaryData *stream)
+{
+	struct store_locator_seq *s = &p->seq;
+	memcpy(s->stream, stream->data, PROTO_STREAM_LEN);
+	s->seq = p->sequence;
 	memset(s->digest, 0, sizeof(s->digest));
-	for (int list = 0; list < 2; list++) {
-		const ProtobufCBinaryData *tok = list == 0 ? m->add : m->remove;
-		size_t nt = list == 0 ? m->n_add : m->n_remove, i = 0;
-		do {
-			n = 0;
-			iov[n++] = (struct crypto_iov){s->digest, sizeof(s->digest)};
-			iov[n++] = (struct crypto_iov){list == 0 ? "add" : "remove", list == 0 ? 3 : 6};
-			for (size_t k = 0; k < 64 && i < nt; k++, i++)
-				iov[n++] = (struct crypto_iov){tok[i].data, tok[i].len};
-			crypto_sha256_v(iov, n, s->digest);
-		} while (i < nt);
+	if (p->snap != NULL) {
+		const Hie__V1__TokenRange *rg = p->snap->range;
+		ProtobufCBinaryData bounds[2] = {{0, NULL}, {0, NULL}};
+		if (rg != NULL) {
+			bounds[0] = rg->after;
+			bounds[1] = rg->through;
+		}
+		digest_tokens(s->digest, "range", bounds, 2);
+		digest_tokens(s->digest, "held", p->snap->tokens, p->snap->n_tokens);
+		return;
 	}
+	digest_tokens(s->digest, "add", p->msg->add, p->msg->n_add);
+	digest_tokens(s->digest, "remove", p->msg->remove, p->msg->n_remove);
 }
 
 /* On the worker, once the publication is durable (or not): the ack. */
@@ -121,30 +160,44 @@ static int publish_answer(void *arg, int rc, struct hx_buf *body, const char **w
 {
 	struct publish *p = arg;
 	Hie__V1__LocatorPublishAck ack = HIE__V1__LOCATOR_PUBLISH_ACK__INIT;
+	const char *what = p->snap != NULL ? "snapshot" : "publish";
 	if (rc != HX_OK) {
-		hx_log_err("rls: publish from %s (sequence %llu) not stored: %s", p->actor.org,
-		           (unsigned long long)p->msg->sequence, hx_strerror(rc));
+		hx_log_err("rls: %s from %s (sequence %llu) not stored: %s", what, p->actor.org,
+		           (unsigned long long)p->sequence, hx_strerror(rc));
 		if (rc == HX_ESPACE)
 			*why = "the locator's store is full";
 		return rc;
 	}
-	ack.replay = p->msg->stream.len != 0 && !p->at.apply;
+	ack.replay = p->seq.seq != 0 && !p->at.apply;
 	if (ack.replay && p->at.conflict)
-		hx_log_warn("rls: publish from %s: sequence %llu conflicts with its stream (applied up "
-		            "to %llu with other tokens): not applied; the publisher's store may be an "
+		hx_log_warn("rls: %s from %s: sequence %llu conflicts with its stream (applied up to "
+		            "%llu with other tokens): not applied; the publisher's store may be an "
 		            "older copy",
-		            p->actor.org, (unsigned long long)p->msg->sequence,
+		            what, p->actor.org, (unsigned long long)p->sequence,
 		            (unsigned long long)p->at.applied);
 	else if (ack.replay)
-		hx_log_info("rls: publish from %s: sequence %llu applied before, acknowledged again",
-		            p->actor.org, (unsigned long long)p->msg->sequence);
+		hx_log_info("rls: %s from %s: sequence %llu applied before, acknowledged again", what,
+		            p->actor.org, (unsigned long long)p->sequence);
 	else
-		hx_log_info("rls: publish from %s: %zu added, %zu removed, sequence %llu", p->actor.org,
-		            p->msg->n_add, p->msg->n_remove, (unsigned long long)p->msg->sequence);
-	ack.sequence = p->msg->sequence;
+		hx_log_info("rls: %s from %s: %s", what, p->actor.org, p->detail);
+	ack.sequence = p->sequence;
 	ack.applied = p->at.applied;
 	ack.conflict = p->at.conflict;
 	return proto_pack(&ack, body);
+}
+
+/* Audited, queued for the writer, answered once durable (the publisher drops the change from
+ * its outbox on the ack); the worker serves its other connections meanwhile, and concurrent
+ * publications share a commit. */
+static int publish_submit(struct http_ctx *ctx, struct publish *p,
+                          const ProtobufCBinaryData *stream)
+{
+	if (stream->len == PROTO_STREAM_LEN)
+		publish_digest(p, stream);
+	audit_init(&p->ev, &p->actor, ctx, HIE__V1__AUDIT_ACTION__AUDIT_ACTION_PUBLISH);
+	p->ev.detail = p->detail;
+	return api_write_defer(ctx, ctx->cfg->read_timeout_ms, w_publish, publish_answer,
+	                       publish_free, p);
 }
 
 int api_rls_publish(struct http_ctx *ctx)
@@ -169,17 +222,42 @@ int api_rls_publish(struct http_ctx *ctx)
 		return HX_ENOMEM;
 	}
 	p->msg = msg;
-	if (msg->stream.len == PROTO_STREAM_LEN)
-		publish_digest(msg, &p->seq);
-	audit_init(&p->ev, &p->actor, ctx, HIE__V1__AUDIT_ACTION__AUDIT_ACTION_PUBLISH);
+	p->sequence = msg->sequence;
 	snprintf(p->detail, sizeof(p->detail), "publish: %zu added, %zu removed, sequence %llu",
 	         msg->n_add, msg->n_remove, (unsigned long long)msg->sequence);
-	p->ev.detail = p->detail;
-	/* Durable before the ack (the publisher drops the change from its outbox on the ack);
-	 * the worker serves its other connections meanwhile, and concurrent publications share
-	 * a commit. */
-	return api_write_defer(ctx, ctx->cfg->read_timeout_ms, w_publish, publish_answer,
-	                       publish_free, p);
+	return publish_submit(ctx, p, &msg->stream);
+}
+
+int api_rls_snapshot(struct http_ctx *ctx)
+{
+	Hie__V1__LocatorSnapshot *snap = NULL;
+	struct publish *p;
+
+	if (proto_locator_snapshot_unpack(ctx->body, ctx->body_len, &snap) != HX_OK) {
+		ctx->error_text = "the body is not a valid LocatorSnapshot (tokens of exactly 32 bytes, "
+		                  "ascending, inside the range; range bounds of 32 bytes, after below "
+		                  "through; a stream of 16 bytes, with a sequence from 1)";
+		return HX_EPARSE;
+	}
+	if (snap->n_tokens > API_RLS_PUBLISH_TOKENS_MAX) {
+		ctx->error_text = "too many tokens: at most 10000 in one snapshot";
+		proto_free(snap);
+		return HX_ELIMIT;
+	}
+	if ((p = calloc(1, sizeof(*p))) == NULL ||
+	    (snap->n_tokens > 0 &&
+	     (p->snap_tokens = calloc(snap->n_tokens, PROTO_TOKEN_LEN)) == NULL)) {
+		free(p);
+		proto_free(snap);
+		return HX_ENOMEM;
+	}
+	for (size_t i = 0; i < snap->n_tokens; i++)
+		memcpy(p->snap_tokens[i], snap->tokens[i].data, PROTO_TOKEN_LEN);
+	p->snap = snap;
+	p->sequence = snap->sequence;
+	snprintf(p->detail, sizeof(p->detail), "snapshot: %zu held in the range, sequence %llu",
+	         snap->n_tokens, (unsigned long long)snap->sequence);
+	return publish_submit(ctx, p, &snap->stream);
 }
 
 /* ---- locate ----------------------------------------------------------------------------- */

@@ -20,6 +20,8 @@ const struct http_route http_routes[] = {
 	 64 * 1024, PEER_LISTENER, 0},
 	{HTTP_METHOD_POST, "/hie/v1/rls/publish", api_rls_publish, RLS, ANY_PEER,
 	 API_RLS_PUBLISH_BODY_MAX, PEER_LISTENER, 0},
+	{HTTP_METHOD_POST, "/hie/v1/rls/snapshot", api_rls_snapshot, RLS, ANY_PEER,
+	 API_RLS_PUBLISH_BODY_MAX, PEER_LISTENER, 0},
 	{HTTP_METHOD_POST, "/hie/v1/rls/locate", api_rls_locate, RLS, ANY_PEER, 16 * 1024,
 	 PEER_LISTENER, 0},
 	/* The local API: registered local clients, on [listen] local (docs/local-api.md). */

@@ -84,13 +84,17 @@ int ctl_status_rls(struct ctl *c, const struct config *cfg, cJSON *j)
 		arr = cJSON_AddArrayToObject(j, "rls");
 	for (unsigned i = 0; i < cfg->n_endpoints; i++) {
 		uint64_t cursor = 0, changes = 0, queued = 0, last = 0;
+		struct store_outbox_snap st;
 		int lacking = 0;
 		if ((rc = store_outbox_cursor_get(t, cfg->endpoints[i], &cursor)) != HX_OK ||
 		    (rc = store_outbox_pending(t, cursor, &changes, &queued)) != HX_OK ||
-		    (rc = store_outbox_lacking(t, cursor, &lacking, &last)) != HX_OK) {
+		    (rc = store_outbox_lacking(t, cursor, &lacking, &last)) != HX_OK ||
+		    ((rc = store_outbox_snap_get(t, cfg->endpoints[i], &st)) != HX_OK &&
+		     rc != HX_ENOTFOUND)) {
 			store_read_end(t);
 			return ctl_fail("status: the RLS outbox: %s", hx_strerror(rc));
 		}
+		lacking |= rc == HX_OK; /* a snapshot in progress */
 		if (arr != NULL) {
 			cJSON *o = cJSON_CreateObject();
 			cJSON_AddStringToObject(o, "endpoint", cfg->endpoints[i]);
@@ -102,7 +106,7 @@ int ctl_status_rls(struct ctl *c, const struct config *cfg, cJSON *j)
 		} else {
 			printf("%-14s %s: %s%llu publication(s) waiting, %llu change(s) to prepare, "
 			       "acknowledged up to %llu\n", "rls", cfg->endpoints[i],
-			       lacking ? "every token held to send first (new endpoint), then " : "",
+			       lacking ? "a snapshot of every token held to send first, then " : "",
 			       (unsigned long long)queued, (unsigned long long)changes,
 			       (unsigned long long)cursor);
 		}

@@ -100,6 +100,7 @@ struct prep {
 	struct token_set add, remove;
 	struct { uint64_t seq; char id[PROTO_PATIENT_ID_MAX + 1]; } ch[PREPARE_BATCH];
 	size_t n;
+	size_t done;   /* changes the write took (the rest: the next batch) */
 	size_t queued; /* publications queued by the write */
 };
 
@@ -156,7 +157,13 @@ static int w_prepare(struct store_txn *t, void *arg)
 	int rc;
 	pr->add.n = pr->remove.n = 0;
 	pr->queued = 0;
+	pr->done = 0;
 	for (size_t i = 0; i < pr->n; i++) {
+		/* One publication stays within what an RLS takes: a patient changes at most its
+		 * tokens now and those published before. The rest wait for the next batch. */
+		if (pr->add.n + pr->remove.n + 2 * IDENTITY_TOKENS_MAX > PUBLISH_TOKENS_MAX)
+			break;
+		pr->done = i + 1;
 		struct now_tokens nt = {.p = pr->p};
 		uint8_t old[IDENTITY_TOKENS_MAX][32], now[IDENTITY_TOKENS_MAX][32];
 		size_t nold = 0;
@@ -211,8 +218,9 @@ static int w_prepare(struct store_txn *t, void *arg)
 	return HX_OK;
 }
 
-/* One batch of changes into (at most) one publication. Returns the changes taken, or -1. */
-static long prepare(struct publisher *p)
+/* One batch of changes into (at most) one publication. Returns the changes taken, or -1;
+ * *more when changes remain. */
+static long prepare(struct publisher *p, int *more)
 {
 	struct prep *pr = calloc(1, sizeof(*pr));
 	struct store_txn *t;
@@ -227,10 +235,11 @@ static long prepare(struct publisher *p)
 		if (rc == HX_OK && pr->n == 0)
 			taken = 0;
 		else if (rc == HX_OK && (rc = store_write(p->store, w_prepare, pr)) == HX_OK)
-			taken = (long)pr->n;
+			taken = (long)pr->done;
 		else
 			hx_log_err("rls: cannot prepare publications: %s", hx_strerror(rc));
 	}
+	*more = taken > 0 && (pr->done < pr->n || pr->n == PREPARE_BATCH);
 	free(pr->add.t);
 	free(pr->remove.t);
 	free(pr);
@@ -309,7 +318,7 @@ static int call(struct publisher *p, struct endpoint *e, const char *url, const 
 		return rc;
 	}
 	if (status != 200) {
-		problem(e, "publication %llu answered %ld", (unsigned long long)seq, status);
+		problem(e, "publication %llu answered %ld (%zu bytes)", (unsigned long long)seq, status, msg->len);
 		return HX_EPEER;
 	}
 	if (proto_locator_publish_ack_unpack(resp->data, resp->len, ack) != HX_OK ||
@@ -331,87 +340,190 @@ static void published(struct endpoint *e)
 	e->backoff_ms = 0;
 }
 
-struct snap {
-	uint8_t (*tok)[32];
-	size_t n;
-};
+/* ---- snapshots ------------------------------------------------------------------------------
+ * An endpoint that lacks what the queue no longer holds (added to the configuration after the
+ * queue was trimmed), and every endpoint once the store proves an older copy of the one that
+ * published, gets a snapshot: every token this organisation holds now, in 16 slices of the
+ * token space (by the first four bits: each a bounded scan at the RLS), a slice in
+ * publications of at most PUBLISH_TOKENS_MAX tokens, each saying "in this range we hold
+ * exactly these" (POST /hie/v1/rls/snapshot). Progress is kept in the store, so a snapshot
+ * resumes under its own stream where it stopped. */
 
-static int snap_token(const uint8_t token[32], void *arg)
+static void slice_bounds(int k, uint8_t lo[32], int *has_lo, uint8_t hi[32], int *has_hi)
 {
-	struct snap *sn = arg;
-	memcpy(sn->tok[sn->n++], token, 32);
-	return HX_OK;
+	*has_lo = k > 0;
+	*has_hi = k < 15;
+	memset(lo, 0xff, 32);
+	memset(hi, 0xff, 32);
+	lo[0] = (uint8_t)((k << 4) - 1);
+	hi[0] = (uint8_t)((k << 4) | 0x0f);
 }
 
-/* An endpoint whose cursor is behind what the queue still holds (added to the configuration
- * after the publications it lacks were trimmed) is sent every token this organisation holds
- * now, under a stream of its own, in publications of at most PUBLISH_TOKENS_MAX tokens; then
- * its cursor moves to `upto`, the last publication queued before the first token was read:
- * the queue after it brings every later change, in order, over the snapshot. */
-static int catch_up(struct publisher *p, struct endpoint *e, const char *url, uint64_t upto,
+/* The slice holding the first token after `after` (none: the first): 0..15, or 16 when the
+ * last range has been sent. */
+static int slice_next(const struct store_outbox_snap *st)
+{
+	int k, top = 1;
+	if (!st->has_after)
+		return 0;
+	k = st->after[0] >> 4;
+	for (int i = 1; i < 32 && top; i++)
+		top = st->after[i] == 0xff;
+	return (top && (st->after[0] & 0x0f) == 0x0f) ? k + 1 : k;
+}
+
+struct chunk {
+	uint8_t (*tok)[32];
+	size_t n;
+	const uint8_t *hi; /* NULL: no upper bound */
+};
+
+static int chunk_token(const uint8_t token[32], void *arg)
+{
+	struct chunk *ch = arg;
+	if (ch->hi != NULL && memcmp(token, ch->hi, 32) > 0)
+		return 1; /* past the slice */
+	memcpy(ch->tok[ch->n++], token, 32);
+	return 0;
+}
+
+struct snap_arg {
+	const char *url;
+	struct store_outbox_snap st;
+	int done;
+};
+
+static int w_snap(struct store_txn *t, void *arg)
+{
+	struct snap_arg *a = arg;
+	return a->done ? store_outbox_snap_done(t, a->url) : store_outbox_snap_put(t, a->url, &a->st);
+}
+
+static int w_snap_start(struct store_txn *t, void *arg)
+{
+	return store_outbox_snap_start(t, arg);
+}
+
+/* The store is an older copy: a new outbox stream, and a snapshot for every endpoint. */
+struct restored_arg {
+	struct publisher *p;
+	uint8_t *stream;
+};
+
+static int w_restored(struct store_txn *t, void *arg)
+{
+	struct restored_arg *a = arg;
+	int rc = store_outbox_stream_new(t, a->stream);
+	for (unsigned i = 0; i < a->p->n_ep && rc == HX_OK; i++)
+		rc = store_outbox_snap_start(t, a->p->ep[i].url);
+	return rc;
+}
+
+/* Send the endpoint's snapshot in progress, from where it stopped, to its end. */
+static int snapshot(struct publisher *p, struct endpoint *e, const char *url,
                     struct hx_buf *msg, struct hx_buf *resp)
 {
-	Hie__V1__LocatorPublish m = HIE__V1__LOCATOR_PUBLISH__INIT;
+	struct chunk ch = {calloc(PUBLISH_TOKENS_MAX, 32), 0, NULL};
 	ProtobufCBinaryData *b = calloc(PUBLISH_TOKENS_MAX, sizeof(*b));
-	struct snap sn = {calloc(PUBLISH_TOKENS_MAX, 32), 0};
-	uint8_t stream[PROTO_STREAM_LEN], after[32];
-	uint64_t seq = 0, sent = 0;
+	struct snap_arg sa = {.url = e->url};
+	struct store_txn *t;
+	uint64_t sent = 0, first_seq = 0;
 	int rc = HX_ENOMEM;
 
-	if (b == NULL || sn.tok == NULL || (rc = crypto_random(stream, sizeof(stream))) != HX_OK)
+	if (ch.tok == NULL || b == NULL)
 		goto out;
-	hx_log_notice("rls: %s: has not had this node's publications up to %llu: sending it every "
-	              "token held now",
-	              e->url, (unsigned long long)upto);
-	m.stream = (ProtobufCBinaryData){PROTO_STREAM_LEN, stream};
-	do {
-		struct store_txn *t;
+	if ((rc = store_read_begin(p->store, &t)) != HX_OK)
+		goto out;
+	rc = store_outbox_snap_get(t, e->url, &sa.st);
+	store_read_end(t);
+	if (rc != HX_OK)
+		goto out;
+	first_seq = sa.st.seq;
+	if (sa.st.seq == 0)
+		hx_log_notice("rls: %s: sending it every token held now (a snapshot), then the queue "
+		              "after publication %llu",
+		              e->url, (unsigned long long)sa.st.upto);
+	while (!p->stopping) {
+		Hie__V1__LocatorSnapshot m = HIE__V1__LOCATOR_SNAPSHOT__INIT;
+		Hie__V1__TokenRange range = HIE__V1__TOKEN_RANGE__INIT;
 		Hie__V1__LocatorPublishAck *ack = NULL;
-		sn.n = 0;
+		uint8_t lo[32], hi[32], through[32];
+		int k = slice_next(&sa.st), has_lo, has_hi, has_through;
+		if (k > 15) { /* every range acknowledged */
+			sa.done = 1;
+			rc = store_write(p->store, w_snap, &sa);
+			break;
+		}
+		slice_bounds(k, lo, &has_lo, hi, &has_hi);
+		ch.n = 0;
+		ch.hi = has_hi ? hi : NULL;
 		if ((rc = store_read_begin(p->store, &t)) != HX_OK)
-			goto out;
-		rc = store_outbox_tokens(t, seq > 0 ? after : NULL, PUBLISH_TOKENS_MAX, snap_token, &sn);
+			break;
+		rc = store_outbox_tokens(t, sa.st.has_after ? sa.st.after : NULL, PUBLISH_TOKENS_MAX,
+		                         chunk_token, &ch);
 		store_read_end(t);
 		if (rc != HX_OK) {
 			problem(e, "reading the tokens held: %s", hx_strerror(rc));
-			goto out;
-		}
-		if (sn.n == 0 && seq > 0)
 			break;
-		for (size_t k = 0; k < sn.n; k++)
-			b[k] = (ProtobufCBinaryData){32, sn.tok[k]};
-		m.add = b;
-		m.n_add = sn.n;
-		m.sequence = ++seq;
+		}
+		/* A full chunk ends at its last token; else the range runs to the slice's end. */
+		has_through = ch.n == PUBLISH_TOKENS_MAX || has_hi;
+		memcpy(through, ch.n == PUBLISH_TOKENS_MAX ? ch.tok[ch.n - 1] : hi, 32);
+		for (size_t i = 0; i < ch.n; i++)
+			b[i] = (ProtobufCBinaryData){32, ch.tok[i]};
+		m.tokens = b;
+		m.n_tokens = ch.n;
+		m.sequence = sa.st.seq + 1;
+		m.stream = (ProtobufCBinaryData){PROTO_STREAM_LEN, sa.st.stream};
+		if (sa.st.has_after)
+			range.after = (ProtobufCBinaryData){32, sa.st.after};
+		if (has_through)
+			range.through = (ProtobufCBinaryData){32, through};
+		m.range = &range;
 		hx_buf_reset(msg);
-		if (sn.n > 0) { /* none at all: nothing to send, only the cursor to move */
-			if ((rc = proto_pack(&m, msg)) != HX_OK ||
-			    (rc = call(p, e, url, msg, seq, resp, &ack)) != HX_OK)
-				goto out;
+		if ((rc = proto_pack(&m, msg)) != HX_OK ||
+		    (rc = call(p, e, url, msg, m.sequence, resp, &ack)) != HX_OK)
+			break;
+		if (ack->conflict) {
+			/* This sequence (an ack lost, the range read again since) or a later one was
+			 * applied with other tokens: the range again under the next free sequence.
+			 * Every range holds the state at or after `upto`, so sending one again is
+			 * harmless. */
+			sa.st.seq = ack->applied > sa.st.seq ? ack->applied : sa.st.seq + 1;
 			proto_free(ack);
-			memcpy(after, sn.tok[sn.n - 1], 32);
-			sent += sn.n;
+			if ((rc = store_write(p->store, w_snap, &sa)) != HX_OK)
+				break;
+			continue;
 		}
-	} while (sn.n == PUBLISH_TOKENS_MAX && !p->stopping);
-	if (p->stopping) {
-		rc = HX_ECLOSED;
-		goto out;
-	}
-	{
-		struct cursor_arg ca = {e->url, upto};
-		if ((rc = store_write(p->store, w_cursor, &ca)) != HX_OK) {
-			problem(e, "cannot record the acknowledgement: %s", hx_strerror(rc));
-			goto out;
+		proto_free(ack);
+		sa.st.seq = m.sequence;
+		sent += ch.n;
+		if (!has_through) {
+			sa.done = 1;
+		} else {
+			sa.st.has_after = 1;
+			memcpy(sa.st.after, through, 32);
 		}
+		if ((rc = store_write(p->store, w_snap, &sa)) != HX_OK) {
+			problem(e, "cannot record the snapshot's progress: %s", hx_strerror(rc));
+			break;
+		}
+		if (sa.done)
+			break;
 	}
-	hx_log_notice("rls: %s: caught up: %llu token(s) in %llu publication(s); the queue follows "
-	              "from %llu",
-	              e->url, (unsigned long long)sent, (unsigned long long)(sent ? seq : 0),
-	              (unsigned long long)upto + 1);
-	published(e);
+	if (rc == HX_OK && sa.done) {
+		hx_log_notice("rls: %s: snapshot done: %llu token(s) in %llu publication(s); the queue "
+		              "follows from %llu",
+		              e->url, (unsigned long long)sent,
+		              (unsigned long long)(sa.st.seq - first_seq),
+		              (unsigned long long)sa.st.upto + 1);
+		published(e);
+	} else if (rc == HX_OK) {
+		rc = HX_ECLOSED; /* stopping */
+	}
 out:
+	free(ch.tok);
 	free(b);
-	free(sn.tok);
 	return rc;
 }
 
@@ -421,7 +533,7 @@ static int send_some(struct publisher *p, struct endpoint *e)
 	struct peer_pin f;
 	struct store_txn *t;
 	struct hx_buf msg, resp;
-	char url[CONFIG_PATH_MAX + 32];
+	char url[CONFIG_PATH_MAX + 32], snap_url[CONFIG_PATH_MAX + 32];
 	uint8_t stream[PROTO_STREAM_LEN];
 	int rc, more = 0, renewed = 0;
 
@@ -441,31 +553,43 @@ static int send_some(struct publisher *p, struct endpoint *e)
 		return 0;
 	}
 	peer_url_join(e->url, "/hie/v1/rls/publish", url, sizeof(url));
+	peer_url_join(e->url, "/hie/v1/rls/snapshot", snap_url, sizeof(snap_url));
 	hx_buf_init(&msg, 1u << 20);
 	hx_buf_init(&resp, ACK_MAX);
 	for (int i = 0; i < SEND_PER_ROUND && !p->stopping; i++) {
 		Hie__V1__LocatorPublishAck *ack = NULL;
+		struct store_outbox_snap st;
 		uint64_t cursor = 0, seq = 0, last = 0;
-		int lacking = 0;
+		int lacking = 0, snapping = 0;
 		if (store_read_begin(p->store, &t) != HX_OK)
 			break;
-		rc = store_outbox_cursor_get(t, e->url, &cursor);
-		if (rc == HX_OK)
+		rc = store_outbox_snap_get(t, e->url, &st);
+		snapping = rc == HX_OK;
+		if (rc == HX_ENOTFOUND)
+			rc = store_outbox_cursor_get(t, e->url, &cursor);
+		if (rc == HX_OK && !snapping)
 			rc = store_outbox_lacking(t, cursor, &lacking, &last);
-		if (rc == HX_OK && !lacking)
+		if (rc == HX_OK && !snapping && !lacking)
 			rc = store_outbox_queue_next(t, cursor, &seq, &msg);
 		store_read_end(t);
-		if (rc == HX_OK && lacking) {
-			if (catch_up(p, e, url, last, &msg, &resp) != HX_OK)
+		if (rc == HX_OK && snapping) {
+			if (snapshot(p, e, snap_url, &msg, &resp) != HX_OK)
 				break;
+			continue;
+		}
+		if (rc == HX_OK && lacking) { /* what it lacks was trimmed: a snapshot first */
+			if ((rc = store_write(p->store, w_snap_start, e->url)) != HX_OK) {
+				problem(e, "cannot start a snapshot: %s", hx_strerror(rc));
+				break;
+			}
 			continue;
 		}
 		if (rc == HX_ENOTFOUND)
 			break; /* all sent */
 		if (rc == HX_OK) { /* the stream, appended: protobuf merges a concatenation */
-			Hie__V1__LocatorPublish st = HIE__V1__LOCATOR_PUBLISH__INIT;
-			st.stream = (ProtobufCBinaryData){PROTO_STREAM_LEN, stream};
-			rc = proto_pack(&st, &msg);
+			Hie__V1__LocatorPublish sm = HIE__V1__LOCATOR_PUBLISH__INIT;
+			sm.stream = (ProtobufCBinaryData){PROTO_STREAM_LEN, stream};
+			rc = proto_pack(&sm, &msg);
 		}
 		if (rc != HX_OK) {
 			problem(e, "reading the outbox: %s", hx_strerror(rc));
@@ -476,9 +600,10 @@ static int send_some(struct publisher *p, struct endpoint *e)
 		if (ack->conflict) {
 			/* The RLS applied this stream's sequence with other tokens, or later ones: this
 			 * store is an older copy of the one that published (restored from a backup), and
-			 * its sequences name other changes now. A new stream, and the queue again from
-			 * the cursor. */
+			 * its sequences name other changes now. What every RLS holds of ours may be
+			 * wrong either way: a new stream, and a snapshot for every endpoint. */
 			unsigned long long applied = (unsigned long long)ack->applied;
+			struct restored_arg ra = {p, stream};
 			proto_free(ack);
 			if (renewed++) {
 				problem(e, "publication %llu conflicts with a new stream (applied up to %llu)",
@@ -486,14 +611,13 @@ static int send_some(struct publisher *p, struct endpoint *e)
 				break;
 			}
 			hx_log_warn("rls: %s: publication %llu conflicts with what it applied of this "
-			            "store's (up to %llu): the store is an older copy; publishing again "
-			            "under a new stream",
+			            "store's (up to %llu): the store is an older copy; a new stream, and "
+			            "a snapshot to every RLS",
 			            e->url, (unsigned long long)seq, applied);
-			if ((rc = store_write(p->store, w_stream_new, stream)) != HX_OK) {
+			if ((rc = store_write(p->store, w_restored, &ra)) != HX_OK) {
 				problem(e, "cannot start a new outbox stream: %s", hx_strerror(rc));
 				break;
 			}
-			i--; /* the same publication, under the new stream */
 			continue;
 		}
 		proto_free(ack);
@@ -555,8 +679,9 @@ static int w_key(struct store_txn *t, void *arg)
 }
 
 /* Tokens made under another linkage key than the one loaded: every published patient is
- * prepared again (its old tokens withdrawn, its new ones added). */
-static void key_check(struct publisher *p)
+ * prepared again (its old tokens withdrawn, its new ones added). One write: the key is
+ * recorded with the changes, or neither (then tried again next round). */
+static int key_check(struct publisher *p)
 {
 	struct key_arg k = {p->key.id, 0, 0};
 	int rc = store_write(p->store, w_key, &k);
@@ -566,16 +691,19 @@ static void key_check(struct publisher *p)
 		hx_log_notice("rls: the linkage key changed: the tokens of %llu patient(s) will be "
 		              "withdrawn and published again under the new key",
 		              (unsigned long long)k.patients);
+	return rc;
 }
 
 static void *run(void *arg)
 {
 	struct publisher *p = arg;
 	int64_t last_trim = 0;
-	key_check(p);
+	int key_recorded = 0;
 	while (!p->stopping) {
-		long taken = prepare(p);
-		int more = taken == PREPARE_BATCH;
+		if (!key_recorded)
+			key_recorded = key_check(p) == HX_OK;
+		int more = 0;
+		(void)prepare(p, &more); /* a failure is logged, and tried again next round */
 		int64_t now = hx_time_now_ms(), wait_ms = 500;
 		if (p->trust != NULL) { /* our certificate renewed: present the new one */
 			struct crypto_tls_client *ct = trust_client_get(p->trust);

@@ -8,15 +8,20 @@
 #     record per publication at the RLS), the backlog is 0;
 #  3. tokens shared by two patients of A (twins' household) stay published while one of them
 #     remains;
-#  4. A's store restored from an older copy: its next publication reuses a sequence the RLS
-#     applied with other tokens (a conflict); A publishes again under a new stream, and the
-#     new patient is found; the RLS applied and audited it once;
+#  4. A's store restored from an older copy (a patient added and one removed since the
+#     backup): its next publication reuses a sequence the RLS applied with other tokens (a
+#     conflict); A starts a new stream and sends each RLS a snapshot: the new patient is
+#     found, the one removed after the backup (back with the restore) is found again, the one
+#     added after the backup is not;
 #  5. a second RLS added to A's configuration after A's queue was trimmed: `status` says it
-#     will be sent every token held first; it gets them (every patient A has is found there,
-#     none A removed or lost), the first RLS gets nothing again, and later changes reach
-#     both;
+#     will be sent a snapshot first; it gets it (every patient A has is found there, none A
+#     removed or lost), the first RLS gets nothing again, and later changes reach both;
 #  6. the region's linkage key changes: A, restarted with the new key, withdraws every token
-#     made under the old one and publishes its patients under the new one, at both RLSes.
+#     made under the old one and publishes its patients under the new one, at both RLSes;
+#  7. 520 more patients with many tokens each (a double family name, an SSN, a postcode),
+#     then another key: withdrawing and adding every token of 500 patients at once would
+#     pass the RLS's 10,000 tokens a publication, so A splits the batch: none is refused,
+#     and the backlog drains.
 set -eu
 ctl=$1
 hiepeerd=$2
@@ -143,26 +148,31 @@ cp -a sa sa.copy # a backup, taken while A is stopped
 start_node a
 apid=$node_pid
 person P5 Lee Ming 1970-01-01
+"$ctl" --store sa patient remove P3 >/dev/null || fail "patient remove P3"
 within 10000 found_at_a Lee Ming 1970-01-01 >/dev/null || fail "P5 not located"
+within 10000 not_found Nguyen Linh 1990-07-15 >/dev/null || fail "removed P3 still located"
 stop_a
-rm -rf sa && mv sa.copy sa # restored: the outbox's sequences go back
+rm -rf sa && mv sa.copy sa # restored: P3 is back, P5 never was, the sequences go back
 start_node a
 apid=$node_pid
 person P6 Okafor Ada 1965-06-06 # queued under the sequence that published P5
 ms=$(within 10000 found_at_a Okafor Ada 1965-06-06) ||
     fail "a patient added after a restore from an older copy is not located after $ms ms"
 echo "after a restore from an older copy, a new patient located after $ms ms"
-grep -q "the store is an older copy; publishing again under a new stream" a.log ||
+within 10000 found_at_a Nguyen Linh 1990-07-15 >/dev/null ||
+    fail "P3, removed after the backup and back with the restore, is not located"
+within 10000 not_found Lee Ming 1970-01-01 >/dev/null ||
+    fail "P5, added after the backup and gone with the restore, is still located"
+grep -q "the store is an older copy; a new stream, and a snapshot to every RLS" a.log ||
     fail "A did not say why it started a new stream: $(cat a.log)"
+grep -q "snapshot done" a.log || fail "A's log has no finished snapshot: $(cat a.log)"
 grep -q "conflicts with its stream" r.log || fail "the RLS did not log the conflict: $(cat r.log)"
 "$ctl" --store sr --json audit list --limit 10000 >raudit.json
 python3 - raudit.json "$A" <<'PY' || fail "publications at the RLS after the restore"
 import json, sys
 recs = [r for r in json.load(open(sys.argv[1])) if r["action"] == "PUBLISH" and r["actor_org"] == sys.argv[2]]
-# P5's publication and P6's (under the new stream) carry the same sequence: each audited once.
-seq = recs[-1]["detail"].rsplit(" ", 1)[1]
-same = [r for r in recs if r["detail"].endswith(" sequence " + seq)]
-assert len(same) == 2, same
+snaps = [r for r in recs if r["detail"].startswith("snapshot: ")]
+assert len(snaps) == 16, snaps  # one per slice of the token space
 PY
 kill -0 "$rpid" || fail "the RLS died"
 
@@ -195,7 +205,7 @@ import json, sys
 rls = json.load(open(sys.argv[1]))["rls"]
 assert [r["catching_up"] for r in rls] == [False, True], rls
 PY
-"$ctl" --config a.conf status | grep -q "every token held to send first" ||
+"$ctl" --config a.conf status | grep -q "a snapshot of every token held to send first" ||
     fail "status does not say the new RLS will be sent every token: $("$ctl" --config a.conf status)"
 "$ctl" --store sr --json audit list --limit 10000 >raudit.json
 before=$(python3 -c 'import json,sys; print(sum(r["action"] == "PUBLISH" for r in json.load(open(sys.argv[1]))))' raudit.json)
@@ -211,7 +221,7 @@ for who in "Nguyen Linh 1990-07-15" "Garcia Lucia 1988-02-29" "Twin Anna 2001-05
 done
 not_found Jones Mary 1975-11-20 || fail "removed P2 at the second RLS"
 not_found Lee Ming 1970-01-01 || fail "P5 (lost with the restore) at the second RLS"
-grep -q "caught up: [0-9]* token(s) in 1 publication(s)" a.log || fail "A's log: $(cat a.log)"
+grep -q "snapshot done: [0-9]* token(s) in 16 publication(s)" a.log || fail "A's log: $(cat a.log)"
 "$ctl" --config a.conf --json status >status.json
 python3 - status.json <<'PY' || fail "status after the catch-up: $(cat status.json)"
 import json, sys
@@ -251,5 +261,34 @@ for lport in "$rport" "$r2port"; do
 done
 grep -q "the linkage key changed: the tokens of 6 patient(s) will be withdrawn" a.log ||
     fail "A's log on the new key: $(cat a.log)"
+
+# 7. Many tokens a patient, and a key change over all of them.
+i=0
+while [ $i -lt 520 ]; do
+    "$ctl" --store sa patient add --id "G$i" --family "Garcia Lopez" --given Maria \
+        --birth-date "$(date -d "1950-01-01 + $i days" +%F)" --sex female \
+        --ssn "$(printf '%03d-45-%04d' $((i % 800 + 100)) "$i")" --postal-code "$((10000 + i))" \
+        >/dev/null || fail "patient add G$i"
+    i=$((i + 1))
+done
+drained() {
+    "$ctl" --config a.conf --json status | python3 -c 'import json, sys
+rls = json.load(sys.stdin)["rls"]
+sys.exit(0 if all(r["publications_waiting"] == 0 and r["changes_to_prepare"] == 0 and not r["catching_up"] for r in rls) else 1)'
+}
+within 30000 drained >/dev/null || fail "the 520 patients' backlog: $("$ctl" --config a.conf status)"
+"$ctl" pki linkage-key key3.hex >/dev/null
+sed "s|/key.hex|/key3.hex|" c.conf >c3.conf
+stop_a
+sed -i "s|^linkage_key = .*|linkage_key = $tmp/key3.hex|" a.conf
+start_node a
+apid=$node_pid
+ms=$(within 60000 drained) || fail "after the third key, the backlog: $("$ctl" --config a.conf status)"
+echo "526 patients published again under a new key in $ms ms"
+! grep -q "answered 413" a.log || fail "a publication was refused as too large: $(grep 413 a.log | head -3)"
+cconf=c3.conf
+for lport in "$rport" "$r2port"; do
+    found_at_a Haddad Rana 1999-09-09 || fail "RLS at $lport: P7 not located under the third key"
+done
 kill -0 "$rpid" && kill -0 "$r2pid" || fail "an RLS died"
 lib_done test_publish

@@ -407,6 +407,29 @@ static Hie__V1__LocatorPublish *sample_locator_publish(struct proto_sample *s, i
 	return p;
 }
 
+/* Minimal: a stream's first snapshot of every token, holding none. Full: two ascending tokens
+ * inside a range. */
+static Hie__V1__LocatorSnapshot *sample_locator_snapshot(struct proto_sample *s, int full)
+{
+	Hie__V1__LocatorSnapshot *p;
+	SAMPLE_NEW(s, p, hie__v1__locator_snapshot__init);
+	p->sequence = 1;
+	p->stream = sample_bytes(s, PROTO_STREAM_LEN, 50);
+	if (full) {
+		p->sequence = 9;
+		p->n_tokens = 2;
+		p->tokens = sample_tokens(s, 2, 51);
+		p->tokens[0].data[0] = 0x10;
+		p->tokens[1].data[0] = 0x11;
+		SAMPLE_NEW(s, p->range, hie__v1__token_range__init);
+		p->range->after = sample_bytes(s, PROTO_TOKEN_LEN, 53);
+		p->range->through = sample_bytes(s, PROTO_TOKEN_LEN, 54);
+		memset(p->range->after.data, 0x0f, PROTO_TOKEN_LEN);
+		memset(p->range->through.data, 0x1f, PROTO_TOKEN_LEN);
+	}
+	return p;
+}
+
 static Hie__V1__LocatorPublishAck *sample_publish_ack(struct proto_sample *s, int full)
 {
 	Hie__V1__LocatorPublishAck *a;
@@ -682,6 +705,7 @@ static void *build(struct proto_sample *s, enum proto_kind kind, int full)
 	case PROTO_RETRIEVE_REQUEST: return sample_retrieve_request(s, full);
 	case PROTO_RETRIEVE_RESPONSE: return sample_retrieve_response(s, full);
 	case PROTO_LOCATOR_PUBLISH: return sample_locator_publish(s, full);
+	case PROTO_LOCATOR_SNAPSHOT: return sample_locator_snapshot(s, full);
 	case PROTO_LOCATOR_PUBLISH_ACK: return sample_publish_ack(s, full);
 	case PROTO_LOCATE_REQUEST: return sample_locate_request(s, full);
 	case PROTO_LOCATE_RESPONSE: return sample_locate_response(s, full);

@@ -208,6 +208,23 @@ static const char *b_locator_publish(struct proto_sample *s, void *msg, unsigned
 	}
 }
 
+static const char *b_locator_snapshot(struct proto_sample *s, void *msg, unsigned i)
+{
+	Hie__V1__LocatorSnapshot *p = msg;
+	(void)s;
+	switch (i) {
+	case 0: p->tokens[0].len = PROTO_TOKEN_LEN - 1; return "token of 31 bytes";
+	case 1: memcpy(p->tokens[1].data, p->tokens[0].data, PROTO_TOKEN_LEN); return "a token twice";
+	case 2: memset(p->tokens[0].data, 0x0f, PROTO_TOKEN_LEN); return "token at the lower bound";
+	case 3: p->tokens[1].data[0] = 0x20; return "token past the upper bound";
+	case 4: p->range->after.data[0] = 0x20; return "an empty range";
+	case 5: p->range->through.len = 31; return "a bound of 31 bytes";
+	case 6: p->stream.len = 0; return "no stream";
+	case 7: p->sequence = 0; return "sequence 0";
+	default: return NULL;
+	}
+}
+
 static const char *b_locate_request(struct proto_sample *s, void *msg, unsigned i)
 {
 	Hie__V1__LocateRequest *r = msg;
@@ -401,6 +418,7 @@ static const break_fn breakers[PROTO_KIND_COUNT] = {
 	[PROTO_RETRIEVE_REQUEST] = b_retrieve_request,
 	[PROTO_RETRIEVE_RESPONSE] = b_retrieve_response,
 	[PROTO_LOCATOR_PUBLISH] = b_locator_publish,
+	[PROTO_LOCATOR_SNAPSHOT] = b_locator_snapshot,
 	[PROTO_LOCATOR_PUBLISH_ACK] = NULL, /* a bare sequence number cannot be invalid */
 	[PROTO_LOCATE_REQUEST] = b_locate_request,
 	[PROTO_LOCATE_RESPONSE] = b_locate_response,
