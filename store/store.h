@@ -361,8 +361,11 @@ int store_locator_replace(struct store_txn *t, const char *org_id,
  *   otherwise:                apply = 0, conflict = 1: a late duplicate (applying it could
  *                             undo a later publication), or a publisher whose store is an
  *                             older copy (its sequences name other changes now).
- * applied: the stream's highest applied sequence after the call. Write transactions only;
+ * applied: the stream's highest applied sequence after the call. An organisation's streams are
+ * kept up to STORE_LOCATOR_STREAMS_MAX, the longest unused evicted. Write transactions only;
  * HX_EINVAL for seq 0 or a bad org id. */
+/* Streams remembered per organisation: a new one beyond this evicts the longest unused. */
+#define STORE_LOCATOR_STREAMS_MAX 16
 struct store_locator_seq {
 	uint8_t stream[PROTO_STREAM_LEN];
 	uint64_t seq;

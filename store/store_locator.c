@@ -94,22 +94,62 @@ int store_locator_stat(struct store_txn *t, uint64_t *pairs)
 	return HX_OK;
 }
 
-/* meta "locator_seq <org> <stream hex>" → the stream's highest applied sequence (u64 BE) and
- * the digest of that publication (32 bytes). One entry per stream an organisation has
- * published under: a late request of an older stream still finds its own. */
-static void seq_name(const char *org, const uint8_t stream[PROTO_STREAM_LEN], char *name,
-                     size_t size)
+/* meta "locator_seq <org> <stream hex>" → the stream's highest applied sequence (u64 BE), the
+ * digest of that publication (32 bytes) and when it was applied (u64 BE ms). One entry per
+ * stream an organisation has published under, so a late request of an older stream still
+ * finds its own; at most STORE_LOCATOR_STREAMS_MAX an organisation (a new one evicts the
+ * longest unused). */
+#define SEQ_VAL_LEN (8 + 32 + 8)
+
+static int seq_name(const char *org, const uint8_t stream[PROTO_STREAM_LEN], char *name,
+                    size_t size)
 {
 	char hex[2 * PROTO_STREAM_LEN + 1];
+	if (stream == NULL)
+		return snprintf(name, size, "locator_seq %s ", org);
 	hx_hex_encode(stream, PROTO_STREAM_LEN, hex);
-	snprintf(name, size, "locator_seq %s %s", org, hex);
+	return snprintf(name, size, "locator_seq %s %s", org, hex);
+}
+
+/* Room for one more stream of org: the longest unused goes when there are already as many
+ * as allowed. */
+static int streams_make_room(struct store_txn *t, const char *org)
+{
+	char prefix[16 + PROTO_ORG_ID_MAX], oldest[16 + PROTO_ORG_ID_MAX + 2 * PROTO_STREAM_LEN];
+	size_t plen = (size_t)seq_name(org, NULL, prefix, sizeof(prefix)), n = 0;
+	uint64_t oldest_ms = UINT64_MAX;
+	MDB_cursor *c;
+	MDB_val k = {plen, prefix}, v;
+	int r;
+	if ((r = mdb_cursor_open(t->txn, t->s->dbi[DB_META], &c)) != MDB_SUCCESS)
+		return store_err_from_mdb(r);
+	for (r = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	     r == MDB_SUCCESS && k.mv_size > plen && memcmp(k.mv_data, prefix, plen) == 0;
+	     r = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		uint64_t ms = v.mv_size == SEQ_VAL_LEN ? store_be64_get((uint8_t *)v.mv_data + 40) : 0;
+		if (k.mv_size >= sizeof(oldest))
+			continue; /* not one of ours */
+		n++;
+		if (ms < oldest_ms) {
+			oldest_ms = ms;
+			memcpy(oldest, k.mv_data, k.mv_size);
+			oldest[k.mv_size] = '\0';
+		}
+	}
+	mdb_cursor_close(c);
+	if (r != MDB_SUCCESS && r != MDB_NOTFOUND)
+		return store_err_from_mdb(r);
+	if (n < STORE_LOCATOR_STREAMS_MAX)
+		return HX_OK;
+	k = (MDB_val){strlen(oldest), oldest};
+	return store_err_from_mdb(mdb_del(t->txn, t->s->dbi[DB_META], &k, NULL));
 }
 
 int store_locator_sequence(struct store_txn *t, const char *org_id,
                            const struct store_locator_seq *in, struct store_locator_seq_out *out)
 {
 	char name[16 + PROTO_ORG_ID_MAX + 2 * PROTO_STREAM_LEN];
-	uint8_t val[8 + 32];
+	uint8_t val[SEQ_VAL_LEN];
 	uint64_t last = 0;
 	MDB_val v;
 	int rc;
@@ -120,7 +160,7 @@ int store_locator_sequence(struct store_txn *t, const char *org_id,
 	memset(out, 0, sizeof(*out));
 	seq_name(org_id, in->stream, name, sizeof(name));
 	rc = store_meta_get_raw(t, name, &v);
-	if (rc == HX_OK && v.mv_size != sizeof(val))
+	if (rc == HX_OK && v.mv_size != SEQ_VAL_LEN)
 		return HX_ECORRUPT;
 	if (rc == HX_OK)
 		last = store_be64_get(v.mv_data);
@@ -132,10 +172,13 @@ int store_locator_sequence(struct store_txn *t, const char *org_id,
 		                memcmp((const uint8_t *)v.mv_data + 8, in->digest, 32) != 0;
 		return HX_OK;
 	}
+	if (rc == HX_ENOTFOUND && (rc = streams_make_room(t, org_id)) != HX_OK)
+		return rc;
 	out->apply = 1;
 	out->applied = in->seq;
 	store_be64_put(val, in->seq);
 	memcpy(val + 8, in->digest, 32);
+	store_be64_put(val + 40, (uint64_t)hx_time_now_ms());
 	return store_meta_put_raw(t, name, val, sizeof(val));
 }
 

@@ -69,8 +69,9 @@ struct publish {
  * write, so all of it commits or none. A snapshot makes the caller's tokens in its range
  * exactly those it lists. A publication of a stream whose sequence was applied before
  * changes nothing and is not audited again: it is a resend whose ack was lost, or a duplicate
- * that arrived late (applied again, it could undo a later publication). Acts only through t,
- * and reads *arg except `at` and `detail`, which it sets: the writer may run it twice. */
+ * that arrived late (applied again, it could undo a later publication); one whose sequence
+ * conflicts with its stream is audited as denied. Acts only through t, and reads *arg except
+ * `at`, `detail` and the record's outcome, which it sets: the writer may run it twice. */
 static int w_publish(struct store_txn *t, void *arg)
 {
 	struct publish *p = arg;
@@ -78,11 +79,21 @@ static int w_publish(struct store_txn *t, void *arg)
 	int rc;
 
 	memset(&p->at, 0, sizeof(p->at));
+	p->ev.outcome = HIE__V1__AUDIT_OUTCOME__AUDIT_OUTCOME_SUCCESS;
 	if (p->seq.seq != 0) {
 		if ((rc = store_locator_sequence(t, org, &p->seq, &p->at)) != HX_OK)
 			return rc;
-		if (!p->at.apply)
-			return HX_OK;
+		if (!p->at.apply && !p->at.conflict)
+			return HX_OK; /* a resend: audited when it was applied */
+		if (!p->at.apply) { /* a late duplicate, or a store restored from an older copy */
+			snprintf(p->detail, sizeof(p->detail),
+			         "%s: sequence %llu conflicts with its stream (applied up to %llu): not "
+			         "applied",
+			         p->snap != NULL ? "snapshot" : "publish", (unsigned long long)p->sequence,
+			         (unsigned long long)p->at.applied);
+			p->ev.outcome = HIE__V1__AUDIT_OUTCOME__AUDIT_OUTCOME_DENIED;
+			return store_audit_append(t, &p->ev, NULL);
+		}
 	}
 	if (p->snap != NULL) {
 		const Hie__V1__TokenRange *rg = p->snap->range;
@@ -104,6 +115,8 @@ static int w_publish(struct store_txn *t, void *arg)
 	for (size_t i = 0; i < p->msg->n_add; i++)
 		if ((rc = store_locator_add(t, p->msg->add[i].data, org)) != HX_OK)
 			return rc;
+	snprintf(p->detail, sizeof(p->detail), "publish: %zu added, %zu removed, sequence %llu",
+	         p->msg->n_add, p->msg->n_remove, (unsigned long long)p->sequence);
 	return store_audit_append(t, &p->ev, NULL);
 }
 

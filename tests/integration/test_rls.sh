@@ -221,8 +221,13 @@ python3 - audit.json "$A" "$B" "$C" <<'PY' || fail "the RLS's audit records"
 import json, sys
 recs = json.load(open(sys.argv[1]))
 A, B, C = sys.argv[2:5]
-pub = [r for r in recs if r["action"] == "PUBLISH"]
+pub = [r for r in recs if r["action"] == "PUBLISH" and r["outcome"] != "DENIED"]
+denied = [r for r in recs if r["action"] == "PUBLISH" and r["outcome"] == "DENIED"]
 loc = [r for r in recs if r["action"] == "LOCATE"]
+# The two conflicts of 1b, audited as denied (a resend is not audited again).
+assert [(r["actor_org"], r["detail"]) for r in denied] == [
+    (C, "publish: sequence 1 conflicts with its stream (applied up to 1): not applied"),
+    (C, "publish: sequence 1 conflicts with its stream (applied up to 2): not applied")], denied
 # Stored publishes only: A 5 (t1-t3, remove t3, stream: t6, remove t6, 10,000), B 5, C 5
 # (two without a stream, then stream 1 sequences 1 and 2, stream 2 sequence 1); replays and
 # refused ones wrote none.

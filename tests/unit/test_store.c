@@ -1339,6 +1339,15 @@ static void test_locator_sequence(void **state)
 		assert_int_equal(store_locator_sequence(t, A, &bad.in, &bad.out), HX_EINVAL);
 		store_read_end(t);
 	}
+	/* at most STORE_LOCATOR_STREAMS_MAX streams an organisation: a new one evicts the
+	 * longest unused (here the first, made no later than the others) */
+	for (unsigned k = 0; k < STORE_LOCATOR_STREAMS_MAX; k++)
+		assert_string_equal(seq_try(s, B, (uint8_t)(0x10 + k), 1, 0xc0, &ap), "apply");
+	assert_string_equal(seq_try(s, B, 0x10, 1, 0xc0, &ap), "replay");
+	assert_string_equal(seq_try(s, B, 0x40, 1, 0xc0, &ap), "apply"); /* the 17th */
+	assert_string_equal(seq_try(s, B, 0x1f, 1, 0xc0, &ap), "replay"); /* kept */
+	assert_string_equal(seq_try(s, B, 0x10, 1, 0xc0, &ap), "apply");  /* forgotten */
+	assert_string_equal(seq_try(s, A, 1, 3, 0xa3, &ap), "replay");    /* A's untouched */
 	/* kept across a reopen */
 	store_close(s);
 	s = open_existing(dir);
