@@ -89,6 +89,7 @@ int ctl_linkage_key_run(struct ctl *c);
 int ctl_patient_remove_run(struct ctl *c);
 /* status: the RLS outbox per configured endpoint (JSON into j when given). */
 int ctl_status_rls(struct ctl *c, const struct config *cfg, cJSON *j);
+int ctl_rls_resync_run(struct ctl *c);
 int ctl_peer_add_run(struct ctl *c);
 /* Validate a certificate for org against the community CA (--ca, or [tls] ca of --config)
  * and CRL (--crl, or [tls] crl). Prints the refusal and returns 1. */

@@ -97,6 +97,9 @@ static const struct ctl_cmd commands[] = {
 	{"client suspend", ctl_client_suspend_run, "NAME", "refuse a local client for now"},
 	{"client resume", ctl_client_resume_run, "NAME", "accept a suspended local client again"},
 	{"client remove", ctl_client_remove_run, "NAME", "delete a local client"},
+	{"rls resync", ctl_rls_resync_run, "[URL]...",
+	 "send each RLS endpoint (or those named) a snapshot of every token this node holds, then "
+	 "the changes since: after the RLS was restored from a backup (needs --config)"},
 	{"tokens", ctl_tokens_run, "[--family F] [--given G] [--birth-date D] [--sex S] ...",
 	 "the record locator tokens of some demographics (needs --config: its linkage key)"},
 	{"cert install", ctl_cert_install_run, "--cert NEW.pem --key NEW.key",

@@ -354,3 +354,67 @@ int ctl_query_run(struct ctl *c)
 	proto_free(r);
 	return 0;
 }
+
+struct resync_arg {
+	const char *const *urls;
+	size_t n;
+	int started[CONFIG_ENDPOINTS_MAX];
+};
+
+static int w_resync(struct store_txn *t, void *arg)
+{
+	struct resync_arg *a = arg;
+	for (size_t i = 0; i < a->n; i++) {
+		struct store_outbox_snap st;
+		int rc = store_outbox_snap_get(t, a->urls[i], &st);
+		a->started[i] = rc == HX_ENOTFOUND;
+		if (rc == HX_ENOTFOUND)
+			rc = store_outbox_snap_start(t, a->urls[i]);
+		if (rc != HX_OK)
+			return rc;
+	}
+	return HX_OK;
+}
+
+int ctl_rls_resync_run(struct ctl *c)
+{
+	struct config cfg;
+	struct resync_arg a = {0};
+	const char *urls[CONFIG_ENDPOINTS_MAX];
+	char err[CONFIG_ERR_MAX];
+	int rc;
+
+	if (c->config_path == NULL)
+		return ctl_fail("rls resync needs hiepeerd's configuration (its [rls] endpoints): "
+		                "--config FILE");
+	config_init(&cfg);
+	if (config_load(c->config_path, &cfg, err, sizeof(err)) != HX_OK)
+		return ctl_fail("%s", err);
+	if (cfg.n_endpoints == 0)
+		return ctl_fail("rls resync: %s names no [rls] endpoints", c->config_path);
+	if (c->argc > 1 + (int)cfg.n_endpoints)
+		return ctl_fail("rls resync: more URLs than [rls] endpoints");
+	for (int i = 1; i < c->argc; i++) {
+		unsigned k = 0;
+		while (k < cfg.n_endpoints && strcmp(cfg.endpoints[k], c->argv[i]) != 0)
+			k++;
+		if (k == cfg.n_endpoints)
+			return ctl_fail("rls resync: %s is not one of the [rls] endpoints of %s",
+			                c->argv[i], c->config_path);
+		urls[a.n++] = cfg.endpoints[k];
+	}
+	if (a.n == 0)
+		for (unsigned k = 0; k < cfg.n_endpoints; k++)
+			urls[a.n++] = cfg.endpoints[k];
+	a.urls = urls;
+	if (ctl_store_open(c, 0) != 0)
+		return 1;
+	if ((rc = store_write(c->store, w_resync, &a)) != HX_OK)
+		return ctl_fail("rls resync: %s", hx_strerror(rc));
+	for (size_t i = 0; i < a.n; i++)
+		printf("%s: %s\n", urls[i],
+		       a.started[i] ? "a snapshot of every token held will be sent, then the changes "
+		                      "since (the running hiepeerd starts it within a second)"
+		                    : "a snapshot is already in progress");
+	return 0;
+}

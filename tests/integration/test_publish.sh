@@ -21,7 +21,10 @@
 #  7. 520 more patients with many tokens each (a double family name, an SSN, a postcode),
 #     then another key: withdrawing and adding every token of 500 patients at once would
 #     pass the RLS's 10,000 tokens a publication, so A splits the batch: none is refused,
-#     and the backlog drains.
+#     and the backlog drains;
+#  8. the first RLS restored from a backup (it has lost a patient added since, and holds one
+#     removed since): `rls resync` at A sends it a snapshot, and it holds what A holds; a URL
+#     that is not an endpoint is one clear line.
 set -eu
 ctl=$1
 hiepeerd=$2
@@ -290,5 +293,31 @@ cconf=c3.conf
 for lport in "$rport" "$r2port"; do
     found_at_a Haddad Rana 1999-09-09 || fail "RLS at $lport: P7 not located under the third key"
 done
+
+# 8. The first RLS restored from a backup.
+lport=$rport
+kill -TERM "$rpid"; wait "$rpid" || fail "the RLS's exit status"; rm -f sr/hiepeerd.state
+cp -a sr sr.copy
+start_node r
+rpid=$node_pid
+person P8 Ito Ken 1960-12-12
+"$ctl" --store sa patient remove P6 >/dev/null || fail "patient remove P6"
+within 10000 found_at_a Ito Ken 1960-12-12 >/dev/null || fail "P8 not located"
+within 10000 not_found Okafor Ada 1965-06-06 >/dev/null || fail "removed P6 still located"
+kill -TERM "$rpid"; wait "$rpid" || fail "the RLS's exit status"; rm -f sr/hiepeerd.state
+rm -rf sr && mv sr.copy sr # the RLS restored: P8 unknown there, P6 still there
+start_node r
+rpid=$node_pid
+[ "$node_port" = "$rport" ] || fail "the RLS came back on another port"
+not_found Ito Ken 1960-12-12 && found_at_a Okafor Ada 1965-06-06 ||
+    fail "the restored RLS does not hold its backup's state"
+"$ctl" --config a.conf rls resync "https://localhost:$rport" >resync.txt 2>&1 ||
+    fail "rls resync: $(cat resync.txt)"
+grep -q "a snapshot of every token held will be sent" resync.txt || fail "rls resync said: $(cat resync.txt)"
+within 10000 found_at_a Ito Ken 1960-12-12 >/dev/null || fail "after rls resync, P8 not located"
+within 10000 not_found Okafor Ada 1965-06-06 >/dev/null || fail "after rls resync, removed P6 still located"
+"$ctl" --config a.conf rls resync https://elsewhere.example:7443 2>err.txt && fail "rls resync of an unknown URL"
+[ "$(wc -l <err.txt)" -eq 1 ] && grep -q "is not one of the \[rls\] endpoints" err.txt ||
+    fail "rls resync of an unknown URL said: $(cat err.txt)"
 kill -0 "$rpid" && kill -0 "$r2pid" || fail "an RLS died"
 lib_done test_publish
