@@ -44,15 +44,20 @@ issue ca r "$R"; issue ca a "$A"; issue ca c "$C"
 "$ctl" pki linkage-key key.hex 2>err.txt && fail "pki linkage-key overwrote a key"
 grep -q "exists" err.txt || fail "pki linkage-key over a key: $(cat err.txt)"
 
+# rls_node NAME ORG: an RLS (store sNAME, NAME.conf) with A and C enrolled, started.
+rls_node() {
+    "$ctl" --store "s$1" init --org "$2" >/dev/null
+    for n in a:$A c:$C; do
+        "$ctl" --store "s$1" peer add --org "${n#*:}" --name "${n%%:*}" \
+            --url https://localhost:1 --cert "${n%%:*}.pem" --ca ca/ca.pem >/dev/null
+    done
+    node_conf "$1" "$2" "$1" ca/ca.pem
+    sed -i 's/^\[node\]$/[node]\nrole = rls/' "$1.conf"
+    start_node "$1"
+}
+
 # The RLS.
-"$ctl" --store sr init --org "$R" >/dev/null
-for n in a:$A c:$C; do
-    "$ctl" --store sr peer add --org "${n#*:}" --name "${n%%:*}" --url https://localhost:1 \
-        --cert "${n%%:*}.pem" --ca ca/ca.pem >/dev/null
-done
-node_conf r "$R" r ca/ca.pem
-sed -i 's/^\[node\]$/[node]\nrole = rls/' r.conf
-start_node r
+rls_node r "$R"
 rpid=$node_pid
 rport=$node_port
 sed -i "s/^peer = 127.0.0.1:0$/peer = 127.0.0.1:$rport/" r.conf # the same port after a restart
@@ -182,14 +187,7 @@ kill -0 "$rpid" || fail "the RLS died"
 # 5. A second RLS, added after A's queue was trimmed.
 R2=2.16.840.1.113883.3.7002
 issue ca r2 "$R2"
-"$ctl" --store sr2 init --org "$R2" >/dev/null
-for n in a:$A c:$C; do
-    "$ctl" --store sr2 peer add --org "${n#*:}" --name "${n%%:*}" --url https://localhost:1 \
-        --cert "${n%%:*}.pem" --ca ca/ca.pem >/dev/null
-done
-node_conf r2 "$R2" r2 ca/ca.pem
-sed -i 's/^\[node\]$/[node]\nrole = rls/' r2.conf
-start_node r2
+rls_node r2 "$R2"
 r2pid=$node_pid
 r2port=$node_port
 "$ctl" --store sa peer add --org "$R2" --name RLS2 --url "https://localhost:$r2port" \
@@ -198,7 +196,8 @@ stop_a
 start_node a # a start trims what every endpoint has acknowledged
 apid=$node_pid
 queued() { mdb_dump -s outbox sa | grep -c '^ 71'; } # 'q' keys: queued publications
-within 5000 sh -c "[ \$(mdb_dump -s outbox sa | grep -c '^ 71') -eq 0 ]" >/dev/null ||
+none_queued() { [ "$(queued)" -eq 0 ]; }
+within 5000 none_queued >/dev/null ||
     fail "A's queue was not trimmed: $(queued) publication(s) left"
 stop_a
 sed -i "s|^endpoints = .*|endpoints = https://localhost:$rport, https://localhost:$r2port|" a.conf
