@@ -118,6 +118,15 @@ uint8_t *hx_buf_steal(struct hx_buf *b, size_t *len);
 /* Copy `src` into dst[size] with truncation; returns strlen(src) like strlcpy. */
 size_t hx_strlcpy(char *dst, const char *src, size_t size);
 
+/* FNV-1a of a string: for small in-memory hash tables (not against an adversary's keys). */
+static inline uint32_t hx_hash_str(const char *s)
+{
+	uint32_t h = 2166136261u;
+	for (; *s != '\0'; s++)
+		h = (h ^ (uint8_t)*s) * 16777619u;
+	return h;
+}
+
 /* Lowercase hex of n bytes into out (2n+1 bytes). */
 void hx_hex_encode(const uint8_t *p, size_t n, char *out);
 /* Parse exactly 2n hex digits into out[n]; HX_EPARSE otherwise. */

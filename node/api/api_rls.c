@@ -278,6 +278,7 @@ int api_rls_snapshot(struct http_ctx *ctx)
 struct org_slot {
 	char id[PROTO_ORG_ID_MAX + 1];
 	uint32_t hits;
+	uint32_t hash; /* hx_hash_str(id) */
 };
 
 /* The organisations found, counted as they come: an open-addressing table (a handful in the
@@ -290,18 +291,11 @@ struct locate {
 	int failed;              /* out of memory */
 };
 
-static uint32_t org_hash(const char *s)
+/* Where id is (or would go): its hash compared first, as the ids share long prefixes. */
+static struct org_slot *slot_find(struct org_slot *slots, size_t cap, const char *id, uint32_t h)
 {
-	uint32_t h = 2166136261u; /* FNV-1a */
-	for (; *s != '\0'; s++)
-		h = (h ^ (uint8_t)*s) * 16777619u;
-	return h;
-}
-
-static struct org_slot *slot_find(struct org_slot *slots, size_t cap, const char *id)
-{
-	size_t i = org_hash(id) & (cap - 1);
-	while (slots[i].id[0] != '\0' && strcmp(slots[i].id, id) != 0)
+	size_t i = h & (cap - 1);
+	while (slots[i].id[0] != '\0' && (slots[i].hash != h || strcmp(slots[i].id, id) != 0))
 		i = (i + 1) & (cap - 1);
 	return &slots[i];
 }
@@ -314,7 +308,7 @@ static int locate_grow(struct locate *l)
 		return HX_ENOMEM;
 	for (size_t i = 0; i < l->cap; i++)
 		if (l->slots[i].id[0] != '\0')
-			*slot_find(slots, cap, l->slots[i].id) = l->slots[i];
+			*slot_find(slots, cap, l->slots[i].id, l->slots[i].hash) = l->slots[i];
 	free(l->slots);
 	l->slots = slots;
 	l->cap = cap;
@@ -325,15 +319,18 @@ static int locate_collect(const char *org_id, void *arg)
 {
 	struct locate *l = arg;
 	struct org_slot *s;
+	uint32_t h;
 	if (strcmp(org_id, l->self) == 0)
 		return 0;
 	if (2 * (l->n + 1) > l->cap && locate_grow(l) != HX_OK) {
 		l->failed = 1;
 		return 1;
 	}
-	s = slot_find(l->slots, l->cap, org_id);
+	h = hx_hash_str(org_id);
+	s = slot_find(l->slots, l->cap, org_id, h);
 	if (s->id[0] == '\0') { /* each token lists an organisation at most once */
 		hx_strlcpy(s->id, org_id, sizeof(s->id));
+		s->hash = h;
 		l->n++;
 	}
 	s->hits++;
@@ -441,19 +438,26 @@ int api_rls_locate(struct http_ctx *ctx)
 			l.slots[norgs++] = l.slots[i];
 	if (norgs > 0) {
 		const char *ids_small[64], **ids = ids_small;
+		uint32_t hash_small[64], *hashes = hash_small;
 		unsigned char active_small[64], *active = active_small;
 		size_t kept = 0;
 		if (norgs > HX_ARRAY_SIZE(ids_small) &&
 		    ((ids = calloc(norgs, sizeof(*ids))) == NULL ||
+		     (hashes = calloc(norgs, sizeof(*hashes))) == NULL ||
 		     (active = calloc(norgs, 1)) == NULL)) {
-			if (ids != ids_small)
+			if (ids != ids_small) {
 				free(ids);
+				if (hashes != hash_small)
+					free(hashes);
+			}
 			rc = HX_ENOMEM;
 			goto done;
 		}
-		for (size_t i = 0; i < norgs; i++)
+		for (size_t i = 0; i < norgs; i++) {
 			ids[i] = l.slots[i].id;
-		trust_orgs_active(ctx->trust, ids, norgs, active);
+			hashes[i] = l.slots[i].hash;
+		}
+		trust_orgs_active(ctx->trust, ids, hashes, norgs, active);
 		for (size_t i = 0; i < norgs; i++)
 			if (active[i])
 				l.slots[kept++] = l.slots[i];
@@ -461,6 +465,7 @@ int api_rls_locate(struct http_ctx *ctx)
 		norgs = kept;
 		if (ids != ids_small) {
 			free(ids);
+			free(hashes);
 			free(active);
 		}
 	}

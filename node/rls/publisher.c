@@ -318,7 +318,8 @@ static int call(struct publisher *p, struct endpoint *e, const char *url, const 
 		return rc;
 	}
 	if (status != 200) {
-		problem(e, "publication %llu answered %ld (%zu bytes)", (unsigned long long)seq, status, msg->len);
+		problem(e, "publication %llu (%zu bytes) answered %ld", (unsigned long long)seq,
+		        msg->len, status);
 		return HX_EPEER;
 	}
 	if (proto_locator_publish_ack_unpack(resp->data, resp->len, ack) != HX_OK ||

@@ -12,13 +12,17 @@ struct trust_entry {
 	struct trust_peer peer;
 };
 
+struct org_entry {
+	uint32_t hash;                    /* hx_hash_str(id) */
+	char id[PROTO_ORG_ID_MAX + 1];    /* "" = an empty slot */
+};
+
 struct trust_table {
 	uint64_t gen;
 	size_t n, cap;
 	struct trust_entry *e; /* sorted by fingerprint */
-	size_t orgs_cap;                    /* a power of two, at least twice the organisations */
-	char (*orgs)[PROTO_ORG_ID_MAX + 1]; /* the active peers' organisations: an open-addressing
-	                                       set ("" = empty slot) */
+	size_t orgs_cap;         /* a power of two, at least twice the organisations */
+	struct org_entry *orgs;  /* the active peers' organisations: an open-addressing set */
 };
 
 /* What a file looked like when last read: a change to any of these rebuilds. */
@@ -227,21 +231,14 @@ static int entry_cmp(const void *a, const void *b)
 	              CRYPTO_SHA256_LEN);
 }
 
-static uint32_t org_hash(const char *s)
-{
-	uint32_t h = 2166136261u; /* FNV-1a */
-	for (; *s != '\0'; s++)
-		h = (h ^ (uint8_t)*s) * 16777619u;
-	return h;
-}
-
 /* The slot of org_id in the set: where it is, or the empty one where it would go. */
-static char *org_slot(const struct trust_table *tb, const char *org_id)
+static struct org_entry *org_slot(const struct trust_table *tb, const char *org_id, uint32_t h)
 {
-	size_t i = org_hash(org_id) & (tb->orgs_cap - 1);
-	while (tb->orgs[i][0] != '\0' && strcmp(tb->orgs[i], org_id) != 0)
+	size_t i = h & (tb->orgs_cap - 1);
+	while (tb->orgs[i].id[0] != '\0' &&
+	       (tb->orgs[i].hash != h || strcmp(tb->orgs[i].id, org_id) != 0))
 		i = (i + 1) & (tb->orgs_cap - 1);
-	return tb->orgs[i];
+	return &tb->orgs[i];
 }
 
 /* The active peers' organisations (a peer has one or two entries: current and staged). */
@@ -253,11 +250,17 @@ static int orgs_index(struct trust_table *tb)
 	if ((tb->orgs = calloc(cap, sizeof(*tb->orgs))) == NULL)
 		return HX_ENOMEM;
 	tb->orgs_cap = cap;
-	for (size_t i = 0; i < tb->n; i++)
-		if (!tb->e[i].peer.local &&
-		    tb->e[i].peer.status == HIE__V1__PEER_STATUS__PEER_STATUS_ACTIVE)
-			hx_strlcpy(org_slot(tb, tb->e[i].peer.org_id), tb->e[i].peer.org_id,
-			           sizeof(tb->orgs[0]));
+	for (size_t i = 0; i < tb->n; i++) {
+		const struct trust_peer *p = &tb->e[i].peer;
+		uint32_t h;
+		struct org_entry *o;
+		if (p->local || p->status != HIE__V1__PEER_STATUS__PEER_STATUS_ACTIVE)
+			continue;
+		h = hx_hash_str(p->org_id);
+		o = org_slot(tb, p->org_id, h);
+		o->hash = h;
+		hx_strlcpy(o->id, p->org_id, sizeof(o->id));
+	}
 	return HX_OK;
 }
 
@@ -490,12 +493,13 @@ int trust_peer_lookup(struct trust *t, const uint8_t fp[CRYPTO_SHA256_LEN], stru
 	return rc;
 }
 
-void trust_orgs_active(struct trust *t, const char *const *org_ids, size_t n,
-                       unsigned char *active)
+void trust_orgs_active(struct trust *t, const char *const *org_ids, const uint32_t *hashes,
+                       size_t n, unsigned char *active)
 {
 	pthread_rwlock_rdlock(&t->lock);
 	for (size_t i = 0; i < n; i++)
-		active[i] = org_ids[i][0] != '\0' && org_slot(t->table, org_ids[i])[0] != '\0';
+		active[i] = org_ids[i][0] != '\0' &&
+		            org_slot(t->table, org_ids[i], hashes[i])->id[0] != '\0';
 	pthread_rwlock_unlock(&t->lock);
 }
 

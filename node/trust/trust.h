@@ -52,9 +52,10 @@ struct crypto_tls_client *trust_client_get(struct trust *t);
 int trust_peer_lookup(struct trust *t, const uint8_t fp[CRYPTO_SHA256_LEN], struct trust_peer *out);
 uint64_t trust_generation(struct trust *t);
 /* Whether each of n organisations is an enrolled, active peer (not a local client):
- * active[i] = 1 or 0, under one lock. The RLS names only those in a locate's answer. */
-void trust_orgs_active(struct trust *t, const char *const *org_ids, size_t n,
-                       unsigned char *active);
+ * active[i] = 1 or 0, under one lock; hashes[i] = hx_hash_str(org_ids[i]). The RLS names
+ * only those in a locate's answer. */
+void trust_orgs_active(struct trust *t, const char *const *org_ids, const uint32_t *hashes,
+                       size_t n, unsigned char *active);
 
 /* What the daemon trusts now, for the state file and `hiepeerctl status`. */
 struct trust_status {
