@@ -160,8 +160,8 @@ int store_locator_sequence(struct store_txn *t, const char *org_id,
 	memset(out, 0, sizeof(*out));
 	seq_name(org_id, in->stream, name, sizeof(name));
 	rc = store_meta_get_raw(t, name, &v);
-	if (rc == HX_OK && v.mv_size != SEQ_VAL_LEN)
-		return HX_ECORRUPT;
+	if (rc == HX_OK && v.mv_size != SEQ_VAL_LEN && v.mv_size != 40)
+		return HX_ECORRUPT; /* 40: written before the time was kept (taken as time 0) */
 	if (rc == HX_OK)
 		last = store_be64_get(v.mv_data);
 	else if (rc != HX_ENOTFOUND)

@@ -160,7 +160,10 @@ static void publish_digest(struct publish *p, const ProtobufCBinaryData *stream)
 			bounds[0] = rg->after;
 			bounds[1] = rg->through;
 		}
-		digest_tokens(s->digest, "range", bounds, 2);
+		uint8_t lens[2] = {(uint8_t)bounds[0].len, (uint8_t)bounds[1].len};
+		ProtobufCBinaryData lb = {sizeof(lens), lens};
+		digest_tokens(s->digest, "range", &lb, 1); /* an open bound differs from any other */
+		digest_tokens(s->digest, "bounds", bounds, 2);
 		digest_tokens(s->digest, "held", p->snap->tokens, p->snap->n_tokens);
 		return;
 	}
@@ -241,6 +244,23 @@ int api_rls_publish(struct http_ctx *ctx)
 	return publish_submit(ctx, p, &msg->stream);
 }
 
+/* The RLS scans every pair of the range in one write: a range is held to a sixteenth of the
+ * token space (a slice: the first four bits), as publishers send them. */
+static int range_in_one_slice(const Hie__V1__TokenRange *rg)
+{
+	int first = 0, last = 15; /* the slices of the first and last tokens the range can hold */
+	if (rg != NULL && rg->after.len == PROTO_TOKEN_LEN) {
+		const uint8_t *a = rg->after.data;
+		int top = (a[0] & 0x0f) == 0x0f;
+		for (size_t i = 1; i < PROTO_TOKEN_LEN && top; i++)
+			top = a[i] == 0xff;
+		first = (a[0] >> 4) + top; /* the token after a slice's last is the next slice's */
+	}
+	if (rg != NULL && rg->through.len == PROTO_TOKEN_LEN)
+		last = rg->through.data[0] >> 4;
+	return first == last;
+}
+
 int api_rls_snapshot(struct http_ctx *ctx)
 {
 	Hie__V1__LocatorSnapshot *snap = NULL;
@@ -256,6 +276,12 @@ int api_rls_snapshot(struct http_ctx *ctx)
 		ctx->error_text = "too many tokens: at most 10000 in one snapshot";
 		proto_free(snap);
 		return HX_ELIMIT;
+	}
+	if (!range_in_one_slice(snap->range)) {
+		ctx->error_text = "a snapshot's range spans at most one sixteenth of the token space "
+		                  "(its first and last possible tokens share their first four bits)";
+		proto_free(snap);
+		return HX_EPARSE;
 	}
 	if ((p = calloc(1, sizeof(*p))) == NULL ||
 	    (snap->n_tokens > 0 &&

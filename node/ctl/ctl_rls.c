@@ -364,13 +364,16 @@ struct resync_arg {
 static int w_resync(struct store_txn *t, void *arg)
 {
 	struct resync_arg *a = arg;
+	/* Always a new one: a snapshot in progress may have had ranges acknowledged by what the
+	 * RLS has since lost (restored from a backup); the running publisher takes the new one
+	 * up at its next step. */
 	for (size_t i = 0; i < a->n; i++) {
 		struct store_outbox_snap st;
 		int rc = store_outbox_snap_get(t, a->urls[i], &st);
-		a->started[i] = rc == HX_ENOTFOUND;
-		if (rc == HX_ENOTFOUND)
-			rc = store_outbox_snap_start(t, a->urls[i]);
-		if (rc != HX_OK)
+		if (rc != HX_OK && rc != HX_ENOTFOUND)
+			return rc;
+		a->started[i] = rc == HX_ENOTFOUND ? 1 : 2;
+		if ((rc = store_outbox_snap_start(t, a->urls[i])) != HX_OK)
 			return rc;
 	}
 	return HX_OK;
@@ -396,12 +399,16 @@ int ctl_rls_resync_run(struct ctl *c)
 		return ctl_fail("rls resync: more URLs than [rls] endpoints");
 	for (int i = 1; i < c->argc; i++) {
 		unsigned k = 0;
+		int seen = 0;
 		while (k < cfg.n_endpoints && strcmp(cfg.endpoints[k], c->argv[i]) != 0)
 			k++;
 		if (k == cfg.n_endpoints)
 			return ctl_fail("rls resync: %s is not one of the [rls] endpoints of %s",
 			                c->argv[i], c->config_path);
-		urls[a.n++] = cfg.endpoints[k];
+		for (size_t j = 0; j < a.n; j++)
+			seen |= urls[j] == cfg.endpoints[k];
+		if (!seen)
+			urls[a.n++] = cfg.endpoints[k];
 	}
 	if (a.n == 0)
 		for (unsigned k = 0; k < cfg.n_endpoints; k++)
@@ -412,9 +419,8 @@ int ctl_rls_resync_run(struct ctl *c)
 	if ((rc = store_write(c->store, w_resync, &a)) != HX_OK)
 		return ctl_fail("rls resync: %s", hx_strerror(rc));
 	for (size_t i = 0; i < a.n; i++)
-		printf("%s: %s\n", urls[i],
-		       a.started[i] ? "a snapshot of every token held will be sent, then the changes "
-		                      "since (the running hiepeerd starts it within a second)"
-		                    : "a snapshot is already in progress");
+		printf("%s: a snapshot of every token held will be sent, then the changes since%s "
+		       "(the running hiepeerd starts it at its next step for that endpoint)\n",
+		       urls[i], a.started[i] == 2 ? "; it replaces the one in progress" : "");
 	return 0;
 }

@@ -350,13 +350,11 @@ static void published(struct endpoint *e)
  * exactly these" (POST /hie/v1/rls/snapshot). Progress is kept in the store, so a snapshot
  * resumes under its own stream where it stopped. */
 
-static void slice_bounds(int k, uint8_t lo[32], int *has_lo, uint8_t hi[32], int *has_hi)
+/* The last token of slice k (0..15); none for the last slice. */
+static void slice_end(int k, uint8_t hi[32], int *has_hi)
 {
-	*has_lo = k > 0;
 	*has_hi = k < 15;
-	memset(lo, 0xff, 32);
 	memset(hi, 0xff, 32);
-	lo[0] = (uint8_t)((k << 4) - 1);
 	hi[0] = (uint8_t)((k << 4) | 0x0f);
 }
 
@@ -394,9 +392,18 @@ struct snap_arg {
 	int done;
 };
 
+/* Progress, or done; HX_EBUSY (nothing written) when the record is no longer this snapshot's:
+ * `rls resync` started another meanwhile. */
 static int w_snap(struct store_txn *t, void *arg)
 {
 	struct snap_arg *a = arg;
+	struct store_outbox_snap now;
+	int rc = store_outbox_snap_get(t, a->url, &now);
+	if (rc == HX_ENOTFOUND ||
+	    (rc == HX_OK && memcmp(now.stream, a->st.stream, PROTO_STREAM_LEN) != 0))
+		return HX_EBUSY;
+	if (rc != HX_OK)
+		return rc;
 	return a->done ? store_outbox_snap_done(t, a->url) : store_outbox_snap_put(t, a->url, &a->st);
 }
 
@@ -420,6 +427,21 @@ static int w_restored(struct store_txn *t, void *arg)
 	return rc;
 }
 
+/* The endpoint's snapshot in progress, from the store: HX_OK, or the problem noted. */
+static int snap_load(struct publisher *p, struct endpoint *e, struct snap_arg *sa)
+{
+	struct store_txn *t;
+	int rc = store_read_begin(p->store, &t);
+	if (rc == HX_OK) {
+		rc = store_outbox_snap_get(t, e->url, &sa->st);
+		store_read_end(t);
+	}
+	if (rc != HX_OK && rc != HX_ENOTFOUND)
+		problem(e, "reading the snapshot in progress: %s", hx_strerror(rc));
+	sa->done = 0;
+	return rc;
+}
+
 /* Send the endpoint's snapshot in progress, from where it stopped, to its end. */
 static int snapshot(struct publisher *p, struct endpoint *e, const char *url,
                     struct hx_buf *msg, struct hx_buf *resp)
@@ -429,15 +451,9 @@ static int snapshot(struct publisher *p, struct endpoint *e, const char *url,
 	struct snap_arg sa = {.url = e->url};
 	struct store_txn *t;
 	uint64_t sent = 0, first_seq = 0;
-	int rc = HX_ENOMEM;
+	int rc = HX_ENOMEM, conflicts = 0;
 
-	if (ch.tok == NULL || b == NULL)
-		goto out;
-	if ((rc = store_read_begin(p->store, &t)) != HX_OK)
-		goto out;
-	rc = store_outbox_snap_get(t, e->url, &sa.st);
-	store_read_end(t);
-	if (rc != HX_OK)
+	if (ch.tok == NULL || b == NULL || (rc = snap_load(p, e, &sa)) != HX_OK)
 		goto out;
 	first_seq = sa.st.seq;
 	if (sa.st.seq == 0)
@@ -448,64 +464,80 @@ static int snapshot(struct publisher *p, struct endpoint *e, const char *url,
 		Hie__V1__LocatorSnapshot m = HIE__V1__LOCATOR_SNAPSHOT__INIT;
 		Hie__V1__TokenRange range = HIE__V1__TOKEN_RANGE__INIT;
 		Hie__V1__LocatorPublishAck *ack = NULL;
-		uint8_t lo[32], hi[32], through[32];
-		int k = slice_next(&sa.st), has_lo, has_hi, has_through;
+		uint8_t hi[32], through[32];
+		int k = slice_next(&sa.st), has_hi, has_through;
 		if (k > 15) { /* every range acknowledged */
 			sa.done = 1;
-			rc = store_write(p->store, w_snap, &sa);
-			break;
-		}
-		slice_bounds(k, lo, &has_lo, hi, &has_hi);
-		ch.n = 0;
-		ch.hi = has_hi ? hi : NULL;
-		if ((rc = store_read_begin(p->store, &t)) != HX_OK)
-			break;
-		rc = store_outbox_tokens(t, sa.st.has_after ? sa.st.after : NULL, PUBLISH_TOKENS_MAX,
-		                         chunk_token, &ch);
-		store_read_end(t);
-		if (rc != HX_OK) {
-			problem(e, "reading the tokens held: %s", hx_strerror(rc));
-			break;
-		}
-		/* A full chunk ends at its last token; else the range runs to the slice's end. */
-		has_through = ch.n == PUBLISH_TOKENS_MAX || has_hi;
-		memcpy(through, ch.n == PUBLISH_TOKENS_MAX ? ch.tok[ch.n - 1] : hi, 32);
-		for (size_t i = 0; i < ch.n; i++)
-			b[i] = (ProtobufCBinaryData){32, ch.tok[i]};
-		m.tokens = b;
-		m.n_tokens = ch.n;
-		m.sequence = sa.st.seq + 1;
-		m.stream = (ProtobufCBinaryData){PROTO_STREAM_LEN, sa.st.stream};
-		if (sa.st.has_after)
-			range.after = (ProtobufCBinaryData){32, sa.st.after};
-		if (has_through)
-			range.through = (ProtobufCBinaryData){32, through};
-		m.range = &range;
-		hx_buf_reset(msg);
-		if ((rc = proto_pack(&m, msg)) != HX_OK ||
-		    (rc = call(p, e, url, msg, m.sequence, resp, &ack)) != HX_OK)
-			break;
-		if (ack->conflict) {
-			/* This sequence (an ack lost, the range read again since) or a later one was
-			 * applied with other tokens: the range again under the next free sequence.
-			 * Every range holds the state at or after `upto`, so sending one again is
-			 * harmless. */
-			sa.st.seq = ack->applied > sa.st.seq ? ack->applied : sa.st.seq + 1;
-			proto_free(ack);
-			if ((rc = store_write(p->store, w_snap, &sa)) != HX_OK)
+		} else {
+			slice_end(k, hi, &has_hi);
+			ch.n = 0;
+			ch.hi = has_hi ? hi : NULL;
+			if ((rc = store_read_begin(p->store, &t)) != HX_OK) {
+				problem(e, "reading the tokens held: %s", hx_strerror(rc));
 				break;
+			}
+			rc = store_outbox_tokens(t, sa.st.has_after ? sa.st.after : NULL,
+			                         PUBLISH_TOKENS_MAX, chunk_token, &ch);
+			store_read_end(t);
+			if (rc != HX_OK) {
+				problem(e, "reading the tokens held: %s", hx_strerror(rc));
+				break;
+			}
+			/* A full chunk ends at its last token; else the range runs to the slice's end. */
+			has_through = ch.n == PUBLISH_TOKENS_MAX || has_hi;
+			memcpy(through, ch.n == PUBLISH_TOKENS_MAX ? ch.tok[ch.n - 1] : hi, 32);
+			for (size_t i = 0; i < ch.n; i++)
+				b[i] = (ProtobufCBinaryData){32, ch.tok[i]};
+			m.tokens = b;
+			m.n_tokens = ch.n;
+			m.sequence = sa.st.seq + 1;
+			m.stream = (ProtobufCBinaryData){PROTO_STREAM_LEN, sa.st.stream};
+			if (sa.st.has_after)
+				range.after = (ProtobufCBinaryData){32, sa.st.after};
+			if (has_through)
+				range.through = (ProtobufCBinaryData){32, through};
+			m.range = &range;
+			hx_buf_reset(msg);
+			if ((rc = proto_pack(&m, msg)) != HX_OK ||
+			    (rc = call(p, e, url, msg, m.sequence, resp, &ack)) != HX_OK)
+				break;
+			if (ack->conflict) {
+				/* This sequence (an ack lost, the range read again since) or a later one was
+				 * applied with other tokens: the range again under the next free sequence.
+				 * Every range holds the state at or after `upto`, so sending one again is
+				 * harmless. */
+				uint64_t applied = ack->applied;
+				proto_free(ack);
+				if (++conflicts > 3) {
+					problem(e, "snapshot publication %llu: conflicts again (applied up to %llu)",
+					        (unsigned long long)m.sequence, (unsigned long long)applied);
+					rc = HX_EPEER;
+					break;
+				}
+				sa.st.seq = applied > sa.st.seq ? applied : sa.st.seq + 1;
+			} else {
+				proto_free(ack);
+				conflicts = 0;
+				sa.st.seq = m.sequence;
+				sent += ch.n;
+				if (!has_through) {
+					sa.done = 1;
+				} else {
+					sa.st.has_after = 1;
+					memcpy(sa.st.after, through, 32);
+				}
+			}
+		}
+		rc = store_write(p->store, w_snap, &sa);
+		if (rc == HX_EBUSY) { /* another snapshot was started meanwhile: that one instead */
+			hx_log_notice("rls: %s: a new snapshot was asked for: starting it", e->url);
+			if ((rc = snap_load(p, e, &sa)) != HX_OK)
+				break;
+			first_seq = sa.st.seq;
+			sent = 0;
 			continue;
 		}
-		proto_free(ack);
-		sa.st.seq = m.sequence;
-		sent += ch.n;
-		if (!has_through) {
-			sa.done = 1;
-		} else {
-			sa.st.has_after = 1;
-			memcpy(sa.st.after, through, 32);
-		}
-		if ((rc = store_write(p->store, w_snap, &sa)) != HX_OK) {
+		if (rc != HX_OK) {
 			problem(e, "cannot record the snapshot's progress: %s", hx_strerror(rc));
 			break;
 		}

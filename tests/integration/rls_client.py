@@ -8,6 +8,8 @@ the integration tests. Prints one JSON object per call:
 
 usage: rls_client.py HOST PORT CA CERT KEY publish [--add HEX...] [--remove HEX...]
                                            [--random-add N] [--sequence S] [--stream HEX]
+       rls_client.py HOST PORT CA CERT KEY snapshot [HEX...] [--after HEX] [--through HEX]
+                                           --sequence S --stream HEX
        rls_client.py HOST PORT CA CERT KEY locate [HEX...] [--random N]
        rls_client.py HOST PORT CA CERT KEY burst N
        rls_client.py HOST PORT CA CERT KEY raw PATH (--body-hex HEX | --body-text TEXT)
@@ -212,6 +214,13 @@ def main():
     p.add_argument("--sequence", type=int, default=0)
     p.add_argument("--stream", help="the publisher's stream id, hex (16 bytes)")
     p.add_argument("--path", default="/hie/v1/rls/publish")
+    sn = sub.add_parser("snapshot")
+    sn.add_argument("tokens", nargs="*")
+    sn.add_argument("--after")
+    sn.add_argument("--through")
+    sn.add_argument("--sequence", type=int, default=0)
+    sn.add_argument("--stream")
+    sn.add_argument("--path", default="/hie/v1/rls/snapshot")
     loc = sub.add_parser("locate")
     loc.add_argument("tokens", nargs="*")
     loc.add_argument("--random", type=int, default=0)
@@ -232,6 +241,21 @@ def main():
         add = [bytes.fromhex(t) for t in a.add] + [os.urandom(32) for _ in range(a.random_add)]
         body = b"".join(pb_bytes(1, t) for t in add)
         body += b"".join(pb_bytes(2, bytes.fromhex(t)) for t in a.remove)
+        if a.sequence:
+            body += pb_uint(3, a.sequence)
+        if a.stream is not None:
+            body += pb_bytes(4, bytes.fromhex(a.stream))
+        status, rbody = post(*conn, a.path, body)
+        out = answer(status, rbody, decode_ack)
+    elif a.mode == "snapshot":
+        body = b"".join(pb_bytes(1, bytes.fromhex(t)) for t in a.tokens)
+        if a.after is not None or a.through is not None:
+            rng = b""
+            if a.after is not None:
+                rng += pb_bytes(1, bytes.fromhex(a.after))
+            if a.through is not None:
+                rng += pb_bytes(2, bytes.fromhex(a.through))
+            body += pb_bytes(2, rng)
         if a.sequence:
             body += pb_uint(3, a.sequence)
         if a.stream is not None:

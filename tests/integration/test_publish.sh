@@ -305,14 +305,18 @@ within 10000 found_at_a Ito Ken 1960-12-12 >/dev/null || fail "P8 not located"
 within 10000 not_found Okafor Ada 1965-06-06 >/dev/null || fail "removed P6 still located"
 kill -TERM "$rpid"; wait "$rpid" || fail "the RLS's exit status"; rm -f sr/hiepeerd.state
 rm -rf sr && mv sr.copy sr # the RLS restored: P8 unknown there, P6 still there
-start_node r
-rpid=$node_pid
-[ "$node_port" = "$rport" ] || fail "the RLS came back on another port"
-not_found Ito Ken 1960-12-12 && found_at_a Okafor Ada 1965-06-06 ||
-    fail "the restored RLS does not hold its backup's state"
+# Asked while the RLS is still down (the snapshot cannot start), then again: the second
+# replaces the first.
 "$ctl" --config a.conf rls resync "https://localhost:$rport" >resync.txt 2>&1 ||
     fail "rls resync: $(cat resync.txt)"
 grep -q "a snapshot of every token held will be sent" resync.txt || fail "rls resync said: $(cat resync.txt)"
+"$ctl" --config a.conf rls resync "https://localhost:$rport" "https://localhost:$rport" \
+    >resync.txt 2>&1 || fail "rls resync again: $(cat resync.txt)"
+[ "$(wc -l <resync.txt)" -eq 1 ] && grep -q "it replaces the one in progress" resync.txt ||
+    fail "rls resync again said: $(cat resync.txt)"
+start_node r
+rpid=$node_pid
+[ "$node_port" = "$rport" ] || fail "the RLS came back on another port"
 within 10000 found_at_a Ito Ken 1960-12-12 >/dev/null || fail "after rls resync, P8 not located"
 within 10000 not_found Okafor Ada 1965-06-06 >/dev/null || fail "after rls resync, removed P6 still located"
 "$ctl" --config a.conf rls resync https://elsewhere.example:7443 2>err.txt && fail "rls resync of an unknown URL"

@@ -8,6 +8,10 @@
 #     a later removal; a new stream is applied; a bad stream is a 400;
 #  1c. an organisation suspended or removed at the RLS is not named by a locate (its tokens
 #     stay: named again once resumed);
+#  1d. a snapshot of a range: the caller's tokens there become exactly those listed (its
+#     other tokens there go, another organisation's stay, tokens outside the range stay); a
+#     resend is a replay; a range wider than a sixteenth of the token space, tokens out of
+#     order or outside the range: 400;
 #  2. limits: tokens of 31 bytes, 65 tokens in a locate, 10,001 tokens in a publish, an
 #     empty publish, bodies that are not protobuf: 4xx with an Error, nothing stored, the
 #     daemon up; exactly 64 and 10,000 tokens are served;
@@ -148,6 +152,33 @@ within 5000 located_is "$t1" "$t2" "$t7" >/dev/null ||
     fail "B resumed, C locates t1 t2 t7: '$(located c "$t1" "$t2" "$t7")', want '$want'"
 rls b publish --remove "$t7" >p.json
 
+# ---- 1d. snapshots of a range ---------------------------------------------------------------------
+lo=0fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff  # slice 1: (lo, hi]
+hi=1fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff
+sa=10$(tok | cut -c3-) sb=11$(tok | cut -c3-) sc=12$(tok | cut -c3-) out2=20$(tok | cut -c3-)
+s3=33333333333333333333333333333333
+rls c publish --add "$sa" "$sc" "$out2" >p.json
+rls b publish --add "$sc" >p.json
+rls c snapshot "$sa" "$sb" --after "$lo" --through "$hi" --sequence 1 --stream "$s3" >p.json
+expect p.json "C's snapshot of slice 1" 'd == {"status": 200, "sequence": 1, "replay": False, "applied": 1, "conflict": False}'
+[ "$(located a "$sa")" = "$C:1" ] && [ "$(located a "$sb")" = "$C:1" ] ||
+    fail "the snapshot's tokens: $(located a "$sa") / $(located a "$sb")"
+[ "$(located a "$sc")" = "$B:1" ] || fail "C's token left out of its snapshot, B's kept: '$(located a "$sc")'"
+[ "$(located a "$out2")" = "$C:1" ] || fail "C's token outside the range: '$(located a "$out2")'"
+rls c snapshot "$sa" "$sb" --after "$lo" --through "$hi" --sequence 1 --stream "$s3" >p.json
+expect p.json "the same snapshot again" 'd["status"] == 200 and d["replay"] and not d["conflict"]'
+rls c snapshot "$sa" --sequence 2 --stream "$s3" >p.json
+expect p.json "a snapshot of every token at once" 'd["status"] == 400 and "one sixteenth" in d["error"]["message"]'
+rls c snapshot "$sb" "$sa" --after "$lo" --through "$hi" --sequence 2 --stream "$s3" >p.json
+expect p.json "a snapshot out of order" 'd["status"] == 400'
+rls c snapshot "$out2" --after "$lo" --through "$hi" --sequence 2 --stream "$s3" >p.json
+expect p.json "a snapshot's token outside its range" 'd["status"] == 400'
+rls c snapshot --after "$lo" --through "$hi" --sequence 2 --stream "$s3" >p.json # holds none
+expect p.json "an empty snapshot of slice 1" 'd["status"] == 200 and not d["replay"]'
+[ -z "$(located a "$sa" "$sb")" ] || fail "after an empty snapshot of the slice: '$(located a "$sa" "$sb")'"
+rls c publish --remove "$out2" >p.json
+rls b publish --remove "$sc" >p.json
+
 # ---- 2. limits and bad input -------------------------------------------------------------------
 short=$(echo "$t4" | cut -c1-62) # 31 bytes
 long="${t4}00"                   # 33 bytes
@@ -228,13 +259,16 @@ loc = [r for r in recs if r["action"] == "LOCATE"]
 assert [(r["actor_org"], r["detail"]) for r in denied] == [
     (C, "publish: sequence 1 conflicts with its stream (applied up to 1): not applied"),
     (C, "publish: sequence 1 conflicts with its stream (applied up to 2): not applied")], denied
-# Stored publishes only: A 5 (t1-t3, remove t3, stream: t6, remove t6, 10,000), B 5, C 5
+# Stored publishes only: A 5 (t1-t3, remove t3, stream: t6, remove t6, 10,000), B 7, C 9
 # (two without a stream, then stream 1 sequences 1 and 2, stream 2 sequence 1); replays and
 # refused ones wrote none.
 by = lambda rs, o: [r for r in rs if r.get("actor_org") == o]
-assert (len(by(pub, A)), len(by(pub, B)), len(by(pub, C))) == (5, 5, 5), pub
-assert len(pub) == 15, pub
-assert [r["detail"] for r in by(pub, C)][2:] == [
+assert (len(by(pub, A)), len(by(pub, B)), len(by(pub, C))) == (5, 7, 9), pub
+assert len(pub) == 21, pub
+assert [r["detail"] for r in by(pub, C) if r["detail"].startswith("snapshot")] == [
+    "snapshot: 2 held in the range, 1 added, 1 removed, sequence 1",
+    "snapshot: 0 held in the range, 0 added, 2 removed, sequence 2"], pub
+assert [r["detail"] for r in by(pub, C)][2:5] == [
     "publish: 1 added, 0 removed, sequence 1", "publish: 0 added, 1 removed, sequence 2",
     "publish: 1 added, 0 removed, sequence 1"], pub
 assert by(pub, A)[0]["detail"] == "publish: 3 added, 0 removed, sequence 1", pub
