@@ -442,7 +442,12 @@ static int snap_load(struct publisher *p, struct endpoint *e, struct snap_arg *s
 	return rc;
 }
 
-/* Send the endpoint's snapshot in progress, from where it stopped, to its end. */
+/* Snapshot publications sent in one go before the publisher turns to its other work
+ * (preparing changes, other endpoints): a large snapshot holds nothing up for long. */
+#define SNAPSHOT_PER_ROUND 32
+
+/* Send the endpoint's snapshot in progress, from where it stopped: HX_OK when done, HX_EBUSY
+ * when SNAPSHOT_PER_ROUND publications went and more remain, else the problem noted. */
 static int snapshot(struct publisher *p, struct endpoint *e, const char *url,
                     struct hx_buf *msg, struct hx_buf *resp)
 {
@@ -450,12 +455,10 @@ static int snapshot(struct publisher *p, struct endpoint *e, const char *url,
 	ProtobufCBinaryData *b = calloc(PUBLISH_TOKENS_MAX, sizeof(*b));
 	struct snap_arg sa = {.url = e->url};
 	struct store_txn *t;
-	uint64_t sent = 0, first_seq = 0;
-	int rc = HX_ENOMEM, conflicts = 0;
+	int rc = HX_ENOMEM, conflicts = 0, calls = 0;
 
 	if (ch.tok == NULL || b == NULL || (rc = snap_load(p, e, &sa)) != HX_OK)
 		goto out;
-	first_seq = sa.st.seq;
 	if (sa.st.seq == 0)
 		hx_log_notice("rls: %s: sending it every token held now (a snapshot), then the queue "
 		              "after publication %llu",
@@ -468,6 +471,9 @@ static int snapshot(struct publisher *p, struct endpoint *e, const char *url,
 		int k = slice_next(&sa.st), has_hi, has_through;
 		if (k > 15) { /* every range acknowledged */
 			sa.done = 1;
+		} else if (calls++ == SNAPSHOT_PER_ROUND) {
+			rc = HX_EBUSY; /* the rest next round: the progress is in the store */
+			break;
 		} else {
 			slice_end(k, hi, &has_hi);
 			ch.n = 0;
@@ -519,7 +525,6 @@ static int snapshot(struct publisher *p, struct endpoint *e, const char *url,
 				proto_free(ack);
 				conflicts = 0;
 				sa.st.seq = m.sequence;
-				sent += ch.n;
 				if (!has_through) {
 					sa.done = 1;
 				} else {
@@ -533,8 +538,6 @@ static int snapshot(struct publisher *p, struct endpoint *e, const char *url,
 			hx_log_notice("rls: %s: a new snapshot was asked for: starting it", e->url);
 			if ((rc = snap_load(p, e, &sa)) != HX_OK)
 				break;
-			first_seq = sa.st.seq;
-			sent = 0;
 			continue;
 		}
 		if (rc != HX_OK) {
@@ -545,11 +548,9 @@ static int snapshot(struct publisher *p, struct endpoint *e, const char *url,
 			break;
 	}
 	if (rc == HX_OK && sa.done) {
-		hx_log_notice("rls: %s: snapshot done: %llu token(s) in %llu publication(s); the queue "
-		              "follows from %llu",
-		              e->url, (unsigned long long)sent,
-		              (unsigned long long)(sa.st.seq - first_seq),
-		              (unsigned long long)sa.st.upto + 1);
+		hx_log_notice("rls: %s: snapshot done after %llu publication(s); the queue follows "
+		              "from %llu",
+		              e->url, (unsigned long long)sa.st.seq, (unsigned long long)sa.st.upto + 1);
 		published(e);
 	} else if (rc == HX_OK) {
 		rc = HX_ECLOSED; /* stopping */
@@ -606,7 +607,9 @@ static int send_some(struct publisher *p, struct endpoint *e)
 			rc = store_outbox_queue_next(t, cursor, &seq, &msg);
 		store_read_end(t);
 		if (rc == HX_OK && snapping) {
-			if (snapshot(p, e, snap_url, &msg, &resp) != HX_OK)
+			if ((rc = snapshot(p, e, snap_url, &msg, &resp)) == HX_EBUSY)
+				more = 1; /* more of it next round, after the other work */
+			if (rc != HX_OK)
 				break;
 			continue;
 		}
