@@ -194,6 +194,9 @@ static int v_locator_snapshot(const void *msg)
 	if (p->stream.len != PROTO_STREAM_LEN || p->sequence == 0 ||
 	    tokens_check(p->tokens, p->n_tokens) != HX_OK)
 		return HX_EPARSE;
+	if (p->resume_stream.len != 0 &&
+	    (p->resume_stream.len != PROTO_STREAM_LEN || p->resume_sequence == 0))
+		return HX_EPARSE;
 	if (p->range != NULL) {
 		if (bound_len(&p->range->after) != HX_OK || bound_len(&p->range->through) != HX_OK)
 			return HX_EPARSE;

@@ -356,7 +356,9 @@ int store_locator_replace(struct store_txn *t, const char *org_id,
 /* Where a publisher's stream (LocatorPublish.stream) stands at the locator, kept in `meta`,
  * one entry per (organisation, stream): the highest sequence applied and its digest.
  * Publication `seq` with content `digest` (of its tokens):
- *   past the highest:         apply = 1, and it becomes the highest;
+ *   the next one (or the first the stream shows): apply = 1, and it becomes the highest;
+ *   further on:               apply = 0, gap = 1: the RLS lacks the ones between (restored
+ *                             from a backup): the publisher sends a snapshot;
  *   the highest, same digest: a resend whose ack was lost: apply = 0;
  *   otherwise:                apply = 0, conflict = 1: a late duplicate (applying it could
  *                             undo a later publication), or a publisher whose store is an
@@ -373,10 +375,15 @@ struct store_locator_seq {
 };
 struct store_locator_seq_out {
 	int apply, conflict;
+	int gap;          /* past the highest applied + 1: not applied, the RLS lacks some */
 	uint64_t applied;
 };
 int store_locator_sequence(struct store_txn *t, const char *org_id,
                            const struct store_locator_seq *in, struct store_locator_seq_out *out);
+/* A snapshot brought org_id's tokens up to sequence seq of stream: that sequence counts as
+ * applied (no digest: a resend of it is a conflict), unless a later one already is. */
+int store_locator_resume(struct store_txn *t, const char *org_id,
+                         const uint8_t stream[PROTO_STREAM_LEN], uint64_t seq);
 /* (token, organisation) pairs in the locator (O(1)). */
 int store_locator_stat(struct store_txn *t, uint64_t *pairs);
 

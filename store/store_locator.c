@@ -172,6 +172,11 @@ int store_locator_sequence(struct store_txn *t, const char *org_id,
 		                memcmp((const uint8_t *)v.mv_data + 8, in->digest, 32) != 0;
 		return HX_OK;
 	}
+	if (rc == HX_OK && in->seq > last + 1) { /* publications of this stream never seen here */
+		out->applied = last;
+		out->gap = 1;
+		return HX_OK;
+	}
 	if (rc == HX_ENOTFOUND && (rc = streams_make_room(t, org_id)) != HX_OK)
 		return rc;
 	out->apply = 1;
@@ -271,4 +276,28 @@ int store_locator_replace(struct store_txn *t, const char *org_id,
 			return store_err_from_mdb(r);
 	}
 	return HX_OK;
+}
+
+int store_locator_resume(struct store_txn *t, const char *org_id,
+                         const uint8_t stream[PROTO_STREAM_LEN], uint64_t seq)
+{
+	char name[16 + PROTO_ORG_ID_MAX + 2 * PROTO_STREAM_LEN];
+	uint8_t val[SEQ_VAL_LEN] = {0};
+	MDB_val v;
+	int rc;
+
+	STORE_REQUIRE_WRITE(t);
+	if (stream == NULL || seq == 0 || proto_id_org_check(org_id) != HX_OK)
+		return HX_EINVAL;
+	seq_name(org_id, stream, name, sizeof(name));
+	rc = store_meta_get_raw(t, name, &v);
+	if (rc == HX_OK && v.mv_size >= 8 && store_be64_get(v.mv_data) >= seq)
+		return HX_OK; /* already further on */
+	if (rc != HX_OK && rc != HX_ENOTFOUND)
+		return rc;
+	if (rc == HX_ENOTFOUND && (rc = streams_make_room(t, org_id)) != HX_OK)
+		return rc;
+	store_be64_put(val, seq);
+	store_be64_put(val + 40, (uint64_t)hx_time_now_ms());
+	return store_meta_put_raw(t, name, val, sizeof(val));
 }

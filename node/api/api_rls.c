@@ -83,13 +83,13 @@ static int w_publish(struct store_txn *t, void *arg)
 	if (p->seq.seq != 0) {
 		if ((rc = store_locator_sequence(t, org, &p->seq, &p->at)) != HX_OK)
 			return rc;
-		if (!p->at.apply && !p->at.conflict)
+		if (!p->at.apply && !p->at.conflict && !p->at.gap)
 			return HX_OK; /* a resend: audited when it was applied */
-		if (!p->at.apply) { /* a late duplicate, or a store restored from an older copy */
+		if (!p->at.apply) { /* a late duplicate, an older copy of a store, or lost ones here */
 			snprintf(p->detail, sizeof(p->detail),
-			         "%s: sequence %llu conflicts with its stream (applied up to %llu): not "
-			         "applied",
+			         "%s: sequence %llu %s its stream (applied up to %llu): not applied",
 			         p->snap != NULL ? "snapshot" : "publish", (unsigned long long)p->sequence,
+			         p->at.gap ? "leaves a gap in" : "conflicts with",
 			         (unsigned long long)p->at.applied);
 			p->ev.outcome = HIE__V1__AUDIT_OUTCOME__AUDIT_OUTCOME_DENIED;
 			return store_audit_append(t, &p->ev, NULL);
@@ -103,6 +103,11 @@ static int w_publish(struct store_txn *t, void *arg)
 		                           (const uint8_t(*)[PROTO_TOKEN_LEN])p->snap_tokens,
 		                           p->snap->n_tokens, &removed, &added);
 		if (rc != HX_OK)
+			return rc;
+		/* The last range: the publisher's queue goes on after resume_sequence. */
+		if (p->snap->resume_stream.len == PROTO_STREAM_LEN &&
+		    (rc = store_locator_resume(t, org, p->snap->resume_stream.data,
+		                               p->snap->resume_sequence)) != HX_OK)
 			return rc;
 		snprintf(p->detail, sizeof(p->detail),
 		         "snapshot: %zu held in the range, %zu added, %zu removed, sequence %llu",
@@ -185,7 +190,13 @@ static int publish_answer(void *arg, int rc, struct hx_buf *body, const char **w
 		return rc;
 	}
 	ack.replay = p->seq.seq != 0 && !p->at.apply;
-	if (ack.replay && p->at.conflict)
+	if (ack.replay && p->at.gap)
+		hx_log_warn("rls: %s from %s: sequence %llu, but its stream was applied here only up to "
+		            "%llu (this RLS restored from a backup?): not applied; a snapshot is asked "
+		            "for",
+		            what, p->actor.org, (unsigned long long)p->sequence,
+		            (unsigned long long)p->at.applied);
+	else if (ack.replay && p->at.conflict)
 		hx_log_warn("rls: %s from %s: sequence %llu conflicts with its stream (applied up to "
 		            "%llu with other tokens): not applied; the publisher's store may be an "
 		            "older copy",
@@ -199,6 +210,7 @@ static int publish_answer(void *arg, int rc, struct hx_buf *body, const char **w
 	ack.sequence = p->sequence;
 	ack.applied = p->at.applied;
 	ack.conflict = p->at.conflict;
+	ack.gap = p->at.gap;
 	return proto_pack(&ack, body);
 }
 

@@ -449,7 +449,8 @@ static int snap_load(struct publisher *p, struct endpoint *e, struct snap_arg *s
 /* Send the endpoint's snapshot in progress, from where it stopped: HX_OK when done, HX_EBUSY
  * when SNAPSHOT_PER_ROUND publications went and more remain, else the problem noted. */
 static int snapshot(struct publisher *p, struct endpoint *e, const char *url,
-                    struct hx_buf *msg, struct hx_buf *resp)
+                    const uint8_t main_stream[PROTO_STREAM_LEN], struct hx_buf *msg,
+                    struct hx_buf *resp)
 {
 	struct chunk ch = {calloc(PUBLISH_TOKENS_MAX, 32), 0, NULL};
 	ProtobufCBinaryData *b = calloc(PUBLISH_TOKENS_MAX, sizeof(*b));
@@ -502,6 +503,10 @@ static int snapshot(struct publisher *p, struct endpoint *e, const char *url,
 				range.after = (ProtobufCBinaryData){32, sa.st.after};
 			if (has_through)
 				range.through = (ProtobufCBinaryData){32, through};
+			else if (sa.st.upto > 0) { /* the last range: the queue goes on after upto */
+				m.resume_stream = (ProtobufCBinaryData){PROTO_STREAM_LEN, (uint8_t *)main_stream};
+				m.resume_sequence = sa.st.upto;
+			}
 			m.range = &range;
 			hx_buf_reset(msg);
 			if ((rc = proto_pack(&m, msg)) != HX_OK ||
@@ -607,7 +612,7 @@ static int send_some(struct publisher *p, struct endpoint *e)
 			rc = store_outbox_queue_next(t, cursor, &seq, &msg);
 		store_read_end(t);
 		if (rc == HX_OK && snapping) {
-			if ((rc = snapshot(p, e, snap_url, &msg, &resp)) == HX_EBUSY)
+			if ((rc = snapshot(p, e, snap_url, stream, &msg, &resp)) == HX_EBUSY)
 				more = 1; /* more of it next round, after the other work */
 			if (rc != HX_OK)
 				break;
@@ -633,6 +638,25 @@ static int send_some(struct publisher *p, struct endpoint *e)
 		}
 		if (call(p, e, url, &msg, seq, &resp, &ack) != HX_OK)
 			break;
+		if (ack->gap) {
+			/* The RLS has applied our stream only up to an earlier publication than the one
+			 * before this: it lost some (restored from a backup). A snapshot, then the queue. */
+			unsigned long long applied = (unsigned long long)ack->applied;
+			proto_free(ack);
+			if (renewed++) {
+				problem(e, "publication %llu leaves a gap again (applied up to %llu)",
+				        (unsigned long long)seq, applied);
+				break;
+			}
+			hx_log_warn("rls: %s: has applied this store's publications only up to %llu, "
+			            "short of %llu (restored from a backup?): a snapshot, then the queue",
+			            e->url, applied, (unsigned long long)seq);
+			if ((rc = store_write(p->store, w_snap_start, e->url)) != HX_OK) {
+				problem(e, "cannot start a snapshot: %s", hx_strerror(rc));
+				break;
+			}
+			continue;
+		}
 		if (ack->conflict) {
 			/* The RLS applied this stream's sequence with other tokens, or later ones: this
 			 * store is an older copy of the one that published (restored from a backup), and

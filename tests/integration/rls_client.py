@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A record locator client over mutual TLS with hand-written protobuf (no generated code), for
 the integration tests. Prints one JSON object per call:
-  {"status": 200, "sequence": S, "replay": B, "applied": A, "conflict": B}  publish, accepted
+  {"status": 200, "sequence": S, "replay": B, "applied": A, "conflict": B, "gap": B}
   {"status": 200, "orgs": [{"org_id": O, "hits": N}, ...]} locate, in the server's order
   {"status": 400, "error": {"code": C, "message": M}}      refused with an Error
   {"status": null, "transport_error": "..."}               no HTTP answer (TLS refusal, reset)
@@ -174,7 +174,7 @@ def answer(status, body, ok_decode):
 
 
 def decode_ack(body):
-    out = {"sequence": 0, "replay": False, "applied": 0, "conflict": False}
+    out = {"sequence": 0, "replay": False, "applied": 0, "conflict": False, "gap": False}
     for num, v in pb_fields(body):
         if num == 1:
             out["sequence"] = v
@@ -184,6 +184,8 @@ def decode_ack(body):
             out["applied"] = v
         elif num == 4:
             out["conflict"] = bool(v)
+        elif num == 5:
+            out["gap"] = bool(v)
     return out
 
 

@@ -23,8 +23,10 @@
 #     pass the RLS's 10,000 tokens a publication, so A splits the batch: none is refused,
 #     and the backlog drains;
 #  8. the first RLS restored from a backup (it has lost a patient added since, and holds one
-#     removed since): `rls resync` at A sends it a snapshot, and it holds what A holds; a URL
-#     that is not an endpoint is one clear line.
+#     removed since): A's next publication leaves a gap in its stream there, so A sends a
+#     snapshot by itself; restored again with nothing published since, `rls resync` at A
+#     does it; either way it then holds what A holds; a URL that is not an endpoint is one
+#     clear line.
 set -eu
 ctl=$1
 hiepeerd=$2
@@ -295,18 +297,36 @@ done
 
 # 8. The first RLS restored from a backup.
 lport=$rport
-kill -TERM "$rpid"; wait "$rpid" || fail "the RLS's exit status"; rm -f sr/hiepeerd.state
+stop_r() { kill -TERM "$rpid"; wait "$rpid" || fail "the RLS's exit status"; rm -f sr/hiepeerd.state; }
+restart_r() {
+    start_node r
+    rpid=$node_pid
+    [ "$node_port" = "$rport" ] || fail "the RLS came back on another port"
+}
+stop_r
 cp -a sr sr.copy
-start_node r
-rpid=$node_pid
+restart_r
 person P8 Ito Ken 1960-12-12
 "$ctl" --store sa patient remove P6 >/dev/null || fail "patient remove P6"
 within 10000 found_at_a Ito Ken 1960-12-12 >/dev/null || fail "P8 not located"
 within 10000 not_found Okafor Ada 1965-06-06 >/dev/null || fail "removed P6 still located"
-kill -TERM "$rpid"; wait "$rpid" || fail "the RLS's exit status"; rm -f sr/hiepeerd.state
-rm -rf sr && mv sr.copy sr # the RLS restored: P8 unknown there, P6 still there
-# Asked while the RLS is still down (the snapshot cannot start), then again: the second
-# replaces the first.
+stop_r
+rm -rf sr && cp -a sr.copy sr # the RLS restored: P8 unknown there, P6 still there
+restart_r
+not_found Ito Ken 1960-12-12 && found_at_a Okafor Ada 1965-06-06 ||
+    fail "the restored RLS does not hold its backup's state"
+# A's next publication finds the RLS short of the ones before it: a snapshot, by itself.
+person P9 Novak Eva 1977-07-07
+within 10000 found_at_a Novak Eva 1977-07-07 >/dev/null || fail "P9 not located at the restored RLS"
+within 10000 found_at_a Ito Ken 1960-12-12 >/dev/null || fail "after the gap, P8 not located"
+within 10000 not_found Okafor Ada 1965-06-06 >/dev/null || fail "after the gap, removed P6 still located"
+grep -q "restored from a backup?): a snapshot, then the queue" a.log || fail "A's log on the gap: $(cat a.log)"
+grep -q "a snapshot is asked for" r.log ||
+    fail "the RLS did not log the gap: $(cat r.log)"
+# A quiet node: restored again, nothing published since. `rls resync`, asked while the RLS is
+# still down (the snapshot cannot start), then again: the second replaces the first.
+stop_r
+rm -rf sr && mv sr.copy sr
 "$ctl" --config a.conf rls resync "https://localhost:$rport" >resync.txt 2>&1 ||
     fail "rls resync: $(cat resync.txt)"
 grep -q "a snapshot of every token held will be sent" resync.txt || fail "rls resync said: $(cat resync.txt)"
@@ -314,9 +334,8 @@ grep -q "a snapshot of every token held will be sent" resync.txt || fail "rls re
     >resync.txt 2>&1 || fail "rls resync again: $(cat resync.txt)"
 [ "$(wc -l <resync.txt)" -eq 1 ] && grep -q "it replaces the one in progress" resync.txt ||
     fail "rls resync again said: $(cat resync.txt)"
-start_node r
-rpid=$node_pid
-[ "$node_port" = "$rport" ] || fail "the RLS came back on another port"
+restart_r
+within 10000 found_at_a Novak Eva 1977-07-07 >/dev/null || fail "after rls resync, P9 not located"
 within 10000 found_at_a Ito Ken 1960-12-12 >/dev/null || fail "after rls resync, P8 not located"
 within 10000 not_found Okafor Ada 1965-06-06 >/dev/null || fail "after rls resync, removed P6 still located"
 "$ctl" --config a.conf rls resync https://elsewhere.example:7443 2>err.txt && fail "rls resync of an unknown URL"

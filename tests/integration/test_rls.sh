@@ -51,7 +51,12 @@ located() {
     python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print(" ".join("%s:%d" % (o["org_id"], o["hits"]) for o in d["orgs"]) if d["status"] == 200 else "ERROR %s" % d)' loc.json ||
         echo "ERROR $(cat loc.json)"
 }
-tok() { python3 -c 'import os; print(os.urandom(32).hex())'; }
+# A random token outside slice 1 (first four bits 0001), which 1d snapshots: only the tokens
+# 1d makes are there.
+tok() { python3 -c 'import os
+t = bytearray(os.urandom(32))
+t[0] = 0x20 | (t[0] & 0xdf) if t[0] >> 4 == 1 else t[0]
+print(t.hex())'; }
 
 # ---- set-up: a PKI, the RLS store with A, B, C enrolled, the RLS daemon -----------------------
 "$ctl" pki ca ca >/dev/null
@@ -72,9 +77,9 @@ t1=$(tok); t2=$(tok); t3=$(tok); t4=$(tok); t5=$(tok)
 
 # ---- 1. publish and locate ---------------------------------------------------------------------
 rls a publish --add "$t1" "$t2" "$t3" --sequence 1 >p.json
-expect p.json "A publishes t1 t2 t3" 'd == {"status": 200, "sequence": 1, "replay": False, "applied": 0, "conflict": False}'
+expect p.json "A publishes t1 t2 t3" 'd == {"status": 200, "sequence": 1, "replay": False, "applied": 0, "conflict": False, "gap": False}'
 rls b publish --add "$t2" "$t3" --sequence 7 >p.json
-expect p.json "B publishes t2 t3" 'd == {"status": 200, "sequence": 7, "replay": False, "applied": 0, "conflict": False}'
+expect p.json "B publishes t2 t3" 'd == {"status": 200, "sequence": 7, "replay": False, "applied": 0, "conflict": False, "gap": False}'
 rls b publish --add "$t3" --sequence 8 >p.json # again: idempotent
 expect p.json "B publishes t3 again" 'd["status"] == 200 and d["sequence"] == 8'
 
@@ -88,7 +93,7 @@ got=$(located c "$t4")
 [ -z "$got" ] || fail "a token nobody published: '$got'"
 
 rls a publish --remove "$t3" --sequence 2 >p.json
-expect p.json "A removes t3" 'd == {"status": 200, "sequence": 2, "replay": False, "applied": 0, "conflict": False}'
+expect p.json "A removes t3" 'd == {"status": 200, "sequence": 2, "replay": False, "applied": 0, "conflict": False, "gap": False}'
 got=$(located c "$t3")
 [ "$got" = "$B:1" ] || fail "after A removed t3, C locates t3: '$got', want '$B:1'"
 got=$(located c "$t1" "$t2" "$t3")
@@ -109,23 +114,27 @@ got=$(located a "$t5")
 s1=0123456789abcdef0123456789abcdef s2=fedcba9876543210fedcba9876543210
 t6=$(tok)
 rls c publish --add "$t6" --sequence 1 --stream "$s1" >p.json
-expect p.json "C adds t6 (stream 1, sequence 1)" 'd == {"status": 200, "sequence": 1, "replay": False, "applied": 1, "conflict": False}'
+expect p.json "C adds t6 (stream 1, sequence 1)" 'd == {"status": 200, "sequence": 1, "replay": False, "applied": 1, "conflict": False, "gap": False}'
 rls c publish --add "$t6" --sequence 1 --stream "$s1" >p.json # its ack was lost: sent again
-expect p.json "the same publication again" 'd == {"status": 200, "sequence": 1, "replay": True, "applied": 1, "conflict": False}'
+expect p.json "the same publication again" 'd == {"status": 200, "sequence": 1, "replay": True, "applied": 1, "conflict": False, "gap": False}'
 rls c publish --add "$(tok)" --sequence 1 --stream "$s1" >p.json # sequence 1, other tokens
-expect p.json "sequence 1 with other tokens" 'd == {"status": 200, "sequence": 1, "replay": True, "applied": 1, "conflict": True}'
+expect p.json "sequence 1 with other tokens" 'd == {"status": 200, "sequence": 1, "replay": True, "applied": 1, "conflict": True, "gap": False}'
 rls c publish --remove "$t6" --sequence 2 --stream "$s1" >p.json
-expect p.json "C removes t6 (sequence 2)" 'd == {"status": 200, "sequence": 2, "replay": False, "applied": 2, "conflict": False}'
+expect p.json "C removes t6 (sequence 2)" 'd == {"status": 200, "sequence": 2, "replay": False, "applied": 2, "conflict": False, "gap": False}'
 rls c publish --add "$t6" --sequence 1 --stream "$s1" >p.json # a duplicate of 1 arriving late
-expect p.json "sequence 1 after 2" 'd == {"status": 200, "sequence": 1, "replay": True, "applied": 2, "conflict": True}'
+expect p.json "sequence 1 after 2" 'd == {"status": 200, "sequence": 1, "replay": True, "applied": 2, "conflict": True, "gap": False}'
 got=$(located a "$t6")
 [ -z "$got" ] || fail "a late duplicate of an older publication undid a removal: '$got'"
 rls c publish --add "$t6" --sequence 1 --stream "$s2" >p.json # a new stream starts at 1
-expect p.json "a new stream" 'd == {"status": 200, "sequence": 1, "replay": False, "applied": 1, "conflict": False}'
+expect p.json "a new stream" 'd == {"status": 200, "sequence": 1, "replay": False, "applied": 1, "conflict": False, "gap": False}'
 got=$(located a "$t6")
 [ "$got" = "$C:1" ] || fail "a new stream's publication: '$got', want '$C:1'"
+tg=$(tok)
+rls c publish --add "$tg" --sequence 3 --stream "$s2" >p.json # 2 never came
+expect p.json "a gap in the stream" 'd["status"] == 200 and d["replay"] and d["gap"] and d["applied"] == 1 and not d["conflict"]'
+[ -z "$(located a "$tg")" ] || fail "a publication after a gap was applied"
 rls a publish --add "$t6" "$(tok)" --sequence 3 --stream "$s1" >p.json # per organisation
-expect p.json "A under C's stream id" 'd == {"status": 200, "sequence": 3, "replay": False, "applied": 3, "conflict": False}'
+expect p.json "A under C's stream id" 'd == {"status": 200, "sequence": 3, "replay": False, "applied": 3, "conflict": False, "gap": False}'
 rls c publish --remove "$t6" --sequence 2 --stream "$s1" >p.json # the old stream keeps its place
 expect p.json "the old stream, again" 'd["status"] == 200 and d["replay"] and d["applied"] == 2'
 got=$(located b "$t6")
@@ -160,7 +169,7 @@ s3=33333333333333333333333333333333
 rls c publish --add "$sa" "$sc" "$out2" >p.json
 rls b publish --add "$sc" >p.json
 rls c snapshot "$sa" "$sb" --after "$lo" --through "$hi" --sequence 1 --stream "$s3" >p.json
-expect p.json "C's snapshot of slice 1" 'd == {"status": 200, "sequence": 1, "replay": False, "applied": 1, "conflict": False}'
+expect p.json "C's snapshot of slice 1" 'd == {"status": 200, "sequence": 1, "replay": False, "applied": 1, "conflict": False, "gap": False}'
 [ "$(located a "$sa")" = "$C:1" ] && [ "$(located a "$sb")" = "$C:1" ] ||
     fail "the snapshot's tokens: $(located a "$sa") / $(located a "$sb")"
 [ "$(located a "$sc")" = "$B:1" ] || fail "C's token left out of its snapshot, B's kept: '$(located a "$sc")'"
@@ -211,7 +220,7 @@ rls a raw /hie/v1/rls/publish --body-hex "$(python3 -c 'print("0a20" + "00" * 32
 expect p.json "a publish cut in the middle of a field" 'd["status"] == 400'
 t0=$(date +%s%N)
 rls a publish --add "$t4" --random-add 9999 --sequence 5 >p.json
-expect p.json "a publish of exactly 10,000 tokens" 'd == {"status": 200, "sequence": 5, "replay": False, "applied": 0, "conflict": False}'
+expect p.json "a publish of exactly 10,000 tokens" 'd == {"status": 200, "sequence": 5, "replay": False, "applied": 0, "conflict": False, "gap": False}'
 echo "a publish of 10,000 tokens took $(ms_since "$t0") ms"
 got=$(located c "$t4")
 [ "$got" = "$A:1" ] || fail "after a publish of 10,000 tokens, t4: '$got'"
@@ -255,10 +264,11 @@ A, B, C = sys.argv[2:5]
 pub = [r for r in recs if r["action"] == "PUBLISH" and r["outcome"] != "DENIED"]
 denied = [r for r in recs if r["action"] == "PUBLISH" and r["outcome"] == "DENIED"]
 loc = [r for r in recs if r["action"] == "LOCATE"]
-# The two conflicts of 1b, audited as denied (a resend is not audited again).
+# The two conflicts and the gap of 1b, audited as denied (a resend is not audited again).
 assert [(r["actor_org"], r["detail"]) for r in denied] == [
     (C, "publish: sequence 1 conflicts with its stream (applied up to 1): not applied"),
-    (C, "publish: sequence 1 conflicts with its stream (applied up to 2): not applied")], denied
+    (C, "publish: sequence 1 conflicts with its stream (applied up to 2): not applied"),
+    (C, "publish: sequence 3 leaves a gap in its stream (applied up to 1): not applied")], denied
 # Stored publishes only: A 5 (t1-t3, remove t3, stream: t6, remove t6, 10,000), B 7, C 9
 # (two without a stream, then stream 1 sequences 1 and 2, stream 2 sequence 1); replays and
 # refused ones wrote none.

@@ -426,6 +426,8 @@ static Hie__V1__LocatorSnapshot *sample_locator_snapshot(struct proto_sample *s,
 		p->range->through = sample_bytes(s, PROTO_TOKEN_LEN, 54);
 		memset(p->range->after.data, 0x0f, PROTO_TOKEN_LEN);
 		memset(p->range->through.data, 0x1f, PROTO_TOKEN_LEN);
+		p->resume_stream = sample_bytes(s, PROTO_STREAM_LEN, 55);
+		p->resume_sequence = 77;
 	}
 	return p;
 }
@@ -439,6 +441,7 @@ static Hie__V1__LocatorPublishAck *sample_publish_ack(struct proto_sample *s, in
 		a->replay = 1;
 		a->applied = 43;
 		a->conflict = 1;
+		a->gap = 1;
 	}
 	return a;
 }

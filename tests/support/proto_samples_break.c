@@ -221,6 +221,8 @@ static const char *b_locator_snapshot(struct proto_sample *s, void *msg, unsigne
 	case 5: p->range->through.len = 31; return "a bound of 31 bytes";
 	case 6: p->stream.len = 0; return "no stream";
 	case 7: p->sequence = 0; return "sequence 0";
+	case 8: p->resume_stream.len = 15; return "a resume stream of 15 bytes";
+	case 9: p->resume_sequence = 0; return "a resume stream without a sequence";
 	default: return NULL;
 	}
 }

@@ -1290,6 +1290,12 @@ static int w_seq(struct store_txn *t, void *arg)
 	return store_locator_sequence(t, o->org, &o->in, &o->out);
 }
 
+static int w_resume(struct store_txn *t, void *arg)
+{
+	struct seq_op *o = arg;
+	return store_locator_resume(t, o->org, o->in.stream, o->in.seq);
+}
+
 /* seq_try(s, org, stream byte, sequence, digest byte): "apply", "replay" or "conflict", and
  * the stream's highest applied sequence after. */
 static const char *seq_try(struct store *s, const char *org, uint8_t stream, uint64_t seq,
@@ -1302,7 +1308,7 @@ static const char *seq_try(struct store *s, const char *org, uint8_t stream, uin
 	if (store_write(s, w_seq, &o) != HX_OK)
 		return "error";
 	*applied = o.out.applied;
-	return o.out.apply ? "apply" : o.out.conflict ? "conflict" : "replay";
+	return o.out.apply ? "apply" : o.out.conflict ? "conflict" : o.out.gap ? "gap" : "replay";
 }
 
 /* A publisher's stream at the locator: each sequence applied once and in order. */
@@ -1319,7 +1325,10 @@ static void test_locator_sequence(void **state)
 	assert_int_equal(ap, 1);
 	assert_string_equal(seq_try(s, A, 1, 1, 0xa1, &ap), "replay"); /* a resend */
 	assert_string_equal(seq_try(s, A, 1, 1, 0xa2, &ap), "conflict"); /* other tokens */
-	assert_string_equal(seq_try(s, A, 1, 3, 0xa3, &ap), "apply"); /* a gap is fine */
+	assert_string_equal(seq_try(s, A, 1, 3, 0xa3, &ap), "gap"); /* 2 never came */
+	assert_int_equal(ap, 1);
+	assert_string_equal(seq_try(s, A, 1, 2, 0xa2, &ap), "apply");
+	assert_string_equal(seq_try(s, A, 1, 3, 0xa3, &ap), "apply");
 	assert_int_equal(ap, 3);
 	assert_string_equal(seq_try(s, A, 1, 2, 0xa2, &ap), "conflict"); /* late */
 	assert_int_equal(ap, 3);
@@ -1348,6 +1357,18 @@ static void test_locator_sequence(void **state)
 	assert_string_equal(seq_try(s, B, 0x1f, 1, 0xc0, &ap), "replay"); /* kept */
 	assert_string_equal(seq_try(s, B, 0x10, 1, 0xc0, &ap), "apply");  /* forgotten */
 	assert_string_equal(seq_try(s, A, 1, 3, 0xa3, &ap), "replay");    /* A's untouched */
+	/* a snapshot's resume point: the next sequence follows it, an earlier one conflicts */
+	{
+		struct seq_op r = {.org = A};
+		memset(r.in.stream, 5, sizeof(r.in.stream));
+		r.in.seq = 10;
+		assert_int_equal(store_write(s, w_resume, &r), HX_OK);
+		assert_string_equal(seq_try(s, A, 5, 10, 0xd0, &ap), "conflict");
+		assert_string_equal(seq_try(s, A, 5, 11, 0xd1, &ap), "apply");
+		r.in.seq = 4; /* behind: changes nothing */
+		assert_int_equal(store_write(s, w_resume, &r), HX_OK);
+		assert_string_equal(seq_try(s, A, 5, 12, 0xd2, &ap), "apply");
+	}
 	/* kept across a reopen */
 	store_close(s);
 	s = open_existing(dir);
