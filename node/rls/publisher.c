@@ -512,6 +512,26 @@ static int snapshot(struct publisher *p, struct endpoint *e, const char *url,
 			if ((rc = proto_pack(&m, msg)) != HX_OK ||
 			    (rc = call(p, e, url, msg, m.sequence, resp, &ack)) != HX_OK)
 				break;
+			if (ack->gap) {
+				/* The RLS lost ranges of this snapshot it had acknowledged (restored from a
+				 * backup meanwhile): the snapshot again from the start, under a new stream. */
+				proto_free(ack);
+				if (++conflicts > 3) {
+					problem(e, "snapshot publication %llu: a gap again",
+					        (unsigned long long)m.sequence);
+					rc = HX_EPEER;
+					break;
+				}
+				hx_log_warn("rls: %s: lost part of the snapshot it had acknowledged: starting "
+				            "it again",
+				            e->url);
+				if ((rc = store_write(p->store, w_snap_start, (void *)e->url)) != HX_OK ||
+				    (rc = snap_load(p, e, &sa)) != HX_OK) {
+					problem(e, "cannot start the snapshot again: %s", hx_strerror(rc));
+					break;
+				}
+				continue;
+			}
 			if (ack->conflict) {
 				/* This sequence (an ack lost, the range read again since) or a later one was
 				 * applied with other tokens: the range again under the next free sequence.
