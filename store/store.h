@@ -356,9 +356,11 @@ int store_locator_replace(struct store_txn *t, const char *org_id,
 /* Where a publisher's stream (LocatorPublish.stream) stands at the locator, kept in `meta`,
  * one entry per (organisation, stream): the highest sequence applied and its digest.
  * Publication `seq` with content `digest` (of its tokens):
- *   the next one (or the first the stream shows): apply = 1, and it becomes the highest;
+ *   the next one (1 for a stream not seen): apply = 1, and it becomes the highest;
  *   further on:               apply = 0, gap = 1: the RLS lacks the ones between (restored
- *                             from a backup): the publisher sends a snapshot;
+ *                             from a backup, or the stream evicted): the publisher sends a
+ *                             snapshot, whose resume point (store_locator_resume) the
+ *                             stream then goes on from;
  *   the highest, same digest: a resend whose ack was lost: apply = 0;
  *   otherwise:                apply = 0, conflict = 1: a late duplicate (applying it could
  *                             undo a later publication), or a publisher whose store is an

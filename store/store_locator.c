@@ -172,7 +172,10 @@ int store_locator_sequence(struct store_txn *t, const char *org_id,
 		                memcmp((const uint8_t *)v.mv_data + 8, in->digest, 32) != 0;
 		return HX_OK;
 	}
-	if (rc == HX_OK && in->seq > last + 1) { /* publications of this stream never seen here */
+	/* Publications of this stream never seen here: the RLS lost them (restored from a
+	 * backup), or evicted the stream. A stream starts at 1; a publisher's stream that goes on
+	 * after a snapshot is known from the snapshot's resume point. */
+	if (in->seq > last + 1) {
 		out->applied = last;
 		out->gap = 1;
 		return HX_OK;
@@ -291,7 +294,9 @@ int store_locator_resume(struct store_txn *t, const char *org_id,
 		return HX_EINVAL;
 	seq_name(org_id, stream, name, sizeof(name));
 	rc = store_meta_get_raw(t, name, &v);
-	if (rc == HX_OK && v.mv_size >= 8 && store_be64_get(v.mv_data) >= seq)
+	if (rc == HX_OK && v.mv_size != SEQ_VAL_LEN && v.mv_size != 40)
+		return HX_ECORRUPT;
+	if (rc == HX_OK && store_be64_get(v.mv_data) >= seq)
 		return HX_OK; /* already further on */
 	if (rc != HX_OK && rc != HX_ENOTFOUND)
 		return rc;

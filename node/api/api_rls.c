@@ -22,8 +22,9 @@
 #define RLS_LOCATE_ORGS_MAX 1000
 
 _Static_assert(API_RLS_PUBLISH_TOKENS_MAX == 10000, "the publish error text names the limit");
-/* Tokens (tag, length, 32 bytes each), a sequence (11), a stream (18), a range (70). */
-_Static_assert(API_RLS_PUBLISH_TOKENS_MAX * (2 + PROTO_TOKEN_LEN) + 11 + 18 + 70 <=
+/* Tokens (tag, length, 32 bytes each), a sequence (11), a stream (18), a range (70), a
+ * resume point (18 + 11). */
+_Static_assert(API_RLS_PUBLISH_TOKENS_MAX * (2 + PROTO_TOKEN_LEN) + 11 + 18 + 70 + 29 <=
                    API_RLS_PUBLISH_BODY_MAX,
                "a publish or snapshot of the most tokens fits the route's body limit");
 

@@ -39,6 +39,7 @@ struct endpoint {
 	int pinned;
 	int64_t next_try_ms;
 	int64_t backoff_ms;
+	unsigned gap_snapshots;       /* snapshots for gaps since a publication went through */
 	char problem[256];
 };
 
@@ -490,9 +491,17 @@ static int snapshot(struct publisher *p, struct endpoint *e, const char *url,
 				problem(e, "reading the tokens held: %s", hx_strerror(rc));
 				break;
 			}
-			/* A full chunk ends at its last token; else the range runs to the slice's end. */
+			/* A full chunk ends at its last token; else the range runs to the slice's end
+			 * (the last slice's is open: so is a full chunk's there that ends at ff..ff, so
+			 * that the last range always goes, with the resume point). */
 			has_through = ch.n == PUBLISH_TOKENS_MAX || has_hi;
 			memcpy(through, ch.n == PUBLISH_TOKENS_MAX ? ch.tok[ch.n - 1] : hi, 32);
+			if (has_through && !has_hi) {
+				int top = 1;
+				for (size_t i = 0; i < 32 && top; i++)
+					top = through[i] == 0xff;
+				has_through = !top;
+			}
 			for (size_t i = 0; i < ch.n; i++)
 				b[i] = (ProtobufCBinaryData){32, ch.tok[i]};
 			m.tokens = b;
@@ -545,7 +554,7 @@ static int snapshot(struct publisher *p, struct endpoint *e, const char *url,
 					rc = HX_EPEER;
 					break;
 				}
-				sa.st.seq = applied > sa.st.seq ? applied : sa.st.seq + 1;
+				sa.st.seq = applied; /* at least this sequence: the next one is free */
 			} else {
 				proto_free(ack);
 				conflicts = 0;
@@ -660,11 +669,14 @@ static int send_some(struct publisher *p, struct endpoint *e)
 			break;
 		if (ack->gap) {
 			/* The RLS has applied our stream only up to an earlier publication than the one
-			 * before this: it lost some (restored from a backup). A snapshot, then the queue. */
+			 * before this: it lost some (restored from a backup). A snapshot, then the queue;
+			 * a gap again right after one is a problem (two URLs for one RLS?), with back-off
+			 * and no snapshot, until a publication goes through. */
 			unsigned long long applied = (unsigned long long)ack->applied;
 			proto_free(ack);
-			if (renewed++) {
-				problem(e, "publication %llu leaves a gap again (applied up to %llu)",
+			if (e->gap_snapshots++ > 0) {
+				problem(e, "publication %llu leaves a gap again after a snapshot (applied up "
+				        "to %llu)",
 				        (unsigned long long)seq, applied);
 				break;
 			}
@@ -701,6 +713,7 @@ static int send_some(struct publisher *p, struct endpoint *e)
 			continue;
 		}
 		proto_free(ack);
+		e->gap_snapshots = 0; /* applied: the stream is whole there */
 		{
 			struct cursor_arg ca = {e->url, seq};
 			if ((rc = store_write(p->store, w_cursor, &ca)) != HX_OK) {

@@ -127,14 +127,16 @@ got=$(located a "$t6")
 [ -z "$got" ] || fail "a late duplicate of an older publication undid a removal: '$got'"
 rls c publish --add "$t6" --sequence 1 --stream "$s2" >p.json # a new stream starts at 1
 expect p.json "a new stream" 'd == {"status": 200, "sequence": 1, "replay": False, "applied": 1, "conflict": False, "gap": False}'
+rls c publish --add "$(tok)" --sequence 5 --stream 55555555555555555555555555555555 >p.json
+expect p.json "a stream never seen, past its first publication" 'd["status"] == 200 and d["gap"] and d["applied"] == 0'
 got=$(located a "$t6")
 [ "$got" = "$C:1" ] || fail "a new stream's publication: '$got', want '$C:1'"
 tg=$(tok)
 rls c publish --add "$tg" --sequence 3 --stream "$s2" >p.json # 2 never came
 expect p.json "a gap in the stream" 'd["status"] == 200 and d["replay"] and d["gap"] and d["applied"] == 1 and not d["conflict"]'
 [ -z "$(located a "$tg")" ] || fail "a publication after a gap was applied"
-rls a publish --add "$t6" "$(tok)" --sequence 3 --stream "$s1" >p.json # per organisation
-expect p.json "A under C's stream id" 'd == {"status": 200, "sequence": 3, "replay": False, "applied": 3, "conflict": False, "gap": False}'
+rls a publish --add "$t6" "$(tok)" --sequence 1 --stream "$s1" >p.json # per organisation
+expect p.json "A under C's stream id" 'd == {"status": 200, "sequence": 1, "replay": False, "applied": 1, "conflict": False, "gap": False}'
 rls c publish --remove "$t6" --sequence 2 --stream "$s1" >p.json # the old stream keeps its place
 expect p.json "the old stream, again" 'd["status"] == 200 and d["replay"] and d["applied"] == 2'
 got=$(located b "$t6")
@@ -143,7 +145,7 @@ rls c publish --add "$t6" --sequence 3 --stream 0123 >p.json
 expect p.json "a stream of 2 bytes" 'd["status"] == 400 and "stream is 16 bytes" in d["error"]["message"]'
 rls c publish --add "$t6" --stream "$s2" >p.json
 expect p.json "a stream with sequence 0" 'd["status"] == 400'
-rls a publish --remove "$t6" --sequence 4 --stream "$s1" >p.json
+rls a publish --remove "$t6" --sequence 2 --stream "$s1" >p.json
 expect p.json "A removes t6" 'd["status"] == 200 and not d["replay"]'
 
 # ---- 1c. only organisations active at the RLS are named ---------------------------------------
@@ -268,6 +270,7 @@ loc = [r for r in recs if r["action"] == "LOCATE"]
 assert [(r["actor_org"], r["detail"]) for r in denied] == [
     (C, "publish: sequence 1 conflicts with its stream (applied up to 1): not applied"),
     (C, "publish: sequence 1 conflicts with its stream (applied up to 2): not applied"),
+    (C, "publish: sequence 5 leaves a gap in its stream (applied up to 0): not applied"),
     (C, "publish: sequence 3 leaves a gap in its stream (applied up to 1): not applied")], denied
 # Stored publishes only: A 5 (t1-t3, remove t3, stream: t6, remove t6, 10,000), B 7, C 9
 # (two without a stream, then stream 1 sequences 1 and 2, stream 2 sequence 1); replays and
