@@ -243,12 +243,16 @@ after=$(python3 -c 'import json,sys; print(sum(r["action"] == "PUBLISH" for r in
     fail "the first RLS got $((after - before)) publication(s) during the catch-up and P7, want 1"
 
 # 6. A new linkage key.
-"$ctl" pki linkage-key key2.hex >/dev/null
-sed "s|/key.hex|/key2.hex|" c.conf >c2.conf
-stop_a
-sed -i "s|^linkage_key = .*|linkage_key = $tmp/key2.hex|" a.conf
-start_node a
-apid=$node_pid
+# new_key N: a fresh keyN.hex, cN.conf for C with it, and A restarted with it.
+new_key() {
+    "$ctl" pki linkage-key "key$1.hex" >/dev/null
+    sed "s|/key.hex|/key$1.hex|" c.conf >"c$1.conf"
+    stop_a
+    sed -i "s|^linkage_key = .*|linkage_key = $tmp/key$1.hex|" a.conf
+    start_node a
+    apid=$node_pid
+}
+new_key 2
 for lport in "$rport" "$r2port"; do
     cconf=c2.conf
     ms=$(within 15000 found_at_a Haddad Rana 1999-09-09) ||
@@ -281,12 +285,7 @@ rls = json.load(sys.stdin)["rls"]
 sys.exit(0 if all(r["publications_waiting"] == 0 and r["changes_to_prepare"] == 0 and not r["catching_up"] for r in rls) else 1)'
 }
 within 30000 drained >/dev/null || fail "the 520 patients' backlog: $("$ctl" --config a.conf status)"
-"$ctl" pki linkage-key key3.hex >/dev/null
-sed "s|/key.hex|/key3.hex|" c.conf >c3.conf
-stop_a
-sed -i "s|^linkage_key = .*|linkage_key = $tmp/key3.hex|" a.conf
-start_node a
-apid=$node_pid
+new_key 3
 ms=$(within 60000 drained) || fail "after the third key, the backlog: $("$ctl" --config a.conf status)"
 echo "526 patients published again under a new key in $ms ms"
 ! grep -q "answered 413" a.log || fail "a publication was refused as too large: $(grep 413 a.log | head -3)"
