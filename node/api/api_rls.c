@@ -475,38 +475,26 @@ int api_rls_locate(struct http_ctx *ctx)
 	for (size_t i = 0; i < l.cap; i++)
 		if (l.slots[i].id[0] != '\0')
 			l.slots[norgs++] = l.slots[i];
-	if (norgs > 0) {
-		const char *ids_small[64], **ids = ids_small;
-		uint32_t hash_small[64], *hashes = hash_small;
-		unsigned char active_small[64], *active = active_small;
+	{
+		/* In runs of 64 (one lock each), compacting in place: a run is looked up before any
+		 * of its slots is overwritten. */
+		const char *ids[64];
+		uint32_t hashes[64];
+		unsigned char active[64];
 		size_t kept = 0;
-		if (norgs > HX_ARRAY_SIZE(ids_small) &&
-		    ((ids = calloc(norgs, sizeof(*ids))) == NULL ||
-		     (hashes = calloc(norgs, sizeof(*hashes))) == NULL ||
-		     (active = calloc(norgs, 1)) == NULL)) {
-			if (ids != ids_small) {
-				free(ids);
-				if (hashes != hash_small)
-					free(hashes);
+		for (size_t base = 0; base < norgs; base += HX_ARRAY_SIZE(ids)) {
+			size_t m = norgs - base < HX_ARRAY_SIZE(ids) ? norgs - base : HX_ARRAY_SIZE(ids);
+			for (size_t i = 0; i < m; i++) {
+				ids[i] = l.slots[base + i].id;
+				hashes[i] = l.slots[base + i].hash;
 			}
-			rc = HX_ENOMEM;
-			goto done;
+			trust_orgs_active(ctx->trust, ids, hashes, m, active);
+			for (size_t i = 0; i < m; i++)
+				if (active[i])
+					l.slots[kept++] = l.slots[base + i];
 		}
-		for (size_t i = 0; i < norgs; i++) {
-			ids[i] = l.slots[i].id;
-			hashes[i] = l.slots[i].hash;
-		}
-		trust_orgs_active(ctx->trust, ids, hashes, norgs, active);
-		for (size_t i = 0; i < norgs; i++)
-			if (active[i])
-				l.slots[kept++] = l.slots[i];
 		left_out = norgs - kept;
 		norgs = kept;
-		if (ids != ids_small) {
-			free(ids);
-			free(hashes);
-			free(active);
-		}
 	}
 	if (norgs > 1)
 		qsort(l.slots, norgs, sizeof(*l.slots), slot_by_hits);
