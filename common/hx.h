@@ -127,6 +127,16 @@ static inline uint32_t hx_hash_str(const char *s)
 	return h;
 }
 
+/* The same hash of n bytes: hx_hash_mem(s, strlen(s)) == hx_hash_str(s). */
+static inline uint32_t hx_hash_mem(const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 16777619u;
+	return h;
+}
+
 /* Lowercase hex of n bytes into out (2n+1 bytes). */
 void hx_hex_encode(const uint8_t *p, size_t n, char *out);
 /* Parse exactly 2n hex digits into out[n]; HX_EPARSE otherwise. */

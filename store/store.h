@@ -334,13 +334,19 @@ int store_locator_add(struct store_txn *t, const uint8_t token[STORE_TOKEN_LEN],
 int store_locator_remove(struct store_txn *t, const uint8_t token[STORE_TOKEN_LEN],
                          const char *org_id);
 /* The organisations holding token, in byte order of their ids, at most `max` (0 or more
- * than STORE_LOCATOR_LOOKUP_MAX: that many). cb gets each id (valid during the call only)
- * and returns nonzero to stop. *truncated (may be NULL) is set on success: 1 when more
- * organisations hold the token than were given. A token nobody holds is HX_OK with no
- * call. HX_ECORRUPT for a stored value that cannot be an organisation id. */
-typedef int (*store_org_cb)(const char *org_id, void *arg);
+ * than STORE_LOCATOR_LOOKUP_MAX: that many). cb gets each id (NUL-terminated, len bytes,
+ * valid during the call only) and returns nonzero to stop. *truncated (may be NULL) is set
+ * on success: 1 when more organisations hold the token than were given. A token nobody
+ * holds is HX_OK with no call. HX_ECORRUPT for a stored value that cannot be an
+ * organisation id. */
+typedef int (*store_org_cb)(const char *org_id, size_t len, void *arg);
 int store_locator_lookup(struct store_txn *t, const uint8_t token[STORE_TOKEN_LEN], size_t max,
                          store_org_cb cb, void *arg, int *truncated);
+/* The same for n tokens through one cursor (a locate's tokens, best ascending: a token near
+ * the last one is found from the cursor's page). `max` applies to each token; *truncated is
+ * 1 when any token was cut short; a nonzero cb stops the whole walk. */
+int store_locator_lookup_each(struct store_txn *t, const uint8_t *const *tokens, size_t n,
+                              size_t max, store_org_cb cb, void *arg, int *truncated);
 /* Make org_id's tokens in the range (after, through] exactly `tokens` (ascending, each in the
  * range): its pairs there whose token is not listed are removed, the listed ones added.
  * after NULL: from the first token; through NULL: to the last. A publisher's snapshot, sent in

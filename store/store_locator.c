@@ -45,43 +45,58 @@ int store_locator_remove(struct store_txn *t, const uint8_t token[STORE_TOKEN_LE
 	return r == MDB_NOTFOUND ? HX_OK : store_err_from_mdb(r);
 }
 
-int store_locator_lookup(struct store_txn *t, const uint8_t token[STORE_TOKEN_LEN], size_t max,
-                         store_org_cb cb, void *arg, int *truncated)
+int store_locator_lookup_each(struct store_txn *t, const uint8_t *const *tokens, size_t n,
+                              size_t max, store_org_cb cb, void *arg, int *truncated)
 {
 	MDB_cursor *c;
-	MDB_val k = {STORE_TOKEN_LEN, (void *)token}, v;
 	char org[PROTO_ORG_ID_MAX + 1];
-	size_t n = 0;
-	int more = 0, r, rc = HX_OK;
+	int more = 0, stop = 0, r = MDB_NOTFOUND, rc = HX_OK;
 
-	if (token == NULL || cb == NULL)
+	if ((tokens == NULL && n > 0) || cb == NULL)
 		return HX_EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (tokens[i] == NULL)
+			return HX_EINVAL;
 	if (max == 0 || max > STORE_LOCATOR_LOOKUP_MAX)
 		max = STORE_LOCATOR_LOOKUP_MAX;
 	if ((r = mdb_cursor_open(t->txn, t->s->dbi[DB_LOCATOR], &c)) != MDB_SUCCESS)
 		return store_err_from_mdb(r);
-	for (r = mdb_cursor_get(c, &k, &v, MDB_SET_KEY); r == MDB_SUCCESS;
-	     r = mdb_cursor_get(c, &k, &v, MDB_NEXT_DUP)) {
-		if (n == max) {
-			more = 1;
-			break;
+	for (size_t i = 0; i < n && rc == HX_OK && !stop; i++) {
+		MDB_val k = {STORE_TOKEN_LEN, (void *)tokens[i]}, v;
+		size_t got = 0;
+		for (r = mdb_cursor_get(c, &k, &v, MDB_SET_KEY); r == MDB_SUCCESS;
+		     r = mdb_cursor_get(c, &k, &v, MDB_NEXT_DUP)) {
+			if (got == max) {
+				more = 1;
+				break;
+			}
+			if (v.mv_size == 0 || v.mv_size > PROTO_ORG_ID_MAX) {
+				rc = HX_ECORRUPT;
+				break;
+			}
+			memcpy(org, v.mv_data, v.mv_size);
+			org[v.mv_size] = '\0';
+			got++;
+			if (cb(org, v.mv_size, arg)) {
+				stop = 1;
+				break;
+			}
 		}
-		if (v.mv_size == 0 || v.mv_size > PROTO_ORG_ID_MAX) {
-			rc = HX_ECORRUPT;
-			break;
-		}
-		memcpy(org, v.mv_data, v.mv_size);
-		org[v.mv_size] = '\0';
-		n++;
-		if (cb(org, arg))
-			break;
+		if (rc == HX_OK && r != MDB_SUCCESS && r != MDB_NOTFOUND)
+			rc = store_err_from_mdb(r);
 	}
 	mdb_cursor_close(c);
-	if (rc == HX_OK && r != MDB_SUCCESS && r != MDB_NOTFOUND)
-		rc = store_err_from_mdb(r);
 	if (rc == HX_OK && truncated != NULL)
 		*truncated = more;
 	return rc;
+}
+
+int store_locator_lookup(struct store_txn *t, const uint8_t token[STORE_TOKEN_LEN], size_t max,
+                         store_org_cb cb, void *arg, int *truncated)
+{
+	if (token == NULL)
+		return HX_EINVAL;
+	return store_locator_lookup_each(t, &token, 1, max, cb, arg, truncated);
 }
 
 int store_locator_stat(struct store_txn *t, uint64_t *pairs)

@@ -11,6 +11,7 @@
 #include "api.h"
 
 #include "crypto.h"
+#include "tally.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -314,81 +315,23 @@ int api_rls_snapshot(struct http_ctx *ctx)
 
 /* ---- locate ----------------------------------------------------------------------------- */
 
-struct org_slot {
-	char id[PROTO_ORG_ID_MAX + 1];
-	uint32_t hits;
-	uint32_t hash; /* hx_hash_str(id) */
-};
-
-/* The organisations found, counted as they come: an open-addressing table (a handful in the
- * common case, so it starts small and doubles when half full). */
-struct locate {
-	const char *self;        /* the caller's organisation: left out */
-	struct org_slot *slots;  /* cap slots; an empty id is a free slot */
-	size_t cap, n;
-	int truncated;
-	int failed;              /* out of memory */
-};
-
-/* Where id is (or would go): its hash compared first, as the ids share long prefixes. */
-static struct org_slot *slot_find(struct org_slot *slots, size_t cap, const char *id, uint32_t h)
+/* The tally keeps only organisations enrolled and active here now. */
+static void keep_active(void *trust, const char *const *ids, const uint32_t *hashes, size_t n,
+                        unsigned char *yes)
 {
-	size_t i = h & (cap - 1);
-	while (slots[i].id[0] != '\0' && (slots[i].hash != h || strcmp(slots[i].id, id) != 0))
-		i = (i + 1) & (cap - 1);
-	return &slots[i];
+	trust_orgs_active(trust, ids, hashes, n, yes);
 }
 
-static int locate_grow(struct locate *l)
+/* Tokens in byte order, by insertion (a locate has at most 64). */
+static void tokens_sort(ProtobufCBinaryData **tok, size_t n)
 {
-	size_t cap = l->cap ? l->cap * 2 : 32;
-	struct org_slot *slots = calloc(cap, sizeof(*slots));
-	if (slots == NULL)
-		return HX_ENOMEM;
-	for (size_t i = 0; i < l->cap; i++)
-		if (l->slots[i].id[0] != '\0')
-			*slot_find(slots, cap, l->slots[i].id, l->slots[i].hash) = l->slots[i];
-	free(l->slots);
-	l->slots = slots;
-	l->cap = cap;
-	return HX_OK;
-}
-
-static int locate_collect(const char *org_id, void *arg)
-{
-	struct locate *l = arg;
-	struct org_slot *s;
-	uint32_t h;
-	if (strcmp(org_id, l->self) == 0)
-		return 0;
-	if (2 * (l->n + 1) > l->cap && locate_grow(l) != HX_OK) {
-		l->failed = 1;
-		return 1;
+	for (size_t i = 1; i < n; i++) {
+		ProtobufCBinaryData *x = tok[i];
+		size_t j = i;
+		for (; j > 0 && memcmp(tok[j - 1]->data, x->data, PROTO_TOKEN_LEN) > 0; j--)
+			tok[j] = tok[j - 1];
+		tok[j] = x;
 	}
-	h = hx_hash_str(org_id);
-	s = slot_find(l->slots, l->cap, org_id, h);
-	if (s->id[0] == '\0') { /* each token lists an organisation at most once */
-		hx_strlcpy(s->id, org_id, sizeof(s->id));
-		s->hash = h;
-		l->n++;
-	}
-	s->hits++;
-	return 0;
-}
-
-static int token_cmp(const void *a, const void *b)
-{
-	const ProtobufCBinaryData *x = *(ProtobufCBinaryData *const *)a;
-	const ProtobufCBinaryData *y = *(ProtobufCBinaryData *const *)b;
-	return memcmp(x->data, y->data, PROTO_TOKEN_LEN);
-}
-
-static int slot_by_hits(const void *a, const void *b)
-{
-	const struct org_slot *x = a, *y = b;
-	if (x->hits != y->hits)
-		return x->hits > y->hits ? -1 : 1;
-	return strcmp(x->id, y->id);
 }
 
 /* The audit record of a locate: lazy (the answer does not wait for it), as for discover. */
@@ -431,13 +374,16 @@ int api_rls_locate(struct http_ctx *ctx)
 {
 	Hie__V1__LocateRequest *req = NULL;
 	Hie__V1__LocateResponse resp = HIE__V1__LOCATE_RESPONSE__INIT;
-	Hie__V1__LocateHit *hits = NULL, **hitp = NULL;
+	Hie__V1__LocateHit inline_hits[RLS_TALLY_INLINE], *inline_hitp[RLS_TALLY_INLINE];
+	Hie__V1__LocateHit *hits = inline_hits, **hitp = inline_hitp;
 	ProtobufCBinaryData *tok[64];
-	struct locate l = {.self = ctx->peer->org_id};
+	const uint8_t *keys[64];
+	struct rls_tally l;
 	struct store_txn *t = NULL;
-	size_t ntok = 0, norgs = 0, left_out = 0;
-	int rc;
+	size_t ntok = 0, found, norgs = 0;
+	int truncated = 0, rc;
 
+	rls_tally_init(&l, ctx->peer->org_id);
 	if (proto_locate_request_unpack(ctx->body, ctx->body_len, &req) != HX_OK) {
 		ctx->error_text = "the body is not a valid LocateRequest (1 to 64 tokens, each "
 		                  "exactly 32 bytes)";
@@ -447,63 +393,31 @@ int api_rls_locate(struct http_ctx *ctx)
 		rc = HX_EPARSE;
 		goto done;
 	}
-	/* A token sent twice counts once. */
+	/* A token sent twice counts once; in byte order, the cursor moves forward. */
 	for (size_t i = 0; i < req->n_tokens; i++)
 		tok[i] = &req->tokens[i];
-	qsort(tok, req->n_tokens, sizeof(tok[0]), token_cmp);
+	tokens_sort(tok, req->n_tokens);
 	for (size_t i = 0; i < req->n_tokens; i++)
-		if (ntok == 0 || token_cmp(&tok[ntok - 1], &tok[i]) != 0)
-			tok[ntok++] = tok[i];
+		if (ntok == 0 || memcmp(keys[ntok - 1], tok[i]->data, PROTO_TOKEN_LEN) != 0)
+			keys[ntok++] = tok[i]->data;
 
 	if ((rc = store_read_begin(ctx->store, &t)) != HX_OK)
 		goto done;
-	for (size_t i = 0; i < ntok && rc == HX_OK; i++) {
-		int trunc = 0;
-		rc = store_locator_lookup(t, tok[i]->data, RLS_LOCATE_ORGS_PER_TOKEN, locate_collect,
-		                          &l, &trunc);
-		l.truncated |= trunc;
-	}
+	rc = store_locator_lookup_each(t, keys, ntok, RLS_LOCATE_ORGS_PER_TOKEN, rls_tally_add, &l,
+	                               &truncated);
 	store_read_end(t);
 	if (rc == HX_OK && l.failed)
 		rc = HX_ENOMEM;
 	if (rc != HX_OK)
 		goto done;
 
-	/* The organisations, ordered by hits, most first, then by id; only those enrolled and
-	 * active here now: one removed or suspended is not named (its tokens stay in the
-	 * locator, named again if it is resumed). */
-	for (size_t i = 0; i < l.cap; i++)
-		if (l.slots[i].id[0] != '\0')
-			l.slots[norgs++] = l.slots[i];
-	{
-		/* In runs of 64 (one lock each), compacting in place: a run is looked up before any
-		 * of its slots is overwritten. */
-		const char *ids[64];
-		uint32_t hashes[64];
-		unsigned char active[64];
-		size_t kept = 0;
-		for (size_t base = 0; base < norgs; base += HX_ARRAY_SIZE(ids)) {
-			size_t m = norgs - base < HX_ARRAY_SIZE(ids) ? norgs - base : HX_ARRAY_SIZE(ids);
-			for (size_t i = 0; i < m; i++) {
-				ids[i] = l.slots[base + i].id;
-				hashes[i] = l.slots[base + i].hash;
-			}
-			trust_orgs_active(ctx->trust, ids, hashes, m, active);
-			for (size_t i = 0; i < m; i++)
-				if (active[i])
-					l.slots[kept++] = l.slots[base + i];
-		}
-		left_out = norgs - kept;
-		norgs = kept;
-	}
-	if (norgs > 1)
-		qsort(l.slots, norgs, sizeof(*l.slots), slot_by_hits);
-	if (norgs > RLS_LOCATE_ORGS_MAX) {
-		l.truncated = 1;
-		norgs = RLS_LOCATE_ORGS_MAX;
-	}
-	if (norgs > 0 && ((hits = calloc(norgs, sizeof(*hits))) == NULL ||
-	                  (hitp = calloc(norgs, sizeof(*hitp))) == NULL)) {
+	/* Only organisations enrolled and active here now are named: one removed or suspended
+	 * is not (its tokens stay in the locator, named again if it is resumed). */
+	found = l.n;
+	norgs = rls_tally_keep(&l, keep_active, ctx->trust);
+	if (norgs > RLS_TALLY_INLINE &&
+	    ((hits = malloc(norgs * sizeof(*hits))) == NULL ||
+	     (hitp = malloc(norgs * sizeof(*hitp))) == NULL)) {
 		rc = HX_ENOMEM;
 		goto done;
 	}
@@ -513,18 +427,22 @@ int api_rls_locate(struct http_ctx *ctx)
 		hits[i].hits = l.slots[i].hits;
 		hitp[i] = &hits[i];
 	}
-	resp.n_orgs = norgs;
+	rls_hits_sort(hitp, norgs);
+	resp.n_orgs = norgs < RLS_LOCATE_ORGS_MAX ? norgs : RLS_LOCATE_ORGS_MAX;
 	resp.orgs = hitp;
+	truncated |= norgs > RLS_LOCATE_ORGS_MAX;
 	hx_log_info("rls: locate from %s: %zu token(s), %zu organisation(s)%s%s", l.self,
-	            req->n_tokens, norgs, l.truncated ? " (organisation cap reached)" : "",
-	            left_out > 0 ? " (and some not active here, left out)" : "");
+	            req->n_tokens, resp.n_orgs, truncated ? " (organisation cap reached)" : "",
+	            found > norgs ? " (and some not active here, left out)" : "");
 	rc = proto_pack(&resp, ctx->out);
 	if (rc == HX_OK)
-		audit_locate(ctx, req->n_tokens, norgs);
+		audit_locate(ctx, req->n_tokens, resp.n_orgs);
 done:
-	free(hitp);
-	free(hits);
-	free(l.slots);
+	if (hitp != inline_hitp)
+		free(hitp);
+	if (hits != inline_hits)
+		free(hits);
+	rls_tally_release(&l);
 	proto_free(req);
 	return rc;
 }

@@ -117,9 +117,10 @@ static int w_fill(struct store_txn *t, void *arg)
 	return HX_OK;
 }
 
-static int count_cb(const char *org, void *arg)
+static int count_cb(const char *org, size_t len, void *arg)
 {
 	(void)org;
+	(void)len;
 	(*(size_t *)arg)++;
 	return 0;
 }

@@ -1243,9 +1243,10 @@ struct loc_seen {
 	size_t n, stop_at;
 };
 
-static int loc_collect(const char *org, void *arg)
+static int loc_collect(const char *org, size_t len, void *arg)
 {
 	struct loc_seen *a = arg;
+	assert_int_equal(len, strlen(org));
 	a->n++;
 	if (strlen(a->list) + strlen(org) + 2 < sizeof(a->list)) {
 		strcat(a->list, org);
@@ -1426,6 +1427,31 @@ static void test_locator(void **state)
 	got = loc_lookup(s, t1, 0, 1, &trunc);
 	assert_int_equal(got.n, 1);
 	assert_int_equal(trunc, 0);
+	/* several tokens through one cursor, in any order, one nobody holds among them: each
+	 * token's holders in turn; the cap per token; a stop ends the whole walk */
+	{
+		const uint8_t *each[] = {t2, t3, t1};
+		memset(&got, 0, sizeof(got));
+		assert_int_equal(store_read_begin(s, &t), HX_OK);
+		assert_int_equal(store_locator_lookup_each(t, each, 3, 0, loc_collect, &got, &trunc),
+		                 HX_OK);
+		assert_string_equal(got.list, "1.2.3.2,1.2.3.1,1.2.3.10,1.2.3.2,");
+		assert_int_equal(trunc, 0);
+		memset(&got, 0, sizeof(got));
+		assert_int_equal(store_locator_lookup_each(t, each, 3, 1, loc_collect, &got, &trunc),
+		                 HX_OK);
+		assert_string_equal(got.list, "1.2.3.2,1.2.3.1,");
+		assert_int_equal(trunc, 1); /* t1 had more than one */
+		memset(&got, 0, sizeof(got));
+		got.stop_at = 2;
+		assert_int_equal(store_locator_lookup_each(t, each, 3, 0, loc_collect, &got, &trunc),
+		                 HX_OK);
+		assert_string_equal(got.list, "1.2.3.2,1.2.3.1,");
+		assert_int_equal(store_locator_lookup_each(t, each, 0, 0, loc_collect, &got, &trunc),
+		                 HX_OK);
+		assert_int_equal(got.n, 2);
+		store_read_end(t);
+	}
 
 	/* remove one holder: the others keep theirs; remove again, and remove what never was */
 	assert_int_equal(loc_write(s, t1, B, 1), HX_OK);

@@ -1,0 +1,50 @@
+/* node/rls/tally.h: a locate's count of the organisations holding its tokens (RLS role).
+ *
+ * The store walks each token's holders (store_locator_lookup_each, with rls_tally_add as the
+ * callback); the tally counts each organisation's hits, leaving out the caller's own. Then
+ * rls_tally_keep drops those the caller may not be told about and rls_hits_sort puts the
+ * answer in order: most hits first, then by organisation id. The common case (a handful of
+ * organisations) allocates nothing. */
+#ifndef HX_RLS_TALLY_H
+#define HX_RLS_TALLY_H
+
+#include "proto.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define RLS_TALLY_INLINE 32
+
+struct rls_org {
+	char id[PROTO_ORG_ID_MAX + 1];
+	uint32_t hits;
+	uint32_t hash; /* hx_hash_str(id) */
+};
+
+struct rls_tally {
+	const char *self; /* the caller's organisation: not counted */
+	size_t self_len;
+	uint32_t self_hash;
+	struct rls_org *slots; /* an open-addressing table of cap slots (empty id: free) */
+	size_t cap, n;
+	int failed; /* out of memory: the count is incomplete */
+	struct rls_org inline_slots[RLS_TALLY_INLINE];
+};
+
+void rls_tally_init(struct rls_tally *t, const char *self);
+/* A store_org_cb: one hit for org_id (len bytes). Nonzero (stop) when out of memory, with
+ * t->failed set. An organisation is counted once per call, so a token must list it once
+ * (the locator holds each pair once). */
+int rls_tally_add(const char *org_id, size_t len, void *tally);
+/* Keep the organisations keep() says yes to, asked in runs of at most 64 (ids[i] and
+ * hashes[i] in, yes[i] = 1 or 0 out); afterwards t->slots[0..returned) hold them, in no
+ * particular order, and the tally only serves to read them. keep may be NULL: all kept. */
+typedef void (*rls_tally_keep_fn)(void *arg, const char *const *ids, const uint32_t *hashes,
+                                  size_t n, unsigned char *yes);
+size_t rls_tally_keep(struct rls_tally *t, rls_tally_keep_fn keep, void *arg);
+void rls_tally_release(struct rls_tally *t);
+
+/* Most hits first, ties by organisation id (byte order). */
+void rls_hits_sort(Hie__V1__LocateHit **h, size_t n);
+
+#endif

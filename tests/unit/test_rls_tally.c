@@ -1,0 +1,198 @@
+/*
+ * test_rls_tally.c: a locate's count of organisations (node/rls/tally.c): hits per
+ * organisation, the caller left out, hundreds of organisations (past the table kept in the
+ * struct), the keep filter in runs with the right hashes, and the answer's order (most hits
+ * first, ties by id) for few and for many.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "hx.h"
+#include "tally.h"
+
+static void add(struct rls_tally *t, const char *org)
+{
+	assert_int_equal(rls_tally_add(org, strlen(org), t), 0);
+}
+
+/* The kept organisations' hits, looked up by id (0 when not kept). */
+static uint32_t hits_of(const struct rls_tally *t, size_t n, const char *org)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(t->slots[i].id, org) == 0)
+			return t->slots[i].hits;
+	return 0;
+}
+
+static void test_counts(void **state)
+{
+	struct rls_tally t;
+	size_t n;
+	(void)state;
+	memset(&t, 0xa5, sizeof(t)); /* as a stack would be: init must not rely on zeroes */
+	rls_tally_init(&t, "1.2.3.9");
+	add(&t, "1.2.3.1");
+	add(&t, "1.2.3.9"); /* the caller itself: not counted */
+	add(&t, "1.2.3.2");
+	add(&t, "1.2.3.1");
+	add(&t, "1.2.3.10");
+	add(&t, "1.2.3.1");
+	assert_int_equal(t.n, 3);
+	assert_int_equal(t.failed, 0);
+	n = rls_tally_keep(&t, NULL, NULL);
+	assert_int_equal(n, 3);
+	assert_int_equal(hits_of(&t, n, "1.2.3.1"), 3);
+	assert_int_equal(hits_of(&t, n, "1.2.3.2"), 1);
+	assert_int_equal(hits_of(&t, n, "1.2.3.10"), 1);
+	assert_int_equal(hits_of(&t, n, "1.2.3.9"), 0);
+	rls_tally_release(&t);
+
+	/* a prefix of the caller's id, and the caller's id with more after it, are others */
+	rls_tally_init(&t, "1.2.3.9");
+	add(&t, "1.2.3.");
+	add(&t, "1.2.3.91");
+	assert_int_equal(rls_tally_keep(&t, NULL, NULL), 2);
+	rls_tally_release(&t);
+
+	/* an id longer than any organisation id stops the walk */
+	{
+		char longid[PROTO_ORG_ID_MAX + 2];
+		memset(longid, '1', sizeof(longid) - 1);
+		longid[sizeof(longid) - 1] = '\0';
+		rls_tally_init(&t, "1.2.3.9");
+		assert_int_not_equal(rls_tally_add(longid, strlen(longid), &t), 0);
+		assert_int_equal(t.failed, 1);
+		rls_tally_release(&t);
+	}
+}
+
+#define MANY 701 /* prime: i * 7 % MANY visits every number */
+
+static void org_name(char *buf, size_t size, unsigned i)
+{
+	snprintf(buf, size, "2.16.840.1.113883.3.%u", 5000 + i);
+}
+
+struct keep_log {
+	size_t calls, asked, max_run;
+	int bad_hash;
+};
+
+/* Keeps the organisations whose number is even. */
+static void keep_even(void *arg, const char *const *ids, const uint32_t *hashes, size_t n,
+                      unsigned char *yes)
+{
+	struct keep_log *k = arg;
+	k->calls++;
+	k->asked += n;
+	if (n > k->max_run)
+		k->max_run = n;
+	for (size_t i = 0; i < n; i++) {
+		unsigned num = (unsigned)strtoul(strrchr(ids[i], '.') + 1, NULL, 10) - 5000;
+		if (hashes[i] != hx_hash_str(ids[i]))
+			k->bad_hash = 1;
+		yes[i] = num % 2 == 0;
+	}
+}
+
+static void test_many(void **state)
+{
+	struct rls_tally t;
+	struct keep_log k = {0};
+	char org[40];
+	size_t n;
+	(void)state;
+	memset(&t, 0xa5, sizeof(t));
+	rls_tally_init(&t, "1.2.3.9");
+	/* organisation i is hit 1 + i % 5 times, in an order that mixes them */
+	for (unsigned round = 0; round < 5; round++)
+		for (unsigned i = 0; i < MANY; i++)
+			if (i % 5 >= round) {
+				org_name(org, sizeof(org), (i * 7) % MANY);
+				add(&t, org);
+			}
+	assert_int_equal(t.failed, 0);
+	assert_int_equal(t.n, MANY);
+	assert_true(t.cap > RLS_TALLY_INLINE); /* moved to the heap */
+	n = rls_tally_keep(&t, keep_even, &k);
+	assert_int_equal(n, (MANY + 1) / 2);
+	assert_int_equal(k.asked, MANY);
+	assert_int_equal(k.max_run, 64);
+	assert_int_equal(k.calls, (MANY + 63) / 64);
+	assert_int_equal(k.bad_hash, 0);
+	for (unsigned i = 0; i < MANY; i++) {
+		unsigned id = (i * 7) % MANY;
+		org_name(org, sizeof(org), id);
+		assert_int_equal(hits_of(&t, n, org), id % 2 == 0 ? 1 + i % 5 : 0);
+	}
+	rls_tally_release(&t);
+}
+
+/* Sorts n hits made from (hits, id) and checks the order and that nothing was lost. */
+static void sort_check(size_t n)
+{
+	Hie__V1__LocateHit *hits = calloc(n, sizeof(*hits));
+	Hie__V1__LocateHit **p = calloc(n, sizeof(*p));
+	char (*ids)[40] = calloc(n, 40);
+	uint64_t sum = 0, sum_after = 0;
+	assert_non_null(hits);
+	assert_non_null(p);
+	assert_non_null(ids);
+	for (size_t i = 0; i < n; i++) {
+		hie__v1__locate_hit__init(&hits[i]);
+		org_name(ids[i], 40, (unsigned)((i * 37) % n));
+		hits[i].org_id = ids[i];
+		hits[i].hits = (uint32_t)((i * 13) % 4) + 1;
+		p[i] = &hits[i];
+		sum += (uintptr_t)p[i];
+	}
+	rls_hits_sort(p, n);
+	for (size_t i = 0; i < n; i++) {
+		sum_after += (uintptr_t)p[i];
+		if (i == 0)
+			continue;
+		assert_true(p[i - 1]->hits >= p[i]->hits);
+		if (p[i - 1]->hits == p[i]->hits)
+			assert_true(strcmp(p[i - 1]->org_id, p[i]->org_id) < 0);
+	}
+	assert_true(sum == sum_after);
+	free(ids);
+	free(p);
+	free(hits);
+}
+
+static void test_order(void **state)
+{
+	Hie__V1__LocateHit a = HIE__V1__LOCATE_HIT__INIT, b = a, c = a, *p[3] = {&a, &b, &c};
+	(void)state;
+	a.org_id = "1.2.3.2", a.hits = 2;
+	b.org_id = "1.2.3.10", b.hits = 2;
+	c.org_id = "1.2.3.1", c.hits = 3;
+	rls_hits_sort(p, 3);
+	assert_ptr_equal(p[0], &c);
+	assert_ptr_equal(p[1], &b); /* "1.2.3.10" < "1.2.3.2" in byte order */
+	assert_ptr_equal(p[2], &a);
+	rls_hits_sort(p, 0);
+	sort_check(1);
+	sort_check(20);  /* by insertion */
+	sort_check(64);
+	sort_check(65);  /* qsort */
+	sort_check(1000);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_counts),
+		cmocka_unit_test(test_many),
+		cmocka_unit_test(test_order),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
