@@ -173,22 +173,52 @@ void http_conn_accept(struct http_worker *w, int fd, enum http_listener listener
 
 /* ---- responses -------------------------------------------------------------------------- */
 
-/* Lay the status line and headers in front of the body held in c->out after HEADER_ROOM. */
+static char *put_str(char *p, const char *s, size_t n)
+{
+	memcpy(p, s, n);
+	return p + n;
+}
+
+#define PUT_LIT(p, lit) put_str((p), (lit), sizeof(lit) - 1)
+
+/* Lay the status line and headers in front of the body held in c->out after HEADER_ROOM
+ * (formatted by hand: this runs once per response). */
 static void response_finish(struct http_conn *c, int status, const char *ctype)
 {
-	char head[HEADER_ROOM];
-	size_t body = c->out.len - HEADER_ROOM;
-	int n;
+	char head[HEADER_ROOM], digits[24], *p = head;
+	const char *text = http_status_text(status);
+	size_t body = c->out.len - HEADER_ROOM, text_len = strlen(text), ctype_len = strlen(ctype);
+	size_t nd = 0, n;
 
 	if (c->req.method == HTTP_METHOD_HEAD) {
 		c->out.len = HEADER_ROOM; /* headers only; Content-Length still says the size */
 	}
-	n = snprintf(head, sizeof(head),
-	             "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s\r\n", status,
-	             http_status_text(status), ctype, body,
-	             c->close_after ? "Connection: close\r\n" : "");
-	memcpy(c->out.data + HEADER_ROOM - (size_t)n, head, (size_t)n);
-	c->out_off = HEADER_ROOM - (size_t)n;
+	do
+		digits[sizeof(digits) - ++nd] = (char)('0' + body % 10);
+	while ((body /= 10) != 0);
+	/* Status texts and content types are this program's constants: they fit. */
+	if (status < 100 || status > 999 || text_len + ctype_len > HEADER_ROOM - 128) {
+		hx_log_err("http: cannot lay out a %d response", status);
+		c->state = C_CLOSING;
+		return;
+	}
+	p = PUT_LIT(p, "HTTP/1.1 ");
+	*p++ = (char)('0' + status / 100);
+	*p++ = (char)('0' + status / 10 % 10);
+	*p++ = (char)('0' + status % 10);
+	*p++ = ' ';
+	p = put_str(p, text, text_len);
+	p = PUT_LIT(p, "\r\nContent-Type: ");
+	p = put_str(p, ctype, ctype_len);
+	p = PUT_LIT(p, "\r\nContent-Length: ");
+	p = put_str(p, digits + sizeof(digits) - nd, nd);
+	p = PUT_LIT(p, "\r\n");
+	if (c->close_after)
+		p = PUT_LIT(p, "Connection: close\r\n");
+	p = PUT_LIT(p, "\r\n");
+	n = (size_t)(p - head);
+	memcpy(c->out.data + HEADER_ROOM - n, head, n);
+	c->out_off = HEADER_ROOM - n;
 	c->state = C_WRITE;
 }
 
