@@ -182,10 +182,12 @@ static void print_escaped(FILE *f, const unsigned char *p, size_t n)
 
 /* ---- server CPU ------------------------------------------------------------------------- */
 
-/* utime + stime of every --cpu-pid, in clock ticks; -1 if a process is gone. */
-static long long server_ticks(void)
+/* utime + stime of every --cpu-pid, in clock ticks; -1 if a process is gone. *user (may be
+ * NULL) gets utime alone: the time in the server's own code and libraries, without the kernel's
+ * (on loopback, the kernel time includes waking the client). */
+static long long server_ticks(long long *user)
 {
-	long long sum = 0;
+	long long sum = 0, usum = 0;
 	for (int i = 0; i < o.npids; i++) {
 		char path[64], buf[1024], *p;
 		unsigned long long ut, stime;
@@ -204,7 +206,10 @@ static long long server_ticks(void)
 		           &stime) != 2)
 			return -1;
 		sum += (long long)(ut + stime);
+		usum += (long long)ut;
 	}
+	if (user != NULL)
+		*user = usum;
 	return sum;
 }
 
@@ -916,7 +921,7 @@ static uint32_t percentile(double q)
 	return st.lat[k == 0 ? 0 : k - 1];
 }
 
-static void print_result(double secs, long long ticks, double client_cpu)
+static void print_result(double secs, long long ticks, long long user_ticks, double client_cpu)
 {
 	printf("mode=%s tls=1.%d conns=%d requests=%llu errors=%llu seconds=%.3f rps=%.1f "
 	       "p50_us=%u p99_us=%u handshakes=%llu resumed=%llu reconnects=%llu",
@@ -926,8 +931,11 @@ static void print_result(double secs, long long ticks, double client_cpu)
 	       (unsigned long long)st.resumed, (unsigned long long)st.reconnects);
 	if (o.npids > 0) {
 		double us = (double)ticks * 1e6 / (double)sysconf(_SC_CLK_TCK);
-		printf(" server_cpu_us=%.0f server_cpu_pct=%.1f cpu_us_per_req=%.2f", us,
-		       us / 1e4 / secs, st.requests > 0 ? us / (double)st.requests : 0.0);
+		double uus = (double)user_ticks * 1e6 / (double)sysconf(_SC_CLK_TCK);
+		printf(" server_cpu_us=%.0f server_cpu_pct=%.1f cpu_us_per_req=%.2f "
+		       "user_cpu_us_per_req=%.2f",
+		       us, us / 1e4 / secs, st.requests > 0 ? us / (double)st.requests : 0.0,
+		       st.requests > 0 ? uus / (double)st.requests : 0.0);
 	}
 	printf(" client_cpu_pct=%.1f\n", client_cpu * 100 / secs);
 	fflush(stdout);
@@ -937,7 +945,7 @@ int main(int argc, char **argv)
 {
 	struct epoll_event evs[256];
 	int64_t t_begin, t_measure, t_end, t0 = 0, t1, t_check;
-	long long ticks0 = 0, ticks1;
+	long long ticks0 = 0, ticks1, user0 = 0, user1 = 0;
 	double cpu0 = 0;
 	int rc = 0;
 
@@ -968,7 +976,7 @@ int main(int argc, char **argv)
 
 		if (!measuring && now >= t_measure) {
 			measuring = 1;
-			ticks0 = server_ticks();
+			ticks0 = server_ticks(&user0);
 			cpu0 = client_cpu_s();
 			t0 = now;
 			if (ticks0 < 0)
@@ -1012,14 +1020,14 @@ int main(int argc, char **argv)
 			conn_step(evs[i].data.ptr);
 	}
 	t1 = mono_ns();
-	ticks1 = server_ticks();
+	ticks1 = server_ticks(&user1);
 	stopping = 1;
 	if (o.npids > 0 && ticks1 < 0)
 		fatal("cannot read /proc/PID/stat of --cpu-pid at the end (did the server exit?)");
 	if (!measuring)
 		fatal("the run ended before the warm-up did");
 	qsort(st.lat, st.nlat, sizeof(*st.lat), cmp_u32);
-	print_result((double)(t1 - t0) / 1e9, ticks1 - ticks0, client_cpu_s() - cpu0);
+	print_result((double)(t1 - t0) / 1e9, ticks1 - ticks0, user1 - user0, client_cpu_s() - cpu0);
 
 	if (o.requests > 0 && st.requests < o.requests) {
 		fprintf(stderr, "bench_load: only %llu of %llu requests succeeded\n",
