@@ -50,6 +50,7 @@ enum proto_kind {
 	PROTO_RETRIEVE_RESPONSE,
 	PROTO_LOCATOR_PUBLISH,
 	PROTO_LOCATOR_SNAPSHOT,
+	PROTO_LOCATOR_CHECK,
 	PROTO_LOCATOR_PUBLISH_ACK,
 	PROTO_LOCATE_REQUEST,
 	PROTO_LOCATE_RESPONSE,
@@ -153,6 +154,7 @@ PROTO_WRAP(PROTO_RETRIEVE_REQUEST, retrieve_request, Hie__V1__RetrieveRequest)
 PROTO_WRAP(PROTO_RETRIEVE_RESPONSE, retrieve_response, Hie__V1__RetrieveResponse)
 PROTO_WRAP(PROTO_LOCATOR_PUBLISH, locator_publish, Hie__V1__LocatorPublish)
 PROTO_WRAP(PROTO_LOCATOR_SNAPSHOT, locator_snapshot, Hie__V1__LocatorSnapshot)
+PROTO_WRAP(PROTO_LOCATOR_CHECK, locator_check, Hie__V1__LocatorCheck)
 PROTO_WRAP(PROTO_LOCATOR_PUBLISH_ACK, locator_publish_ack, Hie__V1__LocatorPublishAck)
 PROTO_WRAP(PROTO_LOCATE_REQUEST, locate_request, Hie__V1__LocateRequest)
 PROTO_WRAP(PROTO_LOCATE_RESPONSE, locate_response, Hie__V1__LocateResponse)

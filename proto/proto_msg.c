@@ -181,6 +181,12 @@ static int v_locator_publish(const void *msg)
 	return HX_OK;
 }
 
+static int v_locator_check(const void *msg)
+{
+	const Hie__V1__LocatorCheck *p = msg;
+	return p->stream.len == PROTO_STREAM_LEN ? HX_OK : HX_EPARSE;
+}
+
 /* A bound of a TokenRange: unset, or a token. */
 static int bound_len(const ProtobufCBinaryData *b)
 {
@@ -377,6 +383,8 @@ static const struct proto_kind_info {
 	                           8 * MIB, v_locator_publish},
 	[PROTO_LOCATOR_SNAPSHOT] = {"LocatorSnapshot", &hie__v1__locator_snapshot__descriptor,
 	                            8 * MIB, v_locator_snapshot},
+	[PROTO_LOCATOR_CHECK] = {"LocatorCheck", &hie__v1__locator_check__descriptor, 1 * KIB,
+	                         v_locator_check},
 	[PROTO_LOCATOR_PUBLISH_ACK] = {"LocatorPublishAck",
 	                               &hie__v1__locator_publish_ack__descriptor, 1 * KIB,
 	                               v_none},

@@ -392,6 +392,10 @@ int store_locator_sequence(struct store_txn *t, const char *org_id,
  * applied (no digest: a resend of it is a conflict), unless a later one already is. */
 int store_locator_resume(struct store_txn *t, const char *org_id,
                          const uint8_t stream[PROTO_STREAM_LEN], uint64_t seq);
+/* The highest sequence of org_id's stream applied here (*seq = 0: a stream not known, or
+ * evicted). Any transaction; HX_EINVAL for a bad org id, HX_ECORRUPT. */
+int store_locator_applied(struct store_txn *t, const char *org_id,
+                          const uint8_t stream[PROTO_STREAM_LEN], uint64_t *seq);
 /* (token, organisation) pairs in the locator (O(1)). */
 int store_locator_stat(struct store_txn *t, uint64_t *pairs);
 

@@ -296,6 +296,28 @@ int store_locator_replace(struct store_txn *t, const char *org_id,
 	return HX_OK;
 }
 
+int store_locator_applied(struct store_txn *t, const char *org_id,
+                          const uint8_t stream[PROTO_STREAM_LEN], uint64_t *seq)
+{
+	char name[16 + PROTO_ORG_ID_MAX + 2 * PROTO_STREAM_LEN];
+	MDB_val v;
+	int rc;
+
+	*seq = 0;
+	if (stream == NULL || proto_id_org_check(org_id) != HX_OK)
+		return HX_EINVAL;
+	seq_name(org_id, stream, name, sizeof(name));
+	rc = store_meta_get_raw(t, name, &v);
+	if (rc == HX_ENOTFOUND)
+		return HX_OK;
+	if (rc != HX_OK)
+		return rc;
+	if (v.mv_size != SEQ_VAL_LEN && v.mv_size != 40)
+		return HX_ECORRUPT;
+	*seq = store_be64_get(v.mv_data);
+	return HX_OK;
+}
+
 int store_locator_resume(struct store_txn *t, const char *org_id,
                          const uint8_t stream[PROTO_STREAM_LEN], uint64_t seq)
 {

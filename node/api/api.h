@@ -25,6 +25,7 @@ void api_audit_disclosure(struct http_ctx *ctx, int action, int purpose, const c
 int api_rls_publish(struct http_ctx *ctx);
 int api_rls_snapshot(struct http_ctx *ctx);
 int api_rls_locate(struct http_ctx *ctx);
+int api_rls_check(struct http_ctx *ctx);
 
 /* The local API (api_local.c): the cross-organisation query and the retrieve of remote
  * documents, for registered local clients. Both defer their answer. */

@@ -5,7 +5,9 @@
  *   POST /hie/v1/rls/snapshot LocatorSnapshot → LocatorPublishAck: in a range of tokens, the
  *                             caller's organisation holds exactly these;
  *   POST /hie/v1/rls/locate   LocateRequest → LocateResponse: which other organisations hold
- *                             any of the tokens, and how many of them each holds.
+ *                             any of the tokens, and how many of them each holds;
+ *   POST /hie/v1/rls/check    LocatorCheck → LocatorPublishAck: how far one of the caller's
+ *                             streams has been applied here.
  * The RLS keeps tokens and organisation ids only (docs/peer-api.md). Tokens are never
  * logged. */
 #include "api.h"
@@ -445,4 +447,40 @@ done:
 	rls_tally_release(&l);
 	proto_free(req);
 	return rc;
+}
+
+/* ---- check ------------------------------------------------------------------------------ */
+
+int api_rls_check(struct http_ctx *ctx)
+{
+	Hie__V1__LocatorCheck *req = NULL;
+	Hie__V1__LocatorPublishAck ack = HIE__V1__LOCATOR_PUBLISH_ACK__INIT;
+	struct store_txn *t;
+	uint64_t applied = 0, acknowledged;
+	int rc;
+
+	if (proto_locator_check_unpack(ctx->body, ctx->body_len, &req) != HX_OK) {
+		ctx->error_text = "the body is not a valid LocatorCheck (a stream of exactly 16 bytes)";
+		return HX_EPARSE;
+	}
+	if ((rc = store_read_begin(ctx->store, &t)) == HX_OK) {
+		rc = store_locator_applied(t, ctx->peer->org_id, req->stream.data, &applied);
+		store_read_end(t);
+	}
+	acknowledged = req->acknowledged;
+	proto_free(req);
+	if (rc != HX_OK)
+		return rc;
+	/* Not audited: the caller learns only how far its own publications went. */
+	if (applied < acknowledged)
+		hx_log_notice("rls: check from %s: its stream is applied here up to %llu, short of the "
+		              "%llu it had acknowledged (restored from a backup?): it will send a "
+		              "snapshot",
+		              ctx->peer->org_id, (unsigned long long)applied,
+		              (unsigned long long)acknowledged);
+	else
+		hx_log_info("rls: check from %s: its stream is applied up to %llu", ctx->peer->org_id,
+		            (unsigned long long)applied);
+	ack.applied = applied;
+	return proto_pack(&ack, ctx->out);
 }

@@ -24,6 +24,8 @@ const struct http_route http_routes[] = {
 	 API_RLS_PUBLISH_BODY_MAX, PEER_LISTENER, 0},
 	{HTTP_METHOD_POST, "/hie/v1/rls/locate", api_rls_locate, RLS, ANY_PEER, 16 * 1024,
 	 PEER_LISTENER, 0},
+	{HTTP_METHOD_POST, "/hie/v1/rls/check", api_rls_check, RLS, ANY_PEER, 1024, PEER_LISTENER,
+	 0},
 	/* The local API: registered local clients, on [listen] local (docs/local-api.md). */
 	{HTTP_METHOD_GET, "/local/v1/health", api_health, NODE | RLS, ANY_PEER, 0,
 	 HTTP_LISTEN_LOCAL, 0},

@@ -41,6 +41,7 @@ static const struct config_key {
 	K("rls", endpoints, T_URLS, endpoints, 0),
 	K("rls", linkage_key, T_PATH, linkage_key, 0),
 	K("rls", fallback, T_FALLBACK, rls_fallback, 0),
+	K("rls", check_interval, T_DURATION, rls_check_ms, 0),
 	K("limits", max_body, T_SIZE, max_body, 0),
 	K("limits", header_timeout, T_DURATION, header_timeout_ms, 0),
 	K("limits", idle_timeout, T_DURATION, idle_timeout_ms, 0),
@@ -74,6 +75,7 @@ void config_init(struct config *c)
 	c->header_timeout_ms = 10000;
 	c->idle_timeout_ms = 60000;
 	c->peer_timeout_ms = 5000;
+	c->rls_check_ms = 300000;
 	c->query_timeout_ms = 15000;
 	c->read_timeout_ms = 30000;
 	c->max_connections = 1024;

@@ -54,6 +54,7 @@ struct config {
 	unsigned n_endpoints;
 	char linkage_key[CONFIG_PATH_MAX];
 	enum config_fallback rls_fallback;
+	uint64_t rls_check_ms;      /* how often a node with nothing to publish checks each RLS */
 	/* [limits] */
 	uint64_t max_body;         /* bytes */
 	uint64_t header_timeout_ms;

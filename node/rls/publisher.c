@@ -10,7 +10,10 @@
  *            until acknowledged with its sequence (then the cursor moves, in the store);
  *            a failure backs off (1 s doubling to 60 s) and is retried; nothing is lost
  *            while an RLS is down, and an acknowledged publication is never sent again;
- *   trim     forget publications every endpoint has.
+ *   trim     forget publications every endpoint has;
+ *   check    with nothing to send, ask each endpoint how far it has applied our stream (at
+ *            start, then every [rls] check_interval): one restored from a backup meanwhile
+ *            gets a snapshot without waiting for our next change.
  * The RLS is pinned to its enrolled certificate (the peer with role rls and that URL). */
 #include "publisher.h"
 
@@ -40,6 +43,8 @@ struct endpoint {
 	int64_t next_try_ms;
 	int64_t backoff_ms;
 	unsigned gap_snapshots;       /* snapshots for gaps since a publication went through */
+	int64_t next_check_ms;        /* 0: at the first chance */
+	int no_check;                 /* the RLS does not know /rls/check (an older version) */
 	char problem[256];
 };
 
@@ -51,6 +56,7 @@ struct publisher {
 	struct peer_client *pc;
 	struct crypto_linkage_key key;
 	uint64_t timeout_ms;
+	uint64_t check_ms;
 	struct endpoint ep[CONFIG_ENDPOINTS_MAX];
 	unsigned n_ep;
 	pthread_t thread;
@@ -729,6 +735,111 @@ static int send_some(struct publisher *p, struct endpoint *e)
 	return more;
 }
 
+/* ---- checks -------------------------------------------------------------------------------
+ * An RLS restored from a backup lacks what it had acknowledged since. A node that publishes
+ * finds out from its next publication (a gap); one with nothing to publish asks instead: at
+ * start, then every check_interval, while it has nothing to send there, how far the RLS has
+ * applied its stream, against what it has acknowledged (the endpoint's cursor). */
+
+/* Whether the endpoint has nothing to send: no snapshot in progress, nothing queued after its
+ * cursor (*cursor), nothing it lacks. */
+static int idle_at(struct publisher *p, struct endpoint *e, uint64_t *cursor)
+{
+	struct store_outbox_snap st;
+	struct store_txn *t;
+	struct hx_buf msg;
+	uint64_t seq, last;
+	int lacking = 0, rc, idle = 0;
+	if (store_read_begin(p->store, &t) != HX_OK)
+		return 0;
+	hx_buf_init(&msg, 1u << 20);
+	rc = store_outbox_snap_get(t, e->url, &st);
+	if (rc == HX_ENOTFOUND && store_outbox_cursor_get(t, e->url, cursor) == HX_OK &&
+	    store_outbox_lacking(t, *cursor, &lacking, &last) == HX_OK && !lacking)
+		idle = store_outbox_queue_next(t, *cursor, &seq, &msg) == HX_ENOTFOUND;
+	store_read_end(t);
+	hx_buf_clear(&msg);
+	return idle;
+}
+
+static void check(struct publisher *p, struct endpoint *e)
+{
+	Hie__V1__LocatorCheck m = HIE__V1__LOCATOR_CHECK__INIT;
+	Hie__V1__LocatorPublishAck *ack = NULL;
+	struct peer_request req = {0};
+	struct hx_buf msg, resp;
+	uint8_t stream[PROTO_STREAM_LEN];
+	char url[CONFIG_PATH_MAX + 32], err[256];
+	uint64_t cursor = 0, applied;
+	long status = 0;
+	int rc;
+
+	if (!idle_at(p, e, &cursor))
+		return; /* sending: a gap would show in the answers */
+	if ((rc = stream_id(p, stream)) != HX_OK) {
+		problem(e, "cannot read the outbox's stream id: %s", hx_strerror(rc));
+		return;
+	}
+	m.stream = (ProtobufCBinaryData){PROTO_STREAM_LEN, stream};
+	m.acknowledged = cursor;
+	hx_buf_init(&msg, 256);
+	hx_buf_init(&resp, ACK_MAX);
+	peer_url_join(e->url, "/hie/v1/rls/check", url, sizeof(url));
+	req.url = url;
+	req.fp = e->pin.fp;
+	req.fp_next = e->pin.has_next ? e->pin.next : NULL;
+	req.timeout_ms = p->timeout_ms;
+	req.max_response = ACK_MAX;
+	if ((rc = proto_pack(&m, &msg)) != HX_OK) {
+		problem(e, "cannot make a check: %s", hx_strerror(rc));
+		goto out;
+	}
+	req.body = msg.data;
+	req.body_len = msg.len;
+	if (peer_call_wait(p->pc, p->base, &req, &status, &resp, err, sizeof(err)) != HX_OK) {
+		problem(e, "check: %s", err);
+		goto out;
+	}
+	if (status == 404) { /* an RLS of an earlier version: its gaps show when we publish */
+		hx_log_notice("rls: %s: does not answer checks (an earlier version); a restore there "
+		              "is noticed at the next publication",
+		              e->url);
+		e->no_check = 1;
+		goto out;
+	}
+	if (status != 200) {
+		problem(e, "check answered %ld", status);
+		goto out;
+	}
+	if (proto_locator_publish_ack_unpack(resp.data, resp.len, &ack) != HX_OK ||
+	    ack->sequence != 0) {
+		problem(e, "check: the answer is not a valid LocatorPublishAck");
+		goto out;
+	}
+	applied = ack->applied;
+	e->next_check_ms = hx_time_now_ms() + (int64_t)p->check_ms;
+	published(e);
+	if (applied < cursor) {
+		hx_log_warn("rls: %s: has applied this store's publications only up to %llu of the "
+		            "%llu it acknowledged (restored from a backup?): a snapshot, then the queue",
+		            e->url, (unsigned long long)applied, (unsigned long long)cursor);
+		if ((rc = store_write(p->store, w_snap_start, e->url)) != HX_OK)
+			problem(e, "cannot start a snapshot: %s", hx_strerror(rc));
+	} else if (applied > cursor) {
+		struct restored_arg ra = {p, stream};
+		hx_log_warn("rls: %s: has applied this store's publications up to %llu, past the %llu "
+		            "acknowledged here: the store is an older copy; a new stream, and a "
+		            "snapshot to every RLS",
+		            e->url, (unsigned long long)applied, (unsigned long long)cursor);
+		if ((rc = store_write(p->store, w_restored, &ra)) != HX_OK)
+			problem(e, "cannot start a new outbox stream: %s", hx_strerror(rc));
+	}
+out:
+	proto_free(ack);
+	hx_buf_clear(&msg);
+	hx_buf_clear(&resp);
+}
+
 struct trim_arg {
 	uint64_t upto;
 };
@@ -816,7 +927,16 @@ static void *run(void *arg)
 					wait_ms = e->next_try_ms - now;
 				continue;
 			}
-			more |= send_some(p, e);
+			if (send_some(p, e)) {
+				more = 1;
+				continue;
+			}
+			/* Nothing more to send there, and no failure just now: a check when due. */
+			if (!e->no_check && !p->stopping && hx_time_now_ms() >= e->next_try_ms &&
+			    hx_time_now_ms() >= e->next_check_ms)
+				check(p, e);
+			if (!e->no_check && e->next_check_ms > now && e->next_check_ms - now < wait_ms)
+				wait_ms = e->next_check_ms - now;
 		}
 		if (now - last_trim > 5000) {
 			trim(p);
@@ -855,6 +975,7 @@ int publisher_start(const struct config *cfg, struct store *store, struct trust 
 	p->store = store;
 	p->trust = trust;
 	p->timeout_ms = cfg->peer_timeout_ms;
+	p->check_ms = cfg->rls_check_ms;
 	if (trust != NULL)
 		p->tls = trust_client_get(trust);
 	if ((rc = crypto_linkage_key_load(cfg->linkage_key, &p->key, err, errlen)) != HX_OK ||

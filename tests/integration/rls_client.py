@@ -10,6 +10,7 @@ usage: rls_client.py HOST PORT CA CERT KEY publish [--add HEX...] [--remove HEX.
                                            [--random-add N] [--sequence S] [--stream HEX]
        rls_client.py HOST PORT CA CERT KEY snapshot [HEX...] [--after HEX] [--through HEX]
                                            --sequence S --stream HEX
+       rls_client.py HOST PORT CA CERT KEY check --stream HEX [--acknowledged S]
        rls_client.py HOST PORT CA CERT KEY locate [HEX...] [--random N]
        rls_client.py HOST PORT CA CERT KEY burst N
        rls_client.py HOST PORT CA CERT KEY raw PATH (--body-hex HEX | --body-text TEXT)
@@ -223,6 +224,10 @@ def main():
     sn.add_argument("--sequence", type=int, default=0)
     sn.add_argument("--stream")
     sn.add_argument("--path", default="/hie/v1/rls/snapshot")
+    ck = sub.add_parser("check")
+    ck.add_argument("--stream", required=True)
+    ck.add_argument("--acknowledged", type=int, default=0)
+    ck.add_argument("--path", default="/hie/v1/rls/check")
     loc = sub.add_parser("locate")
     loc.add_argument("tokens", nargs="*")
     loc.add_argument("--random", type=int, default=0)
@@ -262,6 +267,12 @@ def main():
             body += pb_uint(3, a.sequence)
         if a.stream is not None:
             body += pb_bytes(4, bytes.fromhex(a.stream))
+        status, rbody = post(*conn, a.path, body)
+        out = answer(status, rbody, decode_ack)
+    elif a.mode == "check":
+        body = pb_bytes(1, bytes.fromhex(a.stream))
+        if a.acknowledged:
+            body += pb_uint(2, a.acknowledged)
         status, rbody = post(*conn, a.path, body)
         out = answer(status, rbody, decode_ack)
     elif a.mode == "burst":

@@ -26,7 +26,13 @@
 #     removed since): A's next publication leaves a gap in its stream there, so A sends a
 #     snapshot by itself; restored again with nothing published since, `rls resync` at A
 #     does it; either way it then holds what A holds; a URL that is not an endpoint is one
-#     clear line.
+#     clear line;
+#  9. checks ([rls] check_interval, 1 s here): the first RLS restored from a backup while A
+#     has nothing to publish: A's next check finds it short of what A had acknowledged and
+#     sends a snapshot, with no publication and no resync (the RLS logs the check); A itself
+#     restored from a backup and started with nothing to publish: its check at start finds
+#     the RLS further on than A's store knows, so A starts a new stream and sends a snapshot:
+#     the patient added after A's backup is withdrawn.
 set -eu
 ctl=$1
 hiepeerd=$2
@@ -176,7 +182,10 @@ within 10000 not_found Lee Ming 1970-01-01 >/dev/null ||
 grep -q "the store is an older copy; a new stream, and a snapshot to every RLS" a.log ||
     fail "A did not say why it started a new stream: $(cat a.log)"
 grep -q "snapshot done" a.log || fail "A's log has no finished snapshot: $(cat a.log)"
-grep -q "conflicts with its stream" r.log || fail "the RLS did not log the conflict: $(cat r.log)"
+# Found by A's check at start (the RLS has applied more than A acknowledged) or by P6's
+# publication (a conflict), whichever comes first.
+grep -q "conflicts with its stream" r.log || grep -q "past the [0-9]* acknowledged here" a.log ||
+    fail "neither the RLS nor A saw the conflict: $(cat r.log)"
 "$ctl" --store sr --json audit list --limit 10000 >raudit.json
 python3 - raudit.json "$A" <<'PY' || fail "publications at the RLS after the restore"
 import json, sys
@@ -340,5 +349,57 @@ within 10000 not_found Okafor Ada 1965-06-06 >/dev/null || fail "after rls resyn
 "$ctl" --config a.conf rls resync https://elsewhere.example:7443 2>err.txt && fail "rls resync of an unknown URL"
 [ "$(wc -l <err.txt)" -eq 1 ] && grep -q "is not one of the \[rls\] endpoints" err.txt ||
     fail "rls resync of an unknown URL said: $(cat err.txt)"
+
+# 9. Checks: a quiet node finds a restored RLS by itself, and a restored node finds itself.
+stop_a
+sed -i 's/^\[rls\]$/[rls]\ncheck_interval = 1s/' a.conf
+grep -q "^check_interval = 1s" a.conf || fail "a.conf: no check_interval"
+start_node a
+apid=$node_pid
+person P10 Haddad Omar 1988-08-08
+within 10000 found_at_a Haddad Omar 1988-08-08 >/dev/null || fail "P10 not located"
+sleep 2 # A's queue sent and acknowledged at both RLSes before the backups below
+stop_r
+cp -a sr sr.copy
+restart_r
+person P11 Berg Ida 1999-09-09
+"$ctl" --store sa patient remove P10 >/dev/null || fail "patient remove P10"
+within 10000 found_at_a Berg Ida 1999-09-09 >/dev/null || fail "P11 not located"
+within 10000 not_found Haddad Omar 1988-08-08 >/dev/null || fail "removed P10 still located"
+stop_r
+rm -rf sr && mv sr.copy sr # the RLS restored: P11 unknown there, P10 back
+restart_r
+# Nothing is published at A from here: only its check can find the RLS behind.
+ms=$(within 10000 found_at_a Berg Ida 1999-09-09) ||
+    fail "a quiet A did not bring the restored RLS up to date (P11 not located after $ms ms)"
+echo "a quiet node brought a restored RLS up to date after $ms ms (check_interval 1s)"
+within 10000 not_found Haddad Omar 1988-08-08 >/dev/null ||
+    fail "after the check's snapshot, removed P10 still located"
+grep -q "has applied this store's publications only up to [0-9]* of the [0-9]* it acknowledged" a.log ||
+    fail "A's log on the check: $(cat a.log)"
+grep -q "short of the [0-9]* it had acknowledged (restored from a backup?)" r.log ||
+    fail "the RLS did not log the check: $(cat r.log)"
+# A restored from a backup, with nothing to publish when it starts.
+sleep 2 # the snapshot and queue acknowledged everywhere
+stop_a
+cp -a sa sa.copy
+start_node a
+apid=$node_pid
+person P12 Quinn Rosa 1955-05-05
+within 10000 found_at_a Quinn Rosa 1955-05-05 >/dev/null || fail "P12 not located"
+lport=$r2port within 10000 found_at_a Quinn Rosa 1955-05-05 >/dev/null ||
+    fail "P12 not located at the second RLS"
+stop_a
+rm -rf sa && mv sa.copy sa # P12 never was
+start_node a
+apid=$node_pid
+ms=$(within 10000 not_found Quinn Rosa 1955-05-05) ||
+    fail "a restored, quiet A did not withdraw P12 (added after its backup) after $ms ms"
+lport=$r2port within 10000 not_found Quinn Rosa 1955-05-05 >/dev/null ||
+    fail "a restored, quiet A did not withdraw P12 at the second RLS"
+within 10000 found_at_a Berg Ida 1999-09-09 >/dev/null || fail "after A's restore, P11 not located"
+grep -q "past the [0-9]* acknowledged here: the store is an older copy" a.log ||
+    fail "A's log on its own restore: $(cat a.log)"
+"$ctl" --store sa audit verify >/dev/null || fail "A's audit chain after the checks"
 kill -0 "$rpid" && kill -0 "$r2pid" || fail "an RLS died"
 lib_done test_publish

@@ -5,7 +5,8 @@
 #  1b. streams: a publication applied before (same stream, sequence and tokens) is
 #     acknowledged as a replay and changes nothing; an older sequence, or the last one with
 #     other tokens, is a conflict and changes nothing either, so a late duplicate cannot undo
-#     a later removal; a new stream is applied; a bad stream is a 400;
+#     a later removal; a new stream is applied; a bad stream is a 400; a check says how far
+#     each of the caller's streams is applied (0 for one never seen);
 #  1c. an organisation suspended or removed at the RLS is not named by a locate (its tokens
 #     stay: named again once resumed);
 #  1d. a snapshot of a range: the caller's tokens there become exactly those listed (its
@@ -147,6 +148,20 @@ rls c publish --add "$t6" --stream "$s2" >p.json
 expect p.json "a stream with sequence 0" 'd["status"] == 400'
 rls a publish --remove "$t6" --sequence 2 --stream "$s1" >p.json
 expect p.json "A removes t6" 'd["status"] == 200 and not d["replay"]'
+# A check: how far a stream of the caller's is applied (each organisation its own), 0 for one
+# never seen; the acknowledged sequence it sends does not change the answer, nor anything.
+rls c check --stream "$s1" >p.json
+expect p.json "C checks stream 1" 'd == {"status": 200, "sequence": 0, "replay": False, "applied": 2, "conflict": False, "gap": False}'
+rls c check --stream "$s2" --acknowledged 7 >p.json
+expect p.json "C checks stream 2, saying it had 7 acknowledged" 'd["status"] == 200 and d["applied"] == 1'
+rls b check --stream "$s1" >p.json
+expect p.json "B checks C's stream id" 'd["status"] == 200 and d["applied"] == 0'
+rls c check --stream 0123 >p.json
+expect p.json "a check of a 2-byte stream" 'd["status"] == 400 and "16 bytes" in d["error"]["message"]'
+rls c publish --add "$(tok)" --sequence 2 --stream "$s2" >p.json
+expect p.json "C's stream 2 goes on after the checks" 'd["status"] == 200 and d["applied"] == 2 and not d["gap"]'
+grep -q "check from $C: its stream is applied here up to 1, short of the 7 it had acknowledged" rls.log ||
+    fail "the RLS did not log a check short of what was acknowledged: $(grep check rls.log)"
 
 # ---- 1c. only organisations active at the RLS are named ---------------------------------------
 t7=$(tok)
@@ -272,12 +287,12 @@ assert [(r["actor_org"], r["detail"]) for r in denied] == [
     (C, "publish: sequence 1 conflicts with its stream (applied up to 2): not applied"),
     (C, "publish: sequence 5 leaves a gap in its stream (applied up to 0): not applied"),
     (C, "publish: sequence 3 leaves a gap in its stream (applied up to 1): not applied")], denied
-# Stored publishes only: A 5 (t1-t3, remove t3, stream: t6, remove t6, 10,000), B 7, C 9
-# (two without a stream, then stream 1 sequences 1 and 2, stream 2 sequence 1); replays and
-# refused ones wrote none.
+# Stored publishes only: A 5 (t1-t3, remove t3, stream: t6, remove t6, 10,000), B 7, C 10
+# (two without a stream, then stream 1 sequences 1 and 2, stream 2 sequences 1 and 2); replays,
+# refused ones and checks wrote none.
 by = lambda rs, o: [r for r in rs if r.get("actor_org") == o]
-assert (len(by(pub, A)), len(by(pub, B)), len(by(pub, C))) == (5, 7, 9), pub
-assert len(pub) == 21, pub
+assert (len(by(pub, A)), len(by(pub, B)), len(by(pub, C))) == (5, 7, 10), pub
+assert len(pub) == 22, pub
 assert [r["detail"] for r in by(pub, C) if r["detail"].startswith("snapshot")] == [
     "snapshot: 2 held in the range, 1 added, 1 removed, sequence 1",
     "snapshot: 0 held in the range, 0 added, 2 removed, sequence 2"], pub

@@ -407,6 +407,16 @@ static Hie__V1__LocatorPublish *sample_locator_publish(struct proto_sample *s, i
 	return p;
 }
 
+/* Minimal: a stream id. Full: and the sequence acknowledged. */
+static Hie__V1__LocatorCheck *sample_locator_check(struct proto_sample *s, int full)
+{
+	Hie__V1__LocatorCheck *p;
+	SAMPLE_NEW(s, p, hie__v1__locator_check__init);
+	p->stream = sample_bytes(s, PROTO_STREAM_LEN, 60);
+	p->acknowledged = full ? 12 : 0;
+	return p;
+}
+
 /* Minimal: a stream's first snapshot of every token, holding none. Full: two ascending tokens
  * inside a range. */
 static Hie__V1__LocatorSnapshot *sample_locator_snapshot(struct proto_sample *s, int full)
@@ -709,6 +719,7 @@ static void *build(struct proto_sample *s, enum proto_kind kind, int full)
 	case PROTO_RETRIEVE_RESPONSE: return sample_retrieve_response(s, full);
 	case PROTO_LOCATOR_PUBLISH: return sample_locator_publish(s, full);
 	case PROTO_LOCATOR_SNAPSHOT: return sample_locator_snapshot(s, full);
+	case PROTO_LOCATOR_CHECK: return sample_locator_check(s, full);
 	case PROTO_LOCATOR_PUBLISH_ACK: return sample_publish_ack(s, full);
 	case PROTO_LOCATE_REQUEST: return sample_locate_request(s, full);
 	case PROTO_LOCATE_RESPONSE: return sample_locate_response(s, full);

@@ -227,6 +227,17 @@ static const char *b_locator_snapshot(struct proto_sample *s, void *msg, unsigne
 	}
 }
 
+static const char *b_locator_check(struct proto_sample *s, void *msg, unsigned i)
+{
+	Hie__V1__LocatorCheck *p = msg;
+	(void)s;
+	switch (i) {
+	case 0: p->stream.len = 0; return "no stream";
+	case 1: p->stream.len = PROTO_STREAM_LEN - 1; return "a stream of 15 bytes";
+	default: return NULL;
+	}
+}
+
 static const char *b_locate_request(struct proto_sample *s, void *msg, unsigned i)
 {
 	Hie__V1__LocateRequest *r = msg;
@@ -421,6 +432,7 @@ static const break_fn breakers[PROTO_KIND_COUNT] = {
 	[PROTO_RETRIEVE_RESPONSE] = b_retrieve_response,
 	[PROTO_LOCATOR_PUBLISH] = b_locator_publish,
 	[PROTO_LOCATOR_SNAPSHOT] = b_locator_snapshot,
+	[PROTO_LOCATOR_CHECK] = b_locator_check,
 	[PROTO_LOCATOR_PUBLISH_ACK] = NULL, /* a bare sequence number cannot be invalid */
 	[PROTO_LOCATE_REQUEST] = b_locate_request,
 	[PROTO_LOCATE_RESPONSE] = b_locate_response,

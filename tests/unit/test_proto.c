@@ -390,6 +390,7 @@ static void test_typed_wrappers(void **state)
 	WRAP_OK(PROTO_RETRIEVE_RESPONSE, retrieve_response, Hie__V1__RetrieveResponse);
 	WRAP_OK(PROTO_LOCATOR_PUBLISH, locator_publish, Hie__V1__LocatorPublish);
 	WRAP_OK(PROTO_LOCATOR_SNAPSHOT, locator_snapshot, Hie__V1__LocatorSnapshot);
+	WRAP_OK(PROTO_LOCATOR_CHECK, locator_check, Hie__V1__LocatorCheck);
 	WRAP_OK(PROTO_LOCATOR_PUBLISH_ACK, locator_publish_ack, Hie__V1__LocatorPublishAck);
 	WRAP_OK(PROTO_LOCATE_REQUEST, locate_request, Hie__V1__LocateRequest);
 	WRAP_OK(PROTO_LOCATE_RESPONSE, locate_response, Hie__V1__LocateResponse);

@@ -1370,6 +1370,30 @@ static void test_locator_sequence(void **state)
 		assert_int_equal(store_write(s, w_resume, &r), HX_OK);
 		assert_string_equal(seq_try(s, A, 5, 12, 0xd2, &ap), "apply");
 	}
+	/* how far a stream is applied, in a read transaction (a check): per organisation and
+	 * stream, 0 for one not known (never seen, or evicted) */
+	{
+		struct store_txn *t;
+		uint8_t st[PROTO_STREAM_LEN];
+		uint64_t got = 99;
+		assert_int_equal(store_read_begin(s, &t), HX_OK);
+		memset(st, 1, sizeof(st));
+		assert_int_equal(store_locator_applied(t, A, st, &got), HX_OK);
+		assert_int_equal(got, 3);
+		memset(st, 5, sizeof(st));
+		assert_int_equal(store_locator_applied(t, A, st, &got), HX_OK);
+		assert_int_equal(got, 12);
+		assert_int_equal(store_locator_applied(t, B, st, &got), HX_OK);
+		assert_int_equal(got, 0);
+		memset(st, 0x11, sizeof(st)); /* B's second stream, evicted above */
+		assert_int_equal(store_locator_applied(t, B, st, &got), HX_OK);
+		assert_int_equal(got, 0);
+		memset(st, 0x12, sizeof(st));
+		assert_int_equal(store_locator_applied(t, B, st, &got), HX_OK);
+		assert_int_equal(got, 1);
+		assert_int_equal(store_locator_applied(t, "1.2.x", st, &got), HX_EINVAL);
+		store_read_end(t);
+	}
 	/* kept across a reopen */
 	store_close(s);
 	s = open_existing(dir);
