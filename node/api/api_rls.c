@@ -408,7 +408,9 @@ int api_rls_locate(struct http_ctx *ctx)
 	rc = store_locator_lookup_each(t, keys, ntok, RLS_LOCATE_ORGS_PER_TOKEN, rls_tally_add, &l,
 	                               &truncated);
 	store_read_end(t);
-	if (rc == HX_OK && l.failed)
+	if (rc == HX_OK && l.corrupt)
+		rc = HX_ECORRUPT;
+	else if (rc == HX_OK && l.failed)
 		rc = HX_ENOMEM;
 	if (rc != HX_OK)
 		goto done;
@@ -478,9 +480,9 @@ int api_rls_check(struct http_ctx *ctx)
 		              "snapshot",
 		              ctx->peer->org_id, (unsigned long long)applied,
 		              (unsigned long long)acknowledged);
-	else
-		hx_log_info("rls: check from %s: its stream is applied up to %llu", ctx->peer->org_id,
-		            (unsigned long long)applied);
+	else /* every node, every few minutes: not worth an info line */
+		hx_log_debug("rls: check from %s: its stream is applied up to %llu", ctx->peer->org_id,
+		             (unsigned long long)applied);
 	ack.applied = applied;
 	return proto_pack(&ack, ctx->out);
 }

@@ -204,9 +204,11 @@ static int handler(void *user, const char *section, const char *name, const char
 		*(uint64_t *)(void *)field = v;
 		break;
 	case T_DURATION:
-		if (hx_duration_parse(value, &v) != HX_OK || v == 0)
-			return set_err(st, st->line, "'%s' must be a duration like 500ms or 5s, not '%s'",
-			               name, value);
+		/* Up to 30 days: a deadline or an interval, added to a time in ms. */
+		if (hx_duration_parse(value, &v) != HX_OK || v == 0 || v > 30ull * 86400000)
+			return set_err(st, st->line,
+			               "'%s' must be a duration like 500ms or 5s, up to 30d, not '%s'", name,
+			               value);
 		*(uint64_t *)(void *)field = v;
 		break;
 	case T_ADDR:

@@ -42,9 +42,13 @@ struct endpoint {
 	int pinned;
 	int64_t next_try_ms;
 	int64_t backoff_ms;
-	unsigned gap_snapshots;       /* snapshots for gaps since a publication went through */
+	unsigned gap_snapshots;       /* snapshots for gaps (found publishing or checking) since a
+	                               * publication went through or a check found it level */
+	int64_t gap_snapshot_ms;      /* when the last of them started */
 	int64_t next_check_ms;        /* 0: at the first chance */
-	int no_check;                 /* the RLS does not know /rls/check (an older version) */
+	int64_t check_backoff_ms;     /* after a failed check: its own, publications go on */
+	int no_check;                 /* the RLS answered 404 to a check (an earlier version) */
+	char check_problem[256];
 	char problem[256];
 };
 
@@ -601,6 +605,22 @@ out:
 	return rc;
 }
 
+/* The endpoint lacks publications it had acknowledged (a gap, found publishing or by a
+ * check): whether to send a snapshot. Not again within 12 check intervals of the last one
+ * for that, with no publication applied or level check since: lacking them again so soon
+ * says two URLs for one RLS, or two RLS stores behind one address (a snapshot each time would
+ * never end); a real second restore is then brought up to date a little later, or at once by
+ * `rls resync`. */
+static int gap_snapshot_ok(const struct publisher *p, struct endpoint *e)
+{
+	int64_t now = hx_time_now_ms();
+	if (e->gap_snapshots > 0 && now - e->gap_snapshot_ms < 12 * (int64_t)p->check_ms)
+		return 0;
+	e->gap_snapshots++;
+	e->gap_snapshot_ms = now;
+	return 1;
+}
+
 /* Send this endpoint's publications after its cursor; returns 1 if more remain. */
 static int send_some(struct publisher *p, struct endpoint *e)
 {
@@ -677,10 +697,10 @@ static int send_some(struct publisher *p, struct endpoint *e)
 			/* The RLS has applied our stream only up to an earlier publication than the one
 			 * before this: it lost some (restored from a backup). A snapshot, then the queue;
 			 * a gap again right after one is a problem (two URLs for one RLS?), with back-off
-			 * and no snapshot, until a publication goes through. */
+			 * and no snapshot for a while (gap_snapshot_ok). */
 			unsigned long long applied = (unsigned long long)ack->applied;
 			proto_free(ack);
-			if (e->gap_snapshots++ > 0) {
+			if (!gap_snapshot_ok(p, e)) {
 				problem(e, "publication %llu leaves a gap again after a snapshot (applied up "
 				        "to %llu)",
 				        (unsigned long long)seq, applied);
@@ -690,6 +710,7 @@ static int send_some(struct publisher *p, struct endpoint *e)
 			            "short of %llu (restored from a backup?): a snapshot, then the queue",
 			            e->url, applied, (unsigned long long)seq);
 			if ((rc = store_write(p->store, w_snap_start, e->url)) != HX_OK) {
+				e->gap_snapshots--; /* none started */
 				problem(e, "cannot start a snapshot: %s", hx_strerror(rc));
 				break;
 			}
@@ -762,6 +783,27 @@ static int idle_at(struct publisher *p, struct endpoint *e, uint64_t *cursor)
 	return idle;
 }
 
+/* A check that failed: its own back-off (1 s doubling, up to the interval), a warning when the
+ * reason changes; the endpoint's publications are not held up. */
+static void check_failed(struct publisher *p, struct endpoint *e, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void check_failed(struct publisher *p, struct endpoint *e, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+	int64_t cap = p->check_ms < BACKOFF_MAX_MS ? (int64_t)p->check_ms : BACKOFF_MAX_MS;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (strcmp(msg, e->check_problem) != 0)
+		hx_log_warn("rls: %s: check: %s; trying again with back-off", e->url, msg);
+	hx_strlcpy(e->check_problem, msg, sizeof(e->check_problem));
+	e->check_backoff_ms = e->check_backoff_ms ? e->check_backoff_ms * 2 : BACKOFF_MIN_MS;
+	if (e->check_backoff_ms > cap)
+		e->check_backoff_ms = cap;
+	e->next_check_ms = hx_time_now_ms() + e->check_backoff_ms;
+}
+
 static void check(struct publisher *p, struct endpoint *e)
 {
 	Hie__V1__LocatorCheck m = HIE__V1__LOCATOR_CHECK__INIT;
@@ -777,7 +819,7 @@ static void check(struct publisher *p, struct endpoint *e)
 	if (!idle_at(p, e, &cursor))
 		return; /* sending: a gap would show in the answers */
 	if ((rc = stream_id(p, stream)) != HX_OK) {
-		problem(e, "cannot read the outbox's stream id: %s", hx_strerror(rc));
+		check_failed(p, e, "cannot read the outbox's stream id: %s", hx_strerror(rc));
 		return;
 	}
 	m.stream = (ProtobufCBinaryData){PROTO_STREAM_LEN, stream};
@@ -791,49 +833,69 @@ static void check(struct publisher *p, struct endpoint *e)
 	req.timeout_ms = p->timeout_ms;
 	req.max_response = ACK_MAX;
 	if ((rc = proto_pack(&m, &msg)) != HX_OK) {
-		problem(e, "cannot make a check: %s", hx_strerror(rc));
+		check_failed(p, e, "cannot make one: %s", hx_strerror(rc));
 		goto out;
 	}
 	req.body = msg.data;
 	req.body_len = msg.len;
 	if (peer_call_wait(p->pc, p->base, &req, &status, &resp, err, sizeof(err)) != HX_OK) {
-		problem(e, "check: %s", err);
+		check_failed(p, e, "%s", err);
 		goto out;
 	}
-	if (status == 404) { /* an RLS of an earlier version: its gaps show when we publish */
-		hx_log_notice("rls: %s: does not answer checks (an earlier version); a restore there "
-		              "is noticed at the next publication",
-		              e->url);
+	if (status == 404) {
+		/* An RLS of an earlier version (its gaps show when we publish): asked again every
+		 * 12 intervals, in case it is upgraded. */
+		if (!e->no_check)
+			hx_log_notice("rls: %s: does not answer checks (an earlier version?); a restore "
+			              "there is noticed at the next publication; asking again in %llu s",
+			              e->url, (unsigned long long)(12 * p->check_ms / 1000));
 		e->no_check = 1;
+		e->next_check_ms = hx_time_now_ms() + 12 * (int64_t)p->check_ms;
 		goto out;
 	}
 	if (status != 200) {
-		problem(e, "check answered %ld", status);
+		check_failed(p, e, "answered %ld", status);
 		goto out;
 	}
 	if (proto_locator_publish_ack_unpack(resp.data, resp.len, &ack) != HX_OK ||
 	    ack->sequence != 0) {
-		problem(e, "check: the answer is not a valid LocatorPublishAck");
+		check_failed(p, e, "the answer is not a valid LocatorPublishAck");
 		goto out;
 	}
 	applied = ack->applied;
-	e->next_check_ms = hx_time_now_ms() + (int64_t)p->check_ms;
-	published(e);
-	if (applied < cursor) {
+	if (e->check_problem[0] != '\0' || e->no_check)
+		hx_log_notice("rls: %s: answers checks again", e->url);
+	e->check_problem[0] = '\0';
+	e->no_check = 0;
+	e->check_backoff_ms = 0;
+	if (applied < cursor && !gap_snapshot_ok(p, e)) {
+		hx_log_warn("rls: %s: has applied this store's publications only up to %llu of the "
+		            "%llu it acknowledged, again after a snapshot: not sending another (two "
+		            "URLs for one RLS, or two RLS stores behind one address?)",
+		            e->url, (unsigned long long)applied, (unsigned long long)cursor);
+	} else if (applied < cursor) {
 		hx_log_warn("rls: %s: has applied this store's publications only up to %llu of the "
 		            "%llu it acknowledged (restored from a backup?): a snapshot, then the queue",
 		            e->url, (unsigned long long)applied, (unsigned long long)cursor);
-		if ((rc = store_write(p->store, w_snap_start, e->url)) != HX_OK)
-			problem(e, "cannot start a snapshot: %s", hx_strerror(rc));
+		if ((rc = store_write(p->store, w_snap_start, e->url)) != HX_OK) {
+			e->gap_snapshots--; /* none started */
+			check_failed(p, e, "cannot start a snapshot: %s", hx_strerror(rc));
+			goto out;
+		}
 	} else if (applied > cursor) {
 		struct restored_arg ra = {p, stream};
 		hx_log_warn("rls: %s: has applied this store's publications up to %llu, past the %llu "
 		            "acknowledged here: the store is an older copy; a new stream, and a "
 		            "snapshot to every RLS",
 		            e->url, (unsigned long long)applied, (unsigned long long)cursor);
-		if ((rc = store_write(p->store, w_restored, &ra)) != HX_OK)
-			problem(e, "cannot start a new outbox stream: %s", hx_strerror(rc));
+		if ((rc = store_write(p->store, w_restored, &ra)) != HX_OK) {
+			check_failed(p, e, "cannot start a new outbox stream: %s", hx_strerror(rc));
+			goto out;
+		}
+	} else {
+		e->gap_snapshots = 0; /* level: the stream is whole there */
 	}
+	e->next_check_ms = hx_time_now_ms() + (int64_t)p->check_ms;
 out:
 	proto_free(ack);
 	hx_buf_clear(&msg);
@@ -932,10 +994,10 @@ static void *run(void *arg)
 				continue;
 			}
 			/* Nothing more to send there, and no failure just now: a check when due. */
-			if (!e->no_check && !p->stopping && hx_time_now_ms() >= e->next_try_ms &&
+			if (!p->stopping && hx_time_now_ms() >= e->next_try_ms &&
 			    hx_time_now_ms() >= e->next_check_ms)
 				check(p, e);
-			if (!e->no_check && e->next_check_ms > now && e->next_check_ms - now < wait_ms)
+			if (e->next_check_ms > now && e->next_check_ms - now < wait_ms)
 				wait_ms = e->next_check_ms - now;
 		}
 		if (now - last_trim > 5000) {

@@ -14,7 +14,7 @@ void rls_tally_init(struct rls_tally *t, const char *self)
 	t->slots = t->inline_slots;
 	t->cap = RLS_TALLY_INLINE;
 	t->n = 0;
-	t->failed = 0;
+	t->failed = t->corrupt = 0;
 	for (size_t i = 0; i < RLS_TALLY_INLINE; i++)
 		t->inline_slots[i].id[0] = '\0';
 }
@@ -59,7 +59,11 @@ int rls_tally_add(const char *org_id, size_t len, void *tally)
 	uint32_t h = hx_hash_mem(org_id, len);
 	if (h == t->self_hash && len == t->self_len && memcmp(org_id, t->self, len) == 0)
 		return 0;
-	if (len > PROTO_ORG_ID_MAX || (2 * (t->n + 1) > t->cap && grow(t) != HX_OK)) {
+	if (len > PROTO_ORG_ID_MAX) {
+		t->corrupt = 1;
+		return 1;
+	}
+	if (2 * (t->n + 1) > t->cap && grow(t) != HX_OK) {
 		t->failed = 1;
 		return 1;
 	}

@@ -28,12 +28,13 @@ struct rls_tally {
 	struct rls_org *slots; /* an open-addressing table of cap slots (empty id: free) */
 	size_t cap, n;
 	int failed; /* out of memory: the count is incomplete */
+	int corrupt; /* an id longer than any organisation id: the count is incomplete */
 	struct rls_org inline_slots[RLS_TALLY_INLINE];
 };
 
 void rls_tally_init(struct rls_tally *t, const char *self);
-/* A store_org_cb: one hit for org_id (len bytes). Nonzero (stop) when out of memory, with
- * t->failed set. An organisation is counted once per call, so a token must list it once
+/* A store_org_cb: one hit for org_id (len bytes). Nonzero (stop) when out of memory (with
+ * t->failed set) or for an id longer than PROTO_ORG_ID_MAX (t->corrupt). An organisation is counted once per call, so a token must list it once
  * (the locator holds each pair once). */
 int rls_tally_add(const char *org_id, size_t len, void *tally);
 /* Keep the organisations keep() says yes to, asked in runs of at most 64 (ids[i] and

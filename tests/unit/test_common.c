@@ -294,13 +294,17 @@ static void test_hash(void **state)
 	char s[48];
 	unsigned bucket[1024] = {0}, most = 0;
 	(void)state;
-	/* the string and the memory forms agree at every length, whatever follows the bytes */
+	/* the string and the memory forms agree at every length, and only the n bytes count:
+	 * not what follows them */
 	for (size_t n = 0; n < 40; n++) {
+		char other[48];
 		memset(s, 'x', sizeof(s));
+		memset(other, 'y', sizeof(other));
 		for (size_t i = 0; i < n; i++)
-			s[i] = (char)('0' + (i * 7) % 10);
+			s[i] = other[i] = (char)('0' + (i * 7) % 10);
 		s[n] = '\0';
 		assert_int_equal(hx_hash_str(s), hx_hash_mem(s, n));
+		assert_int_equal(hx_hash_mem(other, n), hx_hash_mem(s, n));
 		assert_int_not_equal(hx_hash_mem(s, n), hx_hash_mem(s, n + 1));
 	}
 	/* organisation ids share long prefixes: their low bits (a table's index) still spread,

@@ -68,7 +68,9 @@ static void test_counts(void **state)
 		longid[sizeof(longid) - 1] = '\0';
 		rls_tally_init(&t, "1.2.3.9");
 		assert_int_not_equal(rls_tally_add(longid, strlen(longid), &t), 0);
-		assert_int_equal(t.failed, 1);
+		assert_int_equal(t.corrupt, 1);
+		assert_int_equal(t.failed, 0);
+		assert_int_equal(t.n, 0);
 		rls_tally_release(&t);
 	}
 }
