@@ -5,6 +5,9 @@
 #define NODE (1u << CONFIG_ROLE_NODE)
 #define RLS (1u << CONFIG_ROLE_RLS)
 #define ANY_PEER 0u
+/* Peers enrolled as nodes: the record locator (enrolled with --role rls, so that our publisher
+ * can pin it) holds pointers only, never records, and is not answered with them. */
+#define NODE_PEER (1u << HIE__V1__PEER_ROLE__PEER_ROLE_NODE)
 
 #define PEER_LISTENER HTTP_LISTEN_PEER
 #define RIGHT(r) (1u << HIE__V1__CLIENT_RIGHT__CLIENT_RIGHT_##r)
@@ -12,11 +15,11 @@
 const struct http_route http_routes[] = {
 	/* The peer API: enrolled peers, on [listen] peer. */
 	{HTTP_METHOD_GET, "/hie/v1/health", api_health, NODE | RLS, ANY_PEER, 0, PEER_LISTENER, 0},
-	{HTTP_METHOD_POST, "/hie/v1/documents/query", api_documents_query, NODE, ANY_PEER,
+	{HTTP_METHOD_POST, "/hie/v1/documents/query", api_documents_query, NODE, NODE_PEER,
 	 64 * 1024, PEER_LISTENER, 0},
-	{HTTP_METHOD_POST, "/hie/v1/documents/retrieve", api_documents_retrieve, NODE, ANY_PEER,
+	{HTTP_METHOD_POST, "/hie/v1/documents/retrieve", api_documents_retrieve, NODE, NODE_PEER,
 	 64 * 1024, PEER_LISTENER, 0},
-	{HTTP_METHOD_POST, "/hie/v1/patients/discover", api_patients_discover, NODE, ANY_PEER,
+	{HTTP_METHOD_POST, "/hie/v1/patients/discover", api_patients_discover, NODE, NODE_PEER,
 	 64 * 1024, PEER_LISTENER, 0},
 	{HTTP_METHOD_POST, "/hie/v1/rls/publish", api_rls_publish, RLS, ANY_PEER,
 	 API_RLS_PUBLISH_BODY_MAX, PEER_LISTENER, 0},

@@ -3,6 +3,8 @@
 #  1. A patient present at B, C and D (a typo at C, a nickname at D) is found at all three
 #     from A, through the locator; one document from each, merged; a stranger is found
 #     nowhere.
+#     The RLS, enrolled at each node with --role rls, is refused discover, query and
+#     retrieve there (403).
 #  2. A document found is retrieved from its origin and its SHA-256 checked.
 #  3. The RLS down: the query falls back to asking every active peer, and still finds them.
 #  4. A peer that never answers (it accepts the connection and says nothing): the query
@@ -144,6 +146,18 @@ sleep 0.2
 query q1n.json --no-cache || fail "query --no-cache: exit $?"
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert not any(o["cached"] for o in d["organisations"]), d["organisations"]' q1n.json ||
     fail "--no-cache used the cache"
+
+# The locator is enrolled at B (--role rls, for B's publisher): it is refused B's records.
+for path in /hie/v1/patients/discover /hie/v1/documents/query /hie/v1/documents/retrieve; do
+    python3 "$here/rls_client.py" 127.0.0.1 "$port_b" ca/ca.pem r.pem r.key raw "$path" \
+        --body-text x >rls-asks.json
+    python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["status"] == 403 and "does not allow the route" in d["error"]["message"], d' rls-asks.json ||
+        fail "the RLS's certificate at B's $path: $(cat rls-asks.json)"
+done
+python3 "$here/rls_client.py" 127.0.0.1 "$port_b" ca/ca.pem a.pem a.key raw \
+    /hie/v1/documents/query --body-text x >node-asks.json
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["status"] == 400, d' node-asks.json ||
+    fail "A (a node) at B's query route with a bad body: $(cat node-asks.json)"
 
 # 2. Retrieve one and check it.
 doc=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(next(e["id"] for e in d["documents"] if e["origin_org"]==sys.argv[2]))' q1.json "$B")
