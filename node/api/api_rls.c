@@ -476,8 +476,8 @@ int api_rls_check(struct http_ctx *ctx)
 	/* Not audited: the caller learns only how far its own publications went. */
 	if (applied < acknowledged)
 		hx_log_notice("rls: check from %s: its stream is applied here up to %llu, short of the "
-		              "%llu it had acknowledged (restored from a backup?): it will send a "
-		              "snapshot",
+		              "%llu it had acknowledged (restored from a backup?): a snapshot is due "
+		              "from it",
 		              ctx->peer->org_id, (unsigned long long)applied,
 		              (unsigned long long)acknowledged);
 	else /* every node, every few minutes: not worth an info line */

@@ -596,6 +596,9 @@ static int snapshot(struct publisher *p, struct endpoint *e, const char *url,
 		              "from %llu",
 		              e->url, (unsigned long long)sa.st.seq, (unsigned long long)sa.st.upto + 1);
 		published(e);
+		/* Checked at once: a level answer shows the RLS took it (and that a later restore
+		 * there deserves a snapshot of its own); one still behind shows it did not. */
+		e->next_check_ms = 0;
 	} else if (rc == HX_OK) {
 		rc = HX_ECLOSED; /* stopping */
 	}
@@ -870,8 +873,9 @@ static void check(struct publisher *p, struct endpoint *e)
 	e->check_backoff_ms = 0;
 	if (applied < cursor && !gap_snapshot_ok(p, e)) {
 		hx_log_warn("rls: %s: has applied this store's publications only up to %llu of the "
-		            "%llu it acknowledged, again after a snapshot: not sending another (two "
-		            "URLs for one RLS, or two RLS stores behind one address?)",
+		            "%llu it acknowledged, right after a snapshot for that: not sending another "
+		            "for now (two URLs for one RLS, or two RLS stores behind one address? "
+		            "`hiepeerctl rls resync` sends one at once)",
 		            e->url, (unsigned long long)applied, (unsigned long long)cursor);
 	} else if (applied < cursor) {
 		hx_log_warn("rls: %s: has applied this store's publications only up to %llu of the "

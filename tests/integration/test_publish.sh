@@ -29,7 +29,8 @@
 #     clear line;
 #  9. checks ([rls] check_interval, 1 s here): the first RLS restored from a backup while A
 #     has nothing to publish: A's next check finds it short of what A had acknowledged and
-#     sends a snapshot, with no publication and no resync (the RLS logs the check); A itself
+#     sends a snapshot, with no publication and no resync (the RLS logs the check), and
+#     again when the RLS is restored a second time right after; A itself
 #     restored from a backup and started with nothing to publish: its check at start finds
 #     the RLS further on than A's store knows, so A starts a new stream and sends a snapshot:
 #     the patient added after A's backup is withdrawn.
@@ -377,6 +378,17 @@ grep -q "has applied this store's publications only up to [0-9]* of the [0-9]* i
     fail "A's log on the check: $(cat a.log)"
 grep -q "short of the [0-9]* it had acknowledged (restored from a backup?)" r.log ||
     fail "the RLS did not log the check: $(cat r.log)"
+# Restored again at once, from the same backup: A's check right after its snapshot found the
+# RLS level, so this restore gets a snapshot of its own at the next check.
+stop_r
+rm -rf sr && cp -a sr.copy sr
+restart_r
+ms=$(within 10000 found_at_a Berg Ida 1999-09-09) ||
+    fail "the RLS restored twice in a row: P11 not located after $ms ms"
+within 10000 not_found Haddad Omar 1988-08-08 >/dev/null ||
+    fail "the RLS restored twice in a row: removed P10 still located"
+[ "$(grep -c "restored from a backup?): a snapshot, then the queue" a.log)" -ge 2 ] ||
+    fail "A did not send a snapshot for each restore: $(grep -i snapshot a.log)"
 # A restored from a backup, with nothing to publish when it starts.
 sleep 2 # the snapshot and queue acknowledged everywhere
 stop_a
