@@ -274,5 +274,18 @@ int config_load(const char *path, struct config *c, char *err, size_t errlen)
 			return HX_ECONFIG;
 		}
 	}
+	/* The record locator sees tokens only: it never holds the region's linkage key, and has
+	 * no patients to publish. */
+	if (c->role == CONFIG_ROLE_RLS && (c->linkage_key[0] != '\0' || c->n_endpoints > 0)) {
+		snprintf(err, errlen,
+		         "%s: role = rls takes no [rls] %s: the record locator never holds the "
+		         "region's linkage key and publishes nothing",
+		         path, c->linkage_key[0] != '\0' ? "linkage_key" : "endpoints");
+		return HX_ECONFIG;
+	}
+	if (c->n_endpoints > 0 && c->linkage_key[0] == '\0') {
+		snprintf(err, errlen, "%s: [rls] endpoints are set but no [rls] linkage_key", path);
+		return HX_ECONFIG;
+	}
 	return HX_OK;
 }

@@ -572,9 +572,13 @@ int ctl_remote_retrieve_run(struct ctl *c)
 	}
 	if (local)
 		return fetch_local(c, outpath, allow_unsigned, client_cert, client_key);
-	if (optind + 2 != c->argc || outpath == NULL)
-		return ctl_fail("remote retrieve: usage: hiepeerctl --config FILE remote retrieve ORG "
-		                "DOCID -o FILE [--allow-unsigned]");
+	if (optind + 2 != c->argc || outpath == NULL) {
+		/* fetch is the same command under its everyday name: the usage says the one typed */
+		const char *name = strcmp(c->argv[0], "fetch") == 0 ? "fetch" : "remote retrieve";
+		return ctl_fail("%s: usage: hiepeerctl --config FILE %s ORG DOCID -o FILE "
+		                "[--allow-unsigned]",
+		                name, name);
+	}
 	if (proto_id_doc_check(c->argv[optind + 1]) != HX_OK)
 		return ctl_fail("remote retrieve: '%s' is not a document id", c->argv[optind + 1]);
 	ids[0] = c->argv[optind + 1];

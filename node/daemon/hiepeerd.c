@@ -15,6 +15,7 @@
 #include <pthread.h>
 
 #include "config.h"
+#include "crypto.h"
 #include "http.h"
 #include "hx.h"
 #include "publisher.h"
@@ -25,8 +26,54 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: hiepeerd [-c FILE] [-n] [-V]\n"
 	           "  -c FILE   configuration (default /etc/hiepeer/hiepeerd.conf)\n"
-	           "  -n        check the configuration and exit\n"
-	           "  -V        print the version\n");
+	           "  -n        check the configuration and the files it names, and exit\n"
+	           "  -V        print the version\n"
+	           "  -h        this help (also --help)\n");
+}
+
+/* -n: what would stop a start, found without starting: the store (opened read-only, its
+ * organisation), our certificate, key, CA and CRL, and the linkage key. One line each. */
+static int check_files(const char *path, const struct config *cfg)
+{
+	struct store_opts so = {.read_only = 1};
+	struct store *store;
+	char err[STORE_ERR_MAX > 512 ? STORE_ERR_MAX : 512];
+	int bad = 0;
+
+	if (store_open(cfg->store, &so, &store, err, sizeof(err)) != HX_OK) {
+		fprintf(stderr, "hiepeerd: %s: %s\n", path, err);
+		bad = 1;
+	} else {
+		if (strcmp(store_org_id(store), cfg->org_id) != 0) {
+			fprintf(stderr, "hiepeerd: %s: store %s belongs to organisation %s, the "
+			                "configuration says %s\n",
+			        path, cfg->store, store_org_id(store), cfg->org_id);
+			bad = 1;
+		}
+		store_close(store);
+	}
+	if (cfg->peer.set || cfg->local.set || cfg->n_endpoints > 0) {
+		struct crypto_tls_client *tls = NULL;
+		if (cfg->certificate[0] == '\0' || cfg->key[0] == '\0' || cfg->ca[0] == '\0') {
+			fprintf(stderr, "hiepeerd: %s: [tls] certificate, key and ca are needed\n", path);
+			bad = 1;
+		} else if (crypto_tls_client_new(cfg->certificate, cfg->key, cfg->ca,
+		                                 cfg->crl[0] != '\0' ? cfg->crl : NULL, &tls, err,
+		                                 sizeof(err)) != HX_OK) {
+			fprintf(stderr, "hiepeerd: %s: %s\n", path, err);
+			bad = 1;
+		}
+		crypto_tls_client_free(tls);
+	}
+	if (cfg->linkage_key[0] != '\0') {
+		struct crypto_linkage_key k;
+		if (crypto_linkage_key_load(cfg->linkage_key, &k, err, sizeof(err)) != HX_OK) {
+			fprintf(stderr, "hiepeerd: %s: %s\n", path, err);
+			bad = 1;
+		}
+		crypto_wipe(&k, sizeof(k));
+	}
+	return bad;
 }
 
 int main(int argc, char **argv)
@@ -42,6 +89,10 @@ int main(int argc, char **argv)
 	sigset_t set;
 	int ch, check = 0, sig = 0, rc;
 
+	if (argc == 2 && strcmp(argv[1], "--help") == 0) {
+		usage(stdout);
+		return 0;
+	}
 	while ((ch = getopt(argc, argv, "c:nVh")) != -1) {
 		switch (ch) {
 		case 'c':
@@ -71,6 +122,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (check) {
+		if (check_files(path, &cfg) != 0)
+			return 1;
 		printf("hiepeerd: %s: configuration ok\n", path);
 		return 0;
 	}

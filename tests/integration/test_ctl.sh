@@ -144,6 +144,27 @@ printf '[node]\norg_id = %s\norg_id = %s\nstore = %s\n' "$org" "$org" "$s" >"$tm
 expect_error "bad5.conf:3: 'org_id' is set twice" "$hiepeerd" -n -c "$tmp/bad5.conf"
 printf '[nodes]\norg_id = %s\n' "$org" >"$tmp/bad6.conf"
 expect_error "unknown section \[nodes\]" "$hiepeerd" -n -c "$tmp/bad6.conf"
+# -n also checks what the configuration names, as a start would: the store and its
+# organisation, a linkage key readable by others, the RLS given the linkage key, endpoints
+# without one, a duration past 30 days.
+printf '[node]\norg_id = 2.16.840.1.113883.3.9999\nstore = %s\n' "$s" >"$tmp/bad7.conf"
+expect_error "store .* belongs to organisation $org, the configuration says 2.16.840.1.113883.3.9999" \
+    "$hiepeerd" -n -c "$tmp/bad7.conf"
+printf '[node]\norg_id = %s\nstore = %s/nowhere\n' "$org" "$tmp" >"$tmp/bad8.conf"
+expect_error "nowhere" "$hiepeerd" -n -c "$tmp/bad8.conf"
+"$ctl" pki linkage-key "$tmp/lk.hex" >/dev/null || fail "pki linkage-key"
+chmod 644 "$tmp/lk.hex"
+printf '[node]\norg_id = %s\nstore = %s\n[rls]\nlinkage_key = %s\n' "$org" "$s" "$tmp/lk.hex" >"$tmp/bad9.conf"
+expect_error "readable by others" "$hiepeerd" -n -c "$tmp/bad9.conf"
+chmod 600 "$tmp/lk.hex"
+"$hiepeerd" -n -c "$tmp/bad9.conf" | grep -q "configuration ok" || fail "hiepeerd -n with a 0600 linkage key"
+printf '[node]\norg_id = %s\nstore = %s\nrole = rls\n[rls]\nlinkage_key = %s\n' "$org" "$s" "$tmp/lk.hex" >"$tmp/bad10.conf"
+expect_error "role = rls takes no \[rls\] linkage_key" "$hiepeerd" -n -c "$tmp/bad10.conf"
+printf '[node]\norg_id = %s\nstore = %s\n[rls]\nendpoints = https://rls.example:7443\n' "$org" "$s" >"$tmp/bad11.conf"
+expect_error "\[rls\] endpoints are set but no \[rls\] linkage_key" "$hiepeerd" -n -c "$tmp/bad11.conf"
+printf '[node]\norg_id = %s\nstore = %s\n[rls]\ncheck_interval = 31d\n' "$org" "$s" >"$tmp/bad12.conf"
+expect_error "'check_interval' must be a duration like 500ms or 5s, up to 30d" "$hiepeerd" -n -c "$tmp/bad12.conf"
+"$hiepeerd" --help | grep -q "^usage: hiepeerd" || fail "hiepeerd --help"
 
 "$hiepeerd" -c "$tmp/ok.conf" 2>"$tmp/d.log" &
 dpid=$!
