@@ -227,8 +227,18 @@ static void query_print(struct ctl *c, const Hie__V1__OutsideQueryResponse *r)
 			       e->title);
 		}
 	}
-	printf("found %zu document(s) at %zu organisation(s) in %u ms\n", r->n_entries, with_docs,
-	       r->ms);
+	{
+		/* Organisations that know the patient but list no document for her are worth
+		 * saying: "found 0 documents" alone reads as "nobody knows her". */
+		size_t matched = 0;
+		for (size_t i = 0; i < r->n_orgs; i++)
+			matched += r->orgs[i]->n_matches > 0;
+		printf("found %zu document(s) at %zu organisation(s) in %u ms", r->n_entries, with_docs,
+		       r->ms);
+		if (matched > with_docs)
+			printf("; the patient is known at %zu organisation(s)", matched);
+		printf("\n");
+	}
 }
 
 /* The query run here, in this process (the daemon's own fan-out engine is not involved). */

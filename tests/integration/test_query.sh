@@ -132,6 +132,12 @@ python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert not d["docum
 "$ctl" --config a.conf query --family Smith --given Katherine --birth-date 1980-03-04 \
     --sex female --purpose treatment >q1.txt
 tail -1 q1.txt | grep -q "^found 3 document(s) at 3 organisation(s)" || fail "query text: $(tail -1 q1.txt)"
+# Known at B (and, by their near-identical demographics, C and D), with no document there: the
+# summary says the patient is known, not just "0 documents".
+"$ctl" --config a.conf query --family Other --given Personb --birth-date 1961-01-01 \
+    --sex male --purpose treatment >q4.txt || fail "query for B's other patient: exit $?"
+tail -1 q4.txt | grep -q "^found 0 document(s) at 0 organisation(s) in [0-9]* ms; the patient is known at [1-9] organisation(s)$" ||
+    fail "query text for a patient without documents: $(cat q4.txt)"
 
 # The second time, the correlation cache spares the discover step at each organisation.
 disc_at_b() { "$ctl" --store sb --json audit list --limit 10000 | python3 -c 'import json,sys; print(sum(1 for r in json.load(sys.stdin) if r["action"] == "DISCOVER"))'; }
