@@ -270,21 +270,34 @@ static int w_cursor(struct store_txn *t, void *arg)
 	return store_outbox_cursor_put(t, a->url, a->seq);
 }
 
+/* A failure noted: a warning when its reason changes (what: "" or "check: "), the back-off
+ * doubled from BACKOFF_MIN_MS up to cap, and the next try put off by it. */
+static void retry_later(const char *url, const char *what, char problem[256],
+                        int64_t *backoff_ms, int64_t cap, int64_t *next_ms, const char *fmt,
+                        va_list ap) __attribute__((format(printf, 7, 0)));
+static void retry_later(const char *url, const char *what, char problem[256],
+                        int64_t *backoff_ms, int64_t cap, int64_t *next_ms, const char *fmt,
+                        va_list ap)
+{
+	char msg[256];
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (strcmp(msg, problem) != 0)
+		hx_log_warn("rls: %s: %s%s; trying again with back-off", url, what, msg);
+	hx_strlcpy(problem, msg, 256);
+	*backoff_ms = *backoff_ms ? *backoff_ms * 2 : BACKOFF_MIN_MS;
+	if (*backoff_ms > cap)
+		*backoff_ms = cap;
+	*next_ms = hx_time_now_ms() + *backoff_ms;
+}
+
 static void problem(struct endpoint *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void problem(struct endpoint *e, const char *fmt, ...)
 {
-	char msg[256];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	retry_later(e->url, "", e->problem, &e->backoff_ms, BACKOFF_MAX_MS, &e->next_try_ms, fmt,
+	            ap);
 	va_end(ap);
-	if (strcmp(msg, e->problem) != 0)
-		hx_log_warn("rls: %s: %s; retrying with back-off", e->url, msg);
-	hx_strlcpy(e->problem, msg, sizeof(e->problem));
-	e->backoff_ms = e->backoff_ms ? e->backoff_ms * 2 : BACKOFF_MIN_MS;
-	if (e->backoff_ms > BACKOFF_MAX_MS)
-		e->backoff_ms = BACKOFF_MAX_MS;
-	e->next_try_ms = hx_time_now_ms() + e->backoff_ms;
 }
 
 static int w_stream_new(struct store_txn *t, void *arg)
@@ -792,19 +805,12 @@ static void check_failed(struct publisher *p, struct endpoint *e, const char *fm
 	__attribute__((format(printf, 3, 4)));
 static void check_failed(struct publisher *p, struct endpoint *e, const char *fmt, ...)
 {
-	char msg[256];
 	va_list ap;
-	int64_t cap = p->check_ms < BACKOFF_MAX_MS ? (int64_t)p->check_ms : BACKOFF_MAX_MS;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	retry_later(e->url, "check: ", e->check_problem, &e->check_backoff_ms,
+	            p->check_ms < BACKOFF_MAX_MS ? (int64_t)p->check_ms : BACKOFF_MAX_MS,
+	            &e->next_check_ms, fmt, ap);
 	va_end(ap);
-	if (strcmp(msg, e->check_problem) != 0)
-		hx_log_warn("rls: %s: check: %s; trying again with back-off", e->url, msg);
-	hx_strlcpy(e->check_problem, msg, sizeof(e->check_problem));
-	e->check_backoff_ms = e->check_backoff_ms ? e->check_backoff_ms * 2 : BACKOFF_MIN_MS;
-	if (e->check_backoff_ms > cap)
-		e->check_backoff_ms = cap;
-	e->next_check_ms = hx_time_now_ms() + e->check_backoff_ms;
 }
 
 static void check(struct publisher *p, struct endpoint *e)
