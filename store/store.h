@@ -241,6 +241,25 @@ int store_outbox_snap_put(struct store_txn *t, const char *endpoint,
 int store_outbox_snap_start(struct store_txn *t, const char *endpoint);
 /* Done: the cursor moves to its upto, and the record goes. */
 int store_outbox_snap_done(struct store_txn *t, const char *endpoint);
+/* The last check of an endpoint (POST /hie/v1/rls/check) by the publisher, for `status`. */
+enum store_check_outcome {
+	STORE_CHECK_LEVEL = 1,   /* the RLS has applied exactly what it acknowledged */
+	STORE_CHECK_BEHIND,      /* it lacked some: a snapshot was started */
+	STORE_CHECK_AHEAD,       /* it had more: this store is an older copy, a new stream */
+	STORE_CHECK_HELD,        /* it lacked some right after a snapshot: none sent again */
+	STORE_CHECK_FAILED,      /* no usable answer */
+	STORE_CHECK_UNSUPPORTED, /* 404: an RLS of an earlier version */
+};
+struct store_outbox_check {
+	uint64_t time_ms;
+	uint64_t applied, acknowledged;
+	enum store_check_outcome outcome;
+};
+/* HX_ENOTFOUND before the first check. */
+int store_outbox_check_get(struct store_txn *t, const char *endpoint,
+                           struct store_outbox_check *out);
+int store_outbox_check_put(struct store_txn *t, const char *endpoint,
+                           const struct store_outbox_check *c);
 /* The tokens this organisation's patients hold now ('r'), in byte order, strictly after
  * `after` (NULL: from the first), at most max; cb returns nonzero to stop. */
 typedef int (*store_token_cb)(const uint8_t token[32], void *arg);

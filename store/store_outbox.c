@@ -9,7 +9,8 @@
  *                                       it has acknowledged
  *   'r' token (32)   → u32 BE           how many of our patients hold the token (the locator
  *                                       knows organisations: a token goes when the last goes)
- * and in `meta`: "rls.<hash>.snap" an endpoint's snapshot in progress, "outbox_stream" the
+ * and in `meta`: "rls.<hash>.snap" an endpoint's snapshot in progress, "rls.<hash>.check" its
+ * last check, "outbox_stream" the
  * stream id sent with each publication, "outbox_key" the id of the linkage key the tokens
  * are made under (another key at start: every published patient is changed again).
  * Changes need no linkage key (hiepeerctl writes them); the daemon turns them into
@@ -485,6 +486,51 @@ int store_outbox_key(struct store_txn *t, const uint8_t id[STORE_KEY_ID_LEN], in
 			return rc;
 	}
 	return store_meta_put_raw(t, "outbox_key", id, STORE_KEY_ID_LEN);
+}
+
+/* meta "rls.<hash>.check": an endpoint's last check, time, applied, acknowledged (u64 BE each)
+ * and the outcome (one byte). */
+#define CHECK_LEN (3 * 8 + 1)
+
+static void check_name(const char *endpoint, char name[32])
+{
+	char cur[24];
+	cursor_name(endpoint, cur);
+	snprintf(name, 32, "%s.check", cur);
+}
+
+int store_outbox_check_get(struct store_txn *t, const char *endpoint,
+                           struct store_outbox_check *out)
+{
+	char name[32];
+	const uint8_t *b;
+	MDB_val v;
+	int rc;
+	check_name(endpoint, name);
+	if ((rc = store_meta_get_raw(t, name, &v)) != HX_OK)
+		return rc;
+	if (v.mv_size != CHECK_LEN)
+		return HX_ECORRUPT;
+	b = v.mv_data;
+	out->time_ms = store_be64_get(b);
+	out->applied = store_be64_get(b + 8);
+	out->acknowledged = store_be64_get(b + 16);
+	out->outcome = (enum store_check_outcome)b[24];
+	return HX_OK;
+}
+
+int store_outbox_check_put(struct store_txn *t, const char *endpoint,
+                           const struct store_outbox_check *c)
+{
+	char name[32];
+	uint8_t b[CHECK_LEN];
+	STORE_REQUIRE_WRITE(t);
+	check_name(endpoint, name);
+	store_be64_put(b, c->time_ms);
+	store_be64_put(b + 8, c->applied);
+	store_be64_put(b + 16, c->acknowledged);
+	b[24] = (uint8_t)c->outcome;
+	return store_meta_put_raw(t, name, b, sizeof(b));
 }
 
 /* meta "rls.<hash>.snap": an endpoint's snapshot in progress (store.h). */

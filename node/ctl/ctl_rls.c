@@ -71,6 +71,60 @@ int ctl_tokens_run(struct ctl *c)
 	return 0;
 }
 
+static const char *check_outcome_name(enum store_check_outcome o)
+{
+	switch (o) {
+	case STORE_CHECK_LEVEL: return "level";
+	case STORE_CHECK_BEHIND: return "behind";
+	case STORE_CHECK_AHEAD: return "ahead";
+	case STORE_CHECK_HELD: return "behind-held";
+	case STORE_CHECK_FAILED: return "failed";
+	case STORE_CHECK_UNSUPPORTED: return "unsupported";
+	}
+	return "unknown";
+}
+
+/* The endpoint's last check in words: "; last check 2026-11-26 04:30 UTC: ..." or "". */
+static void check_words(const struct store_outbox_check *k, int have, char *out, size_t size)
+{
+	char when[32];
+	if (!have) {
+		snprintf(out, size, "; not checked yet");
+		return;
+	}
+	ctl_time_short((int64_t)k->time_ms, when, sizeof(when));
+	switch (k->outcome) {
+	case STORE_CHECK_LEVEL:
+		snprintf(out, size, "; checked %s UTC: it has all %llu", when,
+		         (unsigned long long)k->acknowledged);
+		break;
+	case STORE_CHECK_BEHIND:
+		snprintf(out, size, "; checked %s UTC: it had only %llu of %llu (restored?), a snapshot "
+		         "was started", when, (unsigned long long)k->applied,
+		         (unsigned long long)k->acknowledged);
+		break;
+	case STORE_CHECK_AHEAD:
+		snprintf(out, size, "; checked %s UTC: it had %llu, past the %llu acknowledged here (this "
+		         "store is an older copy): a new stream and snapshots were started", when,
+		         (unsigned long long)k->applied, (unsigned long long)k->acknowledged);
+		break;
+	case STORE_CHECK_HELD:
+		snprintf(out, size, "; checked %s UTC: it had only %llu of %llu right after a snapshot: "
+		         "none sent again for now (rls resync sends one)", when,
+		         (unsigned long long)k->applied, (unsigned long long)k->acknowledged);
+		break;
+	case STORE_CHECK_FAILED:
+		snprintf(out, size, "; the check at %s UTC failed (the log says why)", when);
+		break;
+	case STORE_CHECK_UNSUPPORTED:
+		snprintf(out, size, "; checked %s UTC: it does not answer checks (an earlier version)",
+		         when);
+		break;
+	default:
+		snprintf(out, size, "; checked %s UTC", when);
+	}
+}
+
 int ctl_status_rls(struct ctl *c, const struct config *cfg, cJSON *j)
 {
 	struct store_txn *t;
@@ -85,7 +139,8 @@ int ctl_status_rls(struct ctl *c, const struct config *cfg, cJSON *j)
 	for (unsigned i = 0; i < cfg->n_endpoints; i++) {
 		uint64_t cursor = 0, changes = 0, queued = 0, last = 0;
 		struct store_outbox_snap st;
-		int lacking = 0;
+		struct store_outbox_check k;
+		int lacking = 0, have_check;
 		if ((rc = store_outbox_cursor_get(t, cfg->endpoints[i], &cursor)) != HX_OK ||
 		    (rc = store_outbox_pending(t, cursor, &changes, &queued)) != HX_OK ||
 		    (rc = store_outbox_lacking(t, cursor, &lacking, &last)) != HX_OK ||
@@ -95,6 +150,12 @@ int ctl_status_rls(struct ctl *c, const struct config *cfg, cJSON *j)
 			return ctl_fail("status: the RLS outbox: %s", hx_strerror(rc));
 		}
 		lacking |= rc == HX_OK; /* a snapshot in progress */
+		rc = store_outbox_check_get(t, cfg->endpoints[i], &k);
+		if (rc != HX_OK && rc != HX_ENOTFOUND) {
+			store_read_end(t);
+			return ctl_fail("status: the RLS outbox: %s", hx_strerror(rc));
+		}
+		have_check = rc == HX_OK;
 		if (arr != NULL) {
 			cJSON *o = cJSON_CreateObject();
 			cJSON_AddStringToObject(o, "endpoint", cfg->endpoints[i]);
@@ -102,13 +163,24 @@ int ctl_status_rls(struct ctl *c, const struct config *cfg, cJSON *j)
 			cJSON_AddNumberToObject(o, "publications_waiting", (double)queued);
 			cJSON_AddNumberToObject(o, "changes_to_prepare", (double)changes);
 			cJSON_AddBoolToObject(o, "catching_up", lacking);
+			if (have_check) {
+				cJSON *ck = cJSON_AddObjectToObject(o, "last_check");
+				char iso[32];
+				hx_time_format((int64_t)k.time_ms, iso, sizeof(iso));
+				cJSON_AddStringToObject(ck, "time", iso);
+				cJSON_AddStringToObject(ck, "outcome", check_outcome_name(k.outcome));
+				cJSON_AddNumberToObject(ck, "applied", (double)k.applied);
+				cJSON_AddNumberToObject(ck, "acknowledged", (double)k.acknowledged);
+			}
 			cJSON_AddItemToArray(arr, o);
 		} else {
+			char words[256];
+			check_words(&k, have_check, words, sizeof(words));
 			printf("%-14s %s: %s%llu publication(s) waiting, %llu change(s) to prepare, "
-			       "acknowledged up to %llu\n", "rls", cfg->endpoints[i],
+			       "acknowledged up to %llu%s\n", "rls", cfg->endpoints[i],
 			       lacking ? "a snapshot of every token held to send first, then " : "",
 			       (unsigned long long)queued, (unsigned long long)changes,
-			       (unsigned long long)cursor);
+			       (unsigned long long)cursor, words);
 		}
 	}
 	store_read_end(t);

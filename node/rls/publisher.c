@@ -801,6 +801,27 @@ static int idle_at(struct publisher *p, struct endpoint *e, uint64_t *cursor)
 
 /* A check that failed: its own back-off (1 s doubling, up to the interval), a warning when the
  * reason changes; the endpoint's publications are not held up. */
+struct check_arg {
+	const char *url;
+	struct store_outbox_check c;
+};
+
+static int w_check(struct store_txn *t, void *arg)
+{
+	struct check_arg *a = arg;
+	return store_outbox_check_put(t, a->url, &a->c);
+}
+
+/* The check's outcome, for `status` (a failure to record it is only logged). */
+static void check_record(struct publisher *p, struct endpoint *e, enum store_check_outcome o,
+                         uint64_t applied, uint64_t acknowledged)
+{
+	struct check_arg a = {e->url, {(uint64_t)hx_time_now_ms(), applied, acknowledged, o}};
+	int rc = store_write(p->store, w_check, &a);
+	if (rc != HX_OK)
+		hx_log_err("rls: %s: cannot record the check: %s", e->url, hx_strerror(rc));
+}
+
 static void check_failed(struct publisher *p, struct endpoint *e, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static void check_failed(struct publisher *p, struct endpoint *e, const char *fmt, ...)
@@ -811,6 +832,7 @@ static void check_failed(struct publisher *p, struct endpoint *e, const char *fm
 	            p->check_ms < BACKOFF_MAX_MS ? (int64_t)p->check_ms : BACKOFF_MAX_MS,
 	            &e->next_check_ms, fmt, ap);
 	va_end(ap);
+	check_record(p, e, STORE_CHECK_FAILED, 0, 0);
 }
 
 static void check(struct publisher *p, struct endpoint *e)
@@ -822,6 +844,7 @@ static void check(struct publisher *p, struct endpoint *e)
 	uint8_t stream[PROTO_STREAM_LEN];
 	char url[CONFIG_PATH_MAX + 32], err[256];
 	uint64_t cursor = 0, applied;
+	enum store_check_outcome outcome = STORE_CHECK_LEVEL;
 	long status = 0;
 	int rc;
 
@@ -860,6 +883,7 @@ static void check(struct publisher *p, struct endpoint *e)
 			              e->url, (unsigned long long)(12 * p->check_ms / 1000));
 		e->no_check = 1;
 		e->next_check_ms = hx_time_now_ms() + 12 * (int64_t)p->check_ms;
+		check_record(p, e, STORE_CHECK_UNSUPPORTED, 0, cursor);
 		goto out;
 	}
 	if (status != 200) {
@@ -883,6 +907,7 @@ static void check(struct publisher *p, struct endpoint *e)
 		            "for now (two URLs for one RLS, or two RLS stores behind one address? "
 		            "`hiepeerctl rls resync` sends one at once)",
 		            e->url, (unsigned long long)applied, (unsigned long long)cursor);
+		outcome = STORE_CHECK_HELD;
 	} else if (applied < cursor) {
 		hx_log_warn("rls: %s: has applied this store's publications only up to %llu of the "
 		            "%llu it acknowledged (restored from a backup?): a snapshot, then the queue",
@@ -892,6 +917,7 @@ static void check(struct publisher *p, struct endpoint *e)
 			check_failed(p, e, "cannot start a snapshot: %s", hx_strerror(rc));
 			goto out;
 		}
+		outcome = STORE_CHECK_BEHIND;
 	} else if (applied > cursor) {
 		struct restored_arg ra = {p, stream};
 		hx_log_warn("rls: %s: has applied this store's publications up to %llu, past the %llu "
@@ -902,9 +928,11 @@ static void check(struct publisher *p, struct endpoint *e)
 			check_failed(p, e, "cannot start a new outbox stream: %s", hx_strerror(rc));
 			goto out;
 		}
+		outcome = STORE_CHECK_AHEAD;
 	} else {
 		e->gap_snapshots = 0; /* level: the stream is whole there */
 	}
+	check_record(p, e, outcome, applied, cursor);
 	e->next_check_ms = hx_time_now_ms() + (int64_t)p->check_ms;
 out:
 	proto_free(ack);

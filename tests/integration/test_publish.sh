@@ -410,6 +410,16 @@ lport=$r2port within 10000 not_found Quinn Rosa 1955-05-05 >/dev/null ||
 within 10000 found_at_a Berg Ida 1999-09-09 >/dev/null || fail "after A's restore, P11 not located"
 grep -q "past the [0-9]* acknowledged here: the store is an older copy" a.log ||
     fail "A's log on its own restore: $(cat a.log)"
+# status shows each RLS's last check: once the snapshots are done, a level one.
+last_check_level() {
+    "$ctl" --config a.conf --json status | python3 -c 'import json, sys
+rls = json.load(sys.stdin)["rls"]
+sys.exit(0 if len(rls) == 2 and all(r.get("last_check", {}).get("outcome") == "level" and r["last_check"]["applied"] == r["acknowledged"] and r["last_check"]["time"].startswith("20") for r in rls) else 1)'
+}
+within 10000 last_check_level >/dev/null ||
+    fail "status after the checks: $("$ctl" --config a.conf --json status)"
+"$ctl" --config a.conf status | grep -q "^rls .*; checked [0-9-]* [0-9:]* UTC: it has all [0-9]*$" ||
+    fail "status text after the checks: $("$ctl" --config a.conf status)"
 "$ctl" --store sa audit verify >/dev/null || fail "A's audit chain after the checks"
 kill -0 "$rpid" && kill -0 "$r2pid" || fail "an RLS died"
 lib_done test_publish
