@@ -280,7 +280,10 @@ int config_load(const char *path, struct config *c, char *err, size_t errlen)
 		snprintf(err, errlen,
 		         "%s: role = rls takes no [rls] %s: the record locator never holds the "
 		         "region's linkage key and publishes nothing",
-		         path, c->linkage_key[0] != '\0' ? "linkage_key" : "endpoints");
+		         path,
+		         c->linkage_key[0] == '\0' ? "endpoints"
+		         : c->n_endpoints > 0       ? "linkage_key or endpoints"
+		                                    : "linkage_key");
 		return HX_ECONFIG;
 	}
 	if (c->n_endpoints > 0 && c->linkage_key[0] == '\0') {

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <pthread.h>
 
 #include "config.h"
@@ -37,10 +38,25 @@ static int check_files(const char *path, const struct config *cfg)
 {
 	struct store_opts so = {.read_only = 1};
 	struct store *store;
-	char err[STORE_ERR_MAX > 512 ? STORE_ERR_MAX : 512];
+	char err[STORE_ERR_MAX > 512 ? STORE_ERR_MAX : 512], lock[CONFIG_PATH_MAX + 16];
 	int bad = 0;
 
-	if (store_open(cfg->store, &so, &store, err, sizeof(err)) != HX_OK) {
+	/* Opened only when its lock file is there: opening would make one, owned by whoever runs
+	 * -n (root, say), which the service user then could not open. */
+	snprintf(lock, sizeof(lock), "%s/lock.mdb", cfg->store);
+	if (access(lock, F_OK) != 0 && errno == ENOENT) {
+		snprintf(lock, sizeof(lock), "%s/data.mdb", cfg->store);
+		if (access(lock, F_OK) != 0) {
+			fprintf(stderr, "hiepeerd: %s: store %s: no store there (hiepeerctl init makes "
+			                "one)\n",
+			        path, cfg->store);
+			bad = 1;
+		} else {
+			fprintf(stderr, "hiepeerd: note: store %s has no lock.mdb yet: not opened (its "
+			                "organisation is checked at start)\n",
+			        cfg->store);
+		}
+	} else if (store_open(cfg->store, &so, &store, err, sizeof(err)) != HX_OK) {
 		fprintf(stderr, "hiepeerd: %s: %s\n", path, err);
 		bad = 1;
 	} else {
@@ -53,16 +69,27 @@ static int check_files(const char *path, const struct config *cfg)
 		store_close(store);
 	}
 	if (cfg->peer.set || cfg->local.set || cfg->n_endpoints > 0) {
+		const char *crl = cfg->crl[0] != '\0' ? cfg->crl : NULL;
 		struct crypto_tls_client *tls = NULL;
+		struct crypto_tls_server *srv = NULL;
+		/* The server's context when we serve (its checks are the stricter: our own chain,
+		 * the security level), the client's for publishing. */
+		struct crypto_tls_server_opts o = {.cert_file = cfg->certificate,
+		                                   .key_file = cfg->key,
+		                                   .ca_file = cfg->ca,
+		                                   .crl_file = crl};
 		if (cfg->certificate[0] == '\0' || cfg->key[0] == '\0' || cfg->ca[0] == '\0') {
 			fprintf(stderr, "hiepeerd: %s: [tls] certificate, key and ca are needed\n", path);
 			bad = 1;
-		} else if (crypto_tls_client_new(cfg->certificate, cfg->key, cfg->ca,
-		                                 cfg->crl[0] != '\0' ? cfg->crl : NULL, &tls, err,
-		                                 sizeof(err)) != HX_OK) {
+		} else if (((cfg->peer.set || cfg->local.set) &&
+		            crypto_tls_server_new(&o, &srv, err, sizeof(err)) != HX_OK) ||
+		           (cfg->n_endpoints > 0 &&
+		            crypto_tls_client_new(cfg->certificate, cfg->key, cfg->ca, crl, &tls, err,
+		                                  sizeof(err)) != HX_OK)) {
 			fprintf(stderr, "hiepeerd: %s: %s\n", path, err);
 			bad = 1;
 		}
+		crypto_tls_server_free(srv);
 		crypto_tls_client_free(tls);
 	}
 	if (cfg->linkage_key[0] != '\0') {

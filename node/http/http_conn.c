@@ -632,8 +632,17 @@ void http_conn_recheck_trust(struct http_worker *w)
 	struct trust_peer p;
 	for (; c != NULL; c = next) {
 		next = c->next;
-		if (c->counted && trust_peer_lookup(w->srv->trust, c->fp, &p) != HX_OK) {
+		if (!c->counted)
+			continue;
+		if (trust_peer_lookup(w->srv->trust, c->fp, &p) != HX_OK) {
 			hx_log_notice("http: closing a connection of %s: no longer trusted",
+			              c->peer.org_id);
+			http_conn_close(c);
+		} else if (p.roles != c->peer.roles || p.rights != c->peer.rights ||
+		           p.local != c->peer.local || strcmp(p.org_id, c->peer.org_id) != 0) {
+			/* Enrolled again with other roles or rights (or as another organisation): what
+			 * the connection may call was decided at its handshake. */
+			hx_log_notice("http: closing a connection of %s: its enrolment changed",
 			              c->peer.org_id);
 			http_conn_close(c);
 		}

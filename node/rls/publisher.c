@@ -903,9 +903,10 @@ static void check(struct publisher *p, struct endpoint *e)
 	e->check_backoff_ms = 0;
 	if (applied < cursor && !gap_snapshot_ok(p, e)) {
 		hx_log_warn("rls: %s: has applied this store's publications only up to %llu of the "
-		            "%llu it acknowledged, right after a snapshot for that: not sending another "
-		            "for now (two URLs for one RLS, or two RLS stores behind one address? "
-		            "`hiepeerctl rls resync` sends one at once)",
+		            "%llu it acknowledged, though a snapshot for that was sent lately and not "
+		            "found level since: not sending another for now (two URLs for one RLS, or "
+		            "two RLS stores behind one address? `hiepeerctl rls resync` sends one at "
+		            "once)",
 		            e->url, (unsigned long long)applied, (unsigned long long)cursor);
 		outcome = STORE_CHECK_HELD;
 	} else if (applied < cursor) {

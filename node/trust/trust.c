@@ -186,7 +186,8 @@ static int table_add(struct trust_table *tb, const uint8_t *fp, const Hie__V1__P
 	e->peer.status = p->status;
 	e->peer.roles = 0;
 	for (size_t i = 0; i < p->n_roles; i++)
-		e->peer.roles |= 1u << (p->roles[i] & 31);
+		if ((unsigned)p->roles[i] < 32) /* an unknown role grants nothing */
+			e->peer.roles |= 1u << p->roles[i];
 	return HX_OK;
 }
 

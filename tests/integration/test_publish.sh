@@ -33,7 +33,9 @@
 #     again when the RLS is restored a second time right after; A itself
 #     restored from a backup and started with nothing to publish: its check at start finds
 #     the RLS further on than A's store knows, so A starts a new stream and sends a snapshot:
-#     the patient added after A's backup is withdrawn.
+#     the patient added after A's backup is withdrawn; `status` shows each RLS's last check;
+#     with checks an hour apart, the RLS restored twice in a row, each found by a
+#     publication's gap: each gets a snapshot.
 set -eu
 ctl=$1
 hiepeerd=$2
@@ -420,6 +422,27 @@ within 10000 last_check_level >/dev/null ||
     fail "status after the checks: $("$ctl" --config a.conf --json status)"
 "$ctl" --config a.conf status | grep -q "^rls .*; checked [0-9-]* [0-9:]* UTC: it has all [0-9]*$" ||
     fail "status text after the checks: $("$ctl" --config a.conf status)"
+# Twice in a row again, found by publications this time, with checks an hour apart: the check
+# A makes as soon as the first snapshot is done finds the RLS level, so the second gap gets a
+# snapshot of its own (it was refused as "a gap again after a snapshot" before).
+stop_a
+sed -i 's/^check_interval = 1s$/check_interval = 1h/' a.conf
+start_node a
+apid=$node_pid
+rls_behind P13 Lund Eva 1966-06-16 P11 Berg Ida 1999-09-09 # P13 unknown there, P11 back
+restart_r
+person P14 Moreau Lea 1972-02-02 # a gap: a snapshot
+within 10000 found_at_a Moreau Lea 1972-02-02 >/dev/null || fail "P14 not located after the gap"
+within 10000 found_at_a Lund Eva 1966-06-16 >/dev/null || fail "P13 not located after the gap"
+stop_r
+rm -rf sr && cp -a sr.copy sr # restored again: P13 and P14 unknown there, P11 back
+restart_r
+person P15 Silva Ana 1981-01-01 # another gap: another snapshot
+ms=$(within 10000 found_at_a Silva Ana 1981-01-01) ||
+    fail "a second gap right after a snapshot: P15 not located after $ms ms"
+within 10000 found_at_a Moreau Lea 1972-02-02 >/dev/null || fail "after the second gap, P14 not located"
+within 10000 not_found Berg Ida 1999-09-09 >/dev/null || fail "after the second gap, removed P11 still located"
+! grep -q "leaves a gap again after a snapshot" a.log || fail "A held back the second snapshot: $(grep gap a.log)"
 "$ctl" --store sa audit verify >/dev/null || fail "A's audit chain after the checks"
 kill -0 "$rpid" && kill -0 "$r2pid" || fail "an RLS died"
 lib_done test_publish
