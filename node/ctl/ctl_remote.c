@@ -570,43 +570,42 @@ int ctl_remote_retrieve_run(struct ctl *c)
 		else
 			return 2;
 	}
+	/* fetch is the same command under its everyday name: messages say the one typed */
+	const char *name = strcmp(c->argv[0], "fetch") == 0 ? "fetch" : "remote retrieve";
 	if (local)
 		return fetch_local(c, outpath, allow_unsigned, client_cert, client_key);
-	if (optind + 2 != c->argc || outpath == NULL) {
-		/* fetch is the same command under its everyday name: the usage says the one typed */
-		const char *name = strcmp(c->argv[0], "fetch") == 0 ? "fetch" : "remote retrieve";
+	if (optind + 2 != c->argc || outpath == NULL)
 		return ctl_fail("%s: usage: hiepeerctl --config FILE %s ORG DOCID -o FILE "
-		                "[--allow-unsigned]",
+		                "[--allow-unsigned] (or --local --client-cert FILE --client-key FILE)",
 		                name, name);
-	}
 	if (proto_id_doc_check(c->argv[optind + 1]) != HX_OK)
-		return ctl_fail("remote retrieve: '%s' is not a document id", c->argv[optind + 1]);
+		return ctl_fail("%s: '%s' is not a document id", name, c->argv[optind + 1]);
 	ids[0] = c->argv[optind + 1];
 	rq.n_document_ids = 1;
 	rq.document_ids = ids;
 	rq.purpose = HIE__V1__PURPOSE_OF_USE__PURPOSE_OF_USE_TREATMENT;
 	hx_buf_init(&resp, REMOTE_RESPONSE_MAX);
 	if (remote_open(c, c->argv[optind], &r) != 0 ||
-	    remote_call(&r, "remote retrieve", "/hie/v1/documents/retrieve", &rq, &resp) != 0)
+	    remote_call(&r, name, "/hie/v1/documents/retrieve", &rq, &resp) != 0)
 		goto out;
 	if (proto_retrieve_response_unpack(resp.data, resp.len, &rr) != HX_OK) {
-		ctl_fail("remote retrieve: the answer is not a valid RetrieveResponse");
+		ctl_fail("%s: the answer is not a valid RetrieveResponse", name);
 		goto out;
 	}
 	if (rr->n_documents == 0) {
-		ctl_fail("remote retrieve: %s has no document %s", c->argv[optind], ids[0]);
+		ctl_fail("%s: %s has no document %s", name, c->argv[optind], ids[0]);
 		goto out;
 	}
 	{
 		const Hie__V1__Document *d = rr->documents[0];
 		if (strcmp(d->entry->id, ids[0]) != 0) {
-			ctl_fail("remote retrieve: %s answered with another document; not written",
+			ctl_fail("%s: %s answered with another document; not written", name,
 			         c->argv[optind]);
 			goto out;
 		}
 		if (peer_document_verify(c->store, d, allow_unsigned, verdict, sizeof(verdict)) !=
 		    HX_OK) {
-			ctl_fail("remote retrieve: %s; not written%s", verdict,
+			ctl_fail("%s: %s; not written%s", name, verdict,
 			         d->entry->origin_signature.len == 0 ? " (--allow-unsigned to take it "
 			                                               "anyway)" : "");
 			goto out;
