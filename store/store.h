@@ -415,6 +415,12 @@ int store_locator_resume(struct store_txn *t, const char *org_id,
  * evicted). Any transaction; HX_EINVAL for a bad org id, HX_ECORRUPT. */
 int store_locator_applied(struct store_txn *t, const char *org_id,
                           const uint8_t stream[PROTO_STREAM_LEN], uint64_t *seq);
+/* Every publisher stream the locator remembers (for `status` at an RLS): organisation, stream,
+ * highest sequence applied and when (Unix ms; 0 for one recorded before times were kept), in
+ * byte order of the organisation ids. cb returns nonzero to stop. */
+typedef int (*store_stream_cb)(const char *org_id, const uint8_t stream[PROTO_STREAM_LEN],
+                               uint64_t seq, uint64_t time_ms, void *arg);
+int store_locator_streams(struct store_txn *t, store_stream_cb cb, void *arg);
 /* (token, organisation) pairs in the locator (O(1)). */
 int store_locator_stat(struct store_txn *t, uint64_t *pairs);
 

@@ -160,6 +160,43 @@ static int streams_make_room(struct store_txn *t, const char *org)
 	return store_err_from_mdb(mdb_del(t->txn, t->s->dbi[DB_META], &k, NULL));
 }
 
+int store_locator_streams(struct store_txn *t, store_stream_cb cb, void *arg)
+{
+	static const char prefix[] = "locator_seq ";
+	const size_t plen = sizeof(prefix) - 1;
+	MDB_cursor *c;
+	MDB_val k = {plen, (void *)prefix}, v;
+	int r, rc = HX_OK;
+	if ((r = mdb_cursor_open(t->txn, t->s->dbi[DB_META], &c)) != MDB_SUCCESS)
+		return store_err_from_mdb(r);
+	for (r = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	     r == MDB_SUCCESS && k.mv_size > plen && memcmp(k.mv_data, prefix, plen) == 0;
+	     r = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		/* "locator_seq <org> <32 hex>" */
+		char name[16 + PROTO_ORG_ID_MAX + 2 * PROTO_STREAM_LEN], *sp;
+		uint8_t stream[PROTO_STREAM_LEN];
+		if (k.mv_size >= sizeof(name) || (v.mv_size != SEQ_VAL_LEN && v.mv_size != 40)) {
+			rc = HX_ECORRUPT;
+			break;
+		}
+		memcpy(name, k.mv_data, k.mv_size);
+		name[k.mv_size] = '\0';
+		if ((sp = strrchr(name, ' ')) == NULL || sp == name + plen - 1 ||
+		    hx_hex_decode(sp + 1, stream, PROTO_STREAM_LEN) != HX_OK) {
+			rc = HX_ECORRUPT;
+			break;
+		}
+		*sp = '\0';
+		if (cb(name + plen, stream, store_be64_get(v.mv_data),
+		       v.mv_size == SEQ_VAL_LEN ? store_be64_get((uint8_t *)v.mv_data + 40) : 0, arg))
+			break;
+	}
+	mdb_cursor_close(c);
+	if (rc == HX_OK && r != MDB_SUCCESS && r != MDB_NOTFOUND)
+		rc = store_err_from_mdb(r);
+	return rc;
+}
+
 int store_locator_sequence(struct store_txn *t, const char *org_id,
                            const struct store_locator_seq *in, struct store_locator_seq_out *out)
 {

@@ -89,6 +89,8 @@ int ctl_linkage_key_run(struct ctl *c);
 int ctl_patient_remove_run(struct ctl *c);
 /* status: the RLS outbox per configured endpoint (JSON into j when given). */
 int ctl_status_rls(struct ctl *c, const struct config *cfg, cJSON *j);
+/* At an RLS: the locator's size and, per publishing organisation, when it last published. */
+int ctl_status_locator(struct ctl *c, cJSON *j);
 int ctl_rls_resync_run(struct ctl *c);
 int ctl_peer_add_run(struct ctl *c);
 /* Validate a certificate for org against the community CA (--ca, or [tls] ca of --config)

@@ -187,6 +187,99 @@ int ctl_status_rls(struct ctl *c, const struct config *cfg, cJSON *j)
 	return 0;
 }
 
+/* Per publishing organisation: its streams and the one applied last. */
+struct publisher_line {
+	char org[PROTO_ORG_ID_MAX + 1];
+	unsigned streams;
+	uint64_t seq, time_ms;
+};
+
+struct publishers {
+	struct ctl *c;
+	cJSON *arr;
+	struct publisher_line cur;
+	unsigned n;
+};
+
+static void publisher_flush(struct publishers *p)
+{
+	char when[32];
+	if (p->cur.org[0] == '\0')
+		return;
+	p->n++;
+	if (p->arr != NULL) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "org_id", p->cur.org);
+		cJSON_AddNumberToObject(o, "streams", p->cur.streams);
+		cJSON_AddNumberToObject(o, "sequence", (double)p->cur.seq);
+		if (p->cur.time_ms != 0) {
+			hx_time_format((int64_t)p->cur.time_ms, when, sizeof(when));
+			cJSON_AddStringToObject(o, "last_applied", when);
+		}
+		cJSON_AddItemToArray(p->arr, o);
+	} else {
+		if (p->cur.time_ms != 0) {
+			ctl_time_short((int64_t)p->cur.time_ms, when, sizeof(when));
+			hx_strlcpy(when + strlen(when), " UTC", sizeof(when) - strlen(when));
+		} else {
+			hx_strlcpy(when, "at a time not recorded", sizeof(when));
+		}
+		printf("%-14s %s: last applied %s (sequence %llu of its stream; %u stream(s) known)\n",
+		       "publisher", p->cur.org, when, (unsigned long long)p->cur.seq, p->cur.streams);
+	}
+	p->cur.org[0] = '\0';
+}
+
+static int stream_cb(const char *org, const uint8_t stream[PROTO_STREAM_LEN], uint64_t seq,
+                     uint64_t time_ms, void *arg)
+{
+	struct publishers *p = arg;
+	(void)stream;
+	if (strcmp(org, p->cur.org) != 0) {
+		publisher_flush(p);
+		hx_strlcpy(p->cur.org, org, sizeof(p->cur.org));
+		p->cur.streams = 0;
+		p->cur.seq = p->cur.time_ms = 0;
+	}
+	p->cur.streams++;
+	if (time_ms >= p->cur.time_ms) {
+		p->cur.time_ms = time_ms;
+		p->cur.seq = seq;
+	}
+	return 0;
+}
+
+int ctl_status_locator(struct ctl *c, cJSON *j)
+{
+	struct publishers p = {.c = c};
+	struct store_txn *t;
+	uint64_t pairs = 0;
+	cJSON *loc = NULL;
+	int rc;
+	if ((rc = store_read_begin(c->store, &t)) != HX_OK)
+		return ctl_fail("status: %s", hx_strerror(rc));
+	if ((rc = store_locator_stat(t, &pairs)) != HX_OK) {
+		store_read_end(t);
+		return ctl_fail("status: the locator: %s", hx_strerror(rc));
+	}
+	if (j != NULL) {
+		loc = cJSON_AddObjectToObject(j, "locator");
+		cJSON_AddNumberToObject(loc, "pairs", (double)pairs);
+		p.arr = cJSON_AddArrayToObject(loc, "publishers");
+	} else {
+		printf("%-14s %llu (token, organisation) pair(s)\n", "locator",
+		       (unsigned long long)pairs);
+	}
+	rc = store_locator_streams(t, stream_cb, &p);
+	store_read_end(t);
+	if (rc != HX_OK)
+		return ctl_fail("status: the locator's publishers: %s", hx_strerror(rc));
+	publisher_flush(&p);
+	if (j == NULL && p.n == 0)
+		printf("%-14s none yet (publications with a stream)\n", "publishers");
+	return 0;
+}
+
 int ctl_linkage_key_run(struct ctl *c)
 {
 	char err[256];

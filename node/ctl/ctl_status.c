@@ -219,7 +219,8 @@ int ctl_status_run(struct ctl *c)
 	cJSON_AddNumberToObject(j, "peers_active", pt.active);
 	cJSON_AddNumberToObject(j, "peers_suspended", pt.suspended);
 	cJSON_AddNumberToObject(j, "peers_revoked", pt.revoked);
-	if (ctl_status_rls(c, &cfg, c->json ? j : NULL) != 0) {
+	if ((cfg.role == CONFIG_ROLE_RLS && ctl_status_locator(c, c->json ? j : NULL) != 0) ||
+	    ctl_status_rls(c, &cfg, c->json ? j : NULL) != 0) {
 		cJSON_Delete(j);
 		cJSON_Delete(pt.warnings);
 		return 1;

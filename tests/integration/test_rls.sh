@@ -273,6 +273,21 @@ kill "$node_n_pid"
 # ---- 4. audit and durability -------------------------------------------------------------------
 sleep 0.3 # the lazy LOCATE records ride the next group commit
 "$ctl" --store srls audit verify >/dev/null || fail "the RLS's audit chain does not verify"
+# status at the RLS: the locator's size, and each publishing organisation (with a stream).
+"$ctl" --config rls.conf --json status >st.json || fail "status at the RLS"
+python3 - st.json "$A" "$C" <<'PY' || fail "status at the RLS: $(cat st.json)"
+import json, sys
+d = json.load(open(sys.argv[1]))
+loc = d["locator"]
+assert loc["pairs"] > 0, loc
+by = {p["org_id"]: p for p in loc["publishers"]}
+assert sys.argv[2] in by and sys.argv[3] in by, by
+assert by[sys.argv[3]]["streams"] >= 2 and by[sys.argv[3]]["last_applied"].startswith("20"), by
+PY
+"$ctl" --config rls.conf status >st.txt || fail "status at the RLS (text)"
+grep -q "^locator  *[1-9][0-9]* (token, organisation) pair(s)$" st.txt &&
+    grep -q "^publisher  *$C: last applied [0-9-]* [0-9:]* UTC (sequence [0-9]* of its stream; [0-9]* stream(s) known)$" st.txt ||
+    fail "status at the RLS: $(cat st.txt)"
 "$ctl" --store srls --json audit list --limit 10000 >audit.json || fail "audit list"
 python3 - audit.json "$A" "$B" "$C" <<'PY' || fail "the RLS's audit records"
 import json, sys
