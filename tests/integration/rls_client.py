@@ -205,6 +205,14 @@ def decode_locate(body):
     return {"orgs": orgs}
 
 
+def sequence_stream(a):
+    """Fields 3 (sequence) and 4 (stream) of a LocatorPublish or LocatorSnapshot, when given."""
+    body = pb_uint(3, a.sequence) if a.sequence else b""
+    if a.stream is not None:
+        body += pb_bytes(4, bytes.fromhex(a.stream))
+    return body
+
+
 def main():
     ap = argparse.ArgumentParser(description="RLS client for the integration tests")
     for name in ("host", "port", "ca", "cert", "key"):
@@ -248,12 +256,7 @@ def main():
         add = [bytes.fromhex(t) for t in a.add] + [os.urandom(32) for _ in range(a.random_add)]
         body = b"".join(pb_bytes(1, t) for t in add)
         body += b"".join(pb_bytes(2, bytes.fromhex(t)) for t in a.remove)
-        if a.sequence:
-            body += pb_uint(3, a.sequence)
-        if a.stream is not None:
-            body += pb_bytes(4, bytes.fromhex(a.stream))
-        status, rbody = post(*conn, a.path, body)
-        out = answer(status, rbody, decode_ack)
+        out = answer(*post(*conn, a.path, body + sequence_stream(a)), decode_ack)
     elif a.mode == "snapshot":
         body = b"".join(pb_bytes(1, bytes.fromhex(t)) for t in a.tokens)
         if a.after is not None or a.through is not None:
@@ -263,12 +266,7 @@ def main():
             if a.through is not None:
                 rng += pb_bytes(2, bytes.fromhex(a.through))
             body += pb_bytes(2, rng)
-        if a.sequence:
-            body += pb_uint(3, a.sequence)
-        if a.stream is not None:
-            body += pb_bytes(4, bytes.fromhex(a.stream))
-        status, rbody = post(*conn, a.path, body)
-        out = answer(status, rbody, decode_ack)
+        out = answer(*post(*conn, a.path, body + sequence_stream(a)), decode_ack)
     elif a.mode == "check":
         body = pb_bytes(1, bytes.fromhex(a.stream))
         if a.acknowledged:
