@@ -784,23 +784,19 @@ static int idle_at(struct publisher *p, struct endpoint *e, uint64_t *cursor)
 {
 	struct store_outbox_snap st;
 	struct store_txn *t;
-	struct hx_buf msg;
-	uint64_t seq, last;
-	int lacking = 0, rc, idle = 0;
+	uint64_t last = 0;
+	int lacking = 0, idle = 0;
 	if (store_read_begin(p->store, &t) != HX_OK)
 		return 0;
-	hx_buf_init(&msg, 1u << 20);
-	rc = store_outbox_snap_get(t, e->url, &st);
-	if (rc == HX_ENOTFOUND && store_outbox_cursor_get(t, e->url, cursor) == HX_OK &&
-	    store_outbox_lacking(t, *cursor, &lacking, &last) == HX_OK && !lacking)
-		idle = store_outbox_queue_next(t, *cursor, &seq, &msg) == HX_ENOTFOUND;
+	if (store_outbox_snap_get(t, e->url, &st) == HX_ENOTFOUND &&
+	    store_outbox_cursor_get(t, e->url, cursor) == HX_OK &&
+	    store_outbox_lacking(t, *cursor, &lacking, &last) == HX_OK)
+		idle = !lacking && last <= *cursor; /* nothing queued after the cursor */
 	store_read_end(t);
-	hx_buf_clear(&msg);
 	return idle;
 }
 
-/* A check that failed: its own back-off (1 s doubling, up to the interval), a warning when the
- * reason changes; the endpoint's publications are not held up. */
+/* A check's outcome, recorded in the store for `status`. */
 struct check_arg {
 	const char *url;
 	struct store_outbox_check c;
@@ -822,6 +818,8 @@ static void check_record(struct publisher *p, struct endpoint *e, enum store_che
 		hx_log_err("rls: %s: cannot record the check: %s", e->url, hx_strerror(rc));
 }
 
+/* A check that failed: its own back-off (1 s doubling, up to the interval), a warning when the
+ * reason changes; the endpoint's publications are not held up. */
 static void check_failed(struct publisher *p, struct endpoint *e, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static void check_failed(struct publisher *p, struct endpoint *e, const char *fmt, ...)
