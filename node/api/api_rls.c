@@ -405,20 +405,15 @@ int api_rls_locate(struct http_ctx *ctx)
 
 	if ((rc = store_read_begin(ctx->store, &t)) != HX_OK)
 		goto done;
-	rc = store_locator_lookup_each(t, keys, ntok, RLS_LOCATE_ORGS_PER_TOKEN, rls_tally_add, &l,
-	                               &truncated);
+	/* Only organisations enrolled and active here now are named: one removed or suspended
+	 * is not (its tokens stay in the locator, named again if it is resumed), and does not
+	 * count toward a token's cap either. */
+	rc = rls_locate_count(&l, t, keys, ntok, RLS_LOCATE_ORGS_PER_TOKEN, keep_active,
+	                      ctx->trust, &norgs, &truncated);
 	store_read_end(t);
-	if (rc == HX_OK && l.corrupt)
-		rc = HX_ECORRUPT;
-	else if (rc == HX_OK && l.failed)
-		rc = HX_ENOMEM;
 	if (rc != HX_OK)
 		goto done;
-
-	/* Only organisations enrolled and active here now are named: one removed or suspended
-	 * is not (its tokens stay in the locator, named again if it is resumed). */
 	found = l.n;
-	norgs = rls_tally_keep(&l, keep_active, ctx->trust);
 	if (norgs > RLS_TALLY_INLINE &&
 	    ((hits = malloc(norgs * sizeof(*hits))) == NULL ||
 	     (hitp = malloc(norgs * sizeof(*hitp))) == NULL)) {

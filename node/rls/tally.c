@@ -2,6 +2,7 @@
 #include "tally.h"
 
 #include "hx.h"
+#include "store.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -104,6 +105,51 @@ size_t rls_tally_keep(struct rls_tally *t, rls_tally_keep_fn keep, void *arg)
 				t->slots[kept++] = t->slots[base + i];
 	}
 	return kept;
+}
+
+/* The second pass's callback: the caller and refused organisations are not counted. */
+struct filtered {
+	struct rls_tally *t;
+	rls_tally_keep_fn keep;
+	void *arg;
+};
+
+static int add_kept(const char *org_id, size_t len, void *arg)
+{
+	struct filtered *f = arg;
+	uint32_t h = hx_hash_mem(org_id, len);
+	unsigned char yes = 1;
+	if (h == f->t->self_hash && len == f->t->self_len && memcmp(org_id, f->t->self, len) == 0)
+		return STORE_ORG_NOT_COUNTED;
+	if (f->keep != NULL && len <= PROTO_ORG_ID_MAX) {
+		f->keep(f->arg, &org_id, &h, 1, &yes);
+		if (!yes)
+			return STORE_ORG_NOT_COUNTED;
+	}
+	return rls_tally_add(org_id, len, f->t);
+}
+
+int rls_locate_count(struct rls_tally *t, struct store_txn *txn, const uint8_t *const *tokens,
+                     size_t n, size_t per_token, rls_tally_keep_fn keep, void *arg,
+                     size_t *kept, int *truncated)
+{
+	int rc;
+	*truncated = 0;
+	rc = store_locator_lookup_each(txn, tokens, n, per_token, rls_tally_add, t, truncated);
+	if (rc == HX_OK && *truncated && !t->corrupt && !t->failed) {
+		struct filtered f = {t, keep, arg};
+		const char *self = t->self;
+		rls_tally_release(t);
+		rls_tally_init(t, self);
+		rc = store_locator_lookup_each(txn, tokens, n, per_token, add_kept, &f, truncated);
+	}
+	if (rc == HX_OK && t->corrupt)
+		rc = HX_ECORRUPT;
+	else if (rc == HX_OK && t->failed)
+		rc = HX_ENOMEM;
+	if (rc == HX_OK)
+		*kept = rls_tally_keep(t, keep, arg);
+	return rc;
 }
 
 static int hit_before(const Hie__V1__LocateHit *x, const Hie__V1__LocateHit *y)

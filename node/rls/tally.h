@@ -45,6 +45,20 @@ typedef void (*rls_tally_keep_fn)(void *arg, const char *const *ids, const uint3
 size_t rls_tally_keep(struct rls_tally *t, rls_tally_keep_fn keep, void *arg);
 void rls_tally_release(struct rls_tally *t);
 
+/* A locate's whole count into t (initialised by the caller): each token's holders through one
+ * cursor, at most per_token counted for a token, then those keep() says yes to kept (as
+ * rls_tally_keep: t->slots[0..*kept)). The caller and the organisations keep() refuses are
+ * never answered, so they do not count toward per_token either: a first pass counts every
+ * holder (no filter per hit, the common case); only when some token has more holders than
+ * per_token is the count made again with the caller and keep() applied to each holder as it
+ * is read. *truncated is then 1 when a token still had more (or a token's walk reached
+ * STORE_LOCATOR_SCAN_FACTOR * per_token holders in all). HX_OK, HX_ENOMEM, HX_ECORRUPT, or
+ * the store's error. */
+struct store_txn;
+int rls_locate_count(struct rls_tally *t, struct store_txn *txn, const uint8_t *const *tokens,
+                     size_t n, size_t per_token, rls_tally_keep_fn keep, void *arg,
+                     size_t *kept, int *truncated);
+
 /* Most hits first, ties by organisation id (byte order). */
 void rls_hits_sort(Hie__V1__LocateHit **h, size_t n);
 

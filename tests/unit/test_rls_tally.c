@@ -2,7 +2,8 @@
  * test_rls_tally.c: a locate's count of organisations (node/rls/tally.c): hits per
  * organisation, the caller left out, hundreds of organisations (past the table kept in the
  * struct), the keep filter in runs with the right hashes, and the answer's order (most hits
- * first, ties by id) for few and for many.
+ * first, ties by id) for few and for many; and a whole locate's count in a real store, where
+ * the caller and organisations the filter refuses never count toward a token's cap.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +16,7 @@
 #include <cmocka.h>
 
 #include "hx.h"
+#include "store.h"
 #include "tally.h"
 
 static void add(struct rls_tally *t, const char *org)
@@ -189,12 +191,150 @@ static void test_order(void **state)
 	sort_check(1000);
 }
 
+/* ---- rls_locate_count in a real store ----------------------------------------------------- */
+
+struct pair {
+	uint8_t token[STORE_TOKEN_LEN];
+	char org[32];
+};
+
+static int w_pairs(struct store_txn *t, void *arg)
+{
+	struct pair *p = arg;
+	for (; p->org[0] != '\0'; p++) {
+		int rc = store_locator_add(t, p->token, p->org);
+		if (rc != HX_OK)
+			return rc;
+	}
+	return HX_OK;
+}
+
+/* The filter: organisations whose last number is below 30 are "suspended". */
+static int asked;
+static void keep_30_up(void *arg, const char *const *ids, const uint32_t *hashes, size_t n,
+                       unsigned char *yes)
+{
+	(void)arg;
+	for (size_t i = 0; i < n; i++) {
+		const char *dot = strrchr(ids[i], '.');
+		assert_int_equal(hashes[i], hx_hash_str(ids[i]));
+		yes[i] = atoi(dot + 1) >= 30;
+		asked++;
+	}
+}
+
+static size_t count(struct store *s, const uint8_t *tok, size_t per_token, struct rls_tally *t,
+                    int *truncated)
+{
+	struct store_txn *txn;
+	const uint8_t *keys[1] = {tok};
+	size_t kept = 99;
+	rls_tally_init(t, "1.2.3.35"); /* the caller holds the token too */
+	assert_int_equal(store_read_begin(s, &txn), HX_OK);
+	*truncated = -1;
+	assert_int_equal(rls_locate_count(t, txn, keys, 1, per_token, keep_30_up, NULL, &kept,
+	                                  truncated), HX_OK);
+	store_read_end(txn);
+	return kept;
+}
+
+static void test_locate_count(void **state)
+{
+	char dir[] = "/tmp/hx-test-tally-XXXXXX";
+	struct store_opts o = {.create = 1, .org_id = "1.2.3.35"};
+	struct store *s = NULL;
+	char err[STORE_ERR_MAX], cmd[64];
+	static struct pair pairs[64];
+	struct rls_tally t;
+	size_t np = 0, kept;
+	int truncated;
+	uint8_t busy[STORE_TOKEN_LEN], crowd[STORE_TOKEN_LEN], few[STORE_TOKEN_LEN];
+	(void)state;
+
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(store_open(dir, &o, &s, err, sizeof(err)), HX_OK);
+	memset(busy, 0xb0, sizeof(busy));
+	memset(crowd, 0xc0, sizeof(crowd));
+	memset(few, 0xf0, sizeof(few));
+	/* busy: ten suspended organisations sort before the caller and three active ones */
+	for (unsigned i = 20; i < 30; i++) {
+		memcpy(pairs[np].token, busy, STORE_TOKEN_LEN);
+		snprintf(pairs[np++].org, sizeof(pairs[0].org), "1.2.3.%u", i);
+	}
+	for (unsigned i = 35; i < 39; i++) { /* 35 is the caller */
+		memcpy(pairs[np].token, busy, STORE_TOKEN_LEN);
+		snprintf(pairs[np++].org, sizeof(pairs[0].org), "1.2.3.%u", i);
+	}
+	/* crowd: 20 suspended, then one active: past the walk's bound at a cap of 1 */
+	for (unsigned i = 0; i < 20; i++) {
+		memcpy(pairs[np].token, crowd, STORE_TOKEN_LEN);
+		snprintf(pairs[np++].org, sizeof(pairs[0].org), "1.2.3.1.%u", i + 1);
+	}
+	memcpy(pairs[np].token, crowd, STORE_TOKEN_LEN);
+	snprintf(pairs[np++].org, sizeof(pairs[0].org), "1.2.3.99");
+	/* few: one suspended, one active, the caller */
+	memcpy(pairs[np].token, few, STORE_TOKEN_LEN);
+	snprintf(pairs[np++].org, sizeof(pairs[0].org), "1.2.3.21");
+	memcpy(pairs[np].token, few, STORE_TOKEN_LEN);
+	snprintf(pairs[np++].org, sizeof(pairs[0].org), "1.2.3.31");
+	memcpy(pairs[np].token, few, STORE_TOKEN_LEN);
+	snprintf(pairs[np++].org, sizeof(pairs[0].org), "1.2.3.35");
+	assert_true(np < HX_ARRAY_SIZE(pairs));
+	assert_int_equal(store_write(s, w_pairs, pairs), HX_OK);
+
+	/* Under the cap: one pass, the filter asked once per organisation found. */
+	asked = 0;
+	kept = count(s, few, 4, &t, &truncated);
+	assert_int_equal(kept, 1);
+	assert_string_equal(t.slots[0].id, "1.2.3.31");
+	assert_int_equal(truncated, 0);
+	assert_int_equal(asked, 2); /* 21 and 31; the caller is never asked about */
+	rls_tally_release(&t);
+
+	/* Over a cap of 4 only with the suspended ones and the caller: all three active ones
+	 * are found, and the answer is not cut short. Counting the suspended toward the cap
+	 * would have found none of them. */
+	kept = count(s, busy, 4, &t, &truncated);
+	assert_int_equal(kept, 3);
+	assert_int_equal(hits_of(&t, kept, "1.2.3.36"), 1);
+	assert_int_equal(hits_of(&t, kept, "1.2.3.37"), 1);
+	assert_int_equal(hits_of(&t, kept, "1.2.3.38"), 1);
+	assert_int_equal(truncated, 0);
+	rls_tally_release(&t);
+
+	/* A cap of 2 among the active ones: the first two, cut short. */
+	kept = count(s, busy, 2, &t, &truncated);
+	assert_int_equal(kept, 2);
+	assert_int_equal(hits_of(&t, kept, "1.2.3.36"), 1);
+	assert_int_equal(hits_of(&t, kept, "1.2.3.37"), 1);
+	assert_int_equal(truncated, 1);
+	rls_tally_release(&t);
+
+	/* The walk of one token is bounded (16 holders at a cap of 1): the active one after 20
+	 * suspended is not reached, and the answer says it was cut short. At a cap of 2 (32
+	 * holders) it is found. */
+	kept = count(s, crowd, 1, &t, &truncated);
+	assert_int_equal(kept, 0);
+	assert_int_equal(truncated, 1);
+	rls_tally_release(&t);
+	kept = count(s, crowd, 2, &t, &truncated);
+	assert_int_equal(kept, 1);
+	assert_string_equal(t.slots[0].id, "1.2.3.99");
+	assert_int_equal(truncated, 0);
+	rls_tally_release(&t);
+
+	store_close(s);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_counts),
 		cmocka_unit_test(test_many),
 		cmocka_unit_test(test_order),
+		cmocka_unit_test(test_locate_count),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
