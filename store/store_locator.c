@@ -374,10 +374,17 @@ int store_locator_resume(struct store_txn *t, const char *org_id,
 	rc = store_meta_get_raw(t, name, &v);
 	if (rc == HX_OK && v.mv_size != SEQ_VAL_LEN && v.mv_size != 40)
 		return HX_ECORRUPT;
-	if (rc == HX_OK && store_be64_get(v.mv_data) >= seq)
-		return HX_OK; /* already further on */
 	if (rc != HX_OK && rc != HX_ENOTFOUND)
 		return rc;
+	if (rc == HX_OK && store_be64_get(v.mv_data) >= seq) {
+		/* Already further on: only marked as used now. A snapshot's own stream is used
+		 * later than the queue's stream it resumes, so without this an idle publisher's
+		 * queue stream would be the longest unused after 15 snapshots and be evicted, and
+		 * its next publication would be a gap (one more snapshot for nothing). */
+		memcpy(val, v.mv_data, 40);
+		store_be64_put(val + 40, (uint64_t)hx_time_now_ms());
+		return store_meta_put_raw(t, name, val, sizeof(val));
+	}
 	if (rc == HX_ENOTFOUND && (rc = streams_make_room(t, org_id)) != HX_OK)
 		return rc;
 	store_be64_put(val, seq);

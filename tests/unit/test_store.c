@@ -1370,6 +1370,26 @@ static void test_locator_sequence(void **state)
 		assert_int_equal(store_write(s, w_resume, &r), HX_OK);
 		assert_string_equal(seq_try(s, A, 5, 12, 0xd2, &ap), "apply");
 	}
+	/* A publisher that sends nothing between snapshots: each snapshot's last range resumes
+	 * its queue's stream, which therefore stays in use. When the 16th snapshot's first
+	 * range makes a 17th stream, the first snapshot's stream is evicted, not the queue's:
+	 * a publication sent then follows on (not a gap). */
+	{
+		const char *C = "1.2.3.3";
+		struct seq_op r = {.org = C};
+		assert_string_equal(seq_try(s, C, 0x60, 1, 0xe1, &ap), "apply");
+		memset(r.in.stream, 0x60, sizeof(r.in.stream));
+		r.in.seq = 1;
+		for (unsigned k = 0; k < STORE_LOCATOR_STREAMS_MAX - 1; k++) {
+			usleep(2000); /* the streams' use times differ */
+			assert_string_equal(seq_try(s, C, (uint8_t)(0x70 + k), 1, 0xe0, &ap), "apply");
+			assert_int_equal(store_write(s, w_resume, &r), HX_OK);
+		}
+		usleep(2000);
+		assert_string_equal(seq_try(s, C, 0x90, 1, 0xe0, &ap), "apply"); /* the 17th */
+		assert_string_equal(seq_try(s, C, 0x60, 2, 0xe2, &ap), "apply");
+		assert_string_equal(seq_try(s, C, 0x70, 2, 0xe0, &ap), "gap"); /* evicted */
+	}
 	/* how far a stream is applied, in a read transaction (a check): per organisation and
 	 * stream, 0 for one not known (never seen, or evicted) */
 	{
