@@ -384,7 +384,9 @@ int ctl_local_call(const struct config *cfg, const char *cmd, const char *client
 		return 1;
 	if (crypto_cert_info_load(cfg->certificate, &own, err, sizeof(err)) != HX_OK)
 		return ctl_fail("%s: %s", cmd, err);
-	if (crypto_tls_client_new(client_cert, client_key, cfg->ca, NULL, &tls, err,
+	/* The daemon is pinned by fingerprint, and its chain checked against [tls] ca and crl as
+	 * any peer's is: a certificate revoked in the region's CRL is refused here too. */
+	if (crypto_tls_client_new(client_cert, client_key, cfg->ca, cfg->crl, &tls, err,
 	                          sizeof(err)) != HX_OK)
 		return ctl_fail("%s: %s", cmd, err);
 	req.url = url;

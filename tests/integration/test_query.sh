@@ -227,6 +227,20 @@ grep -q "origin signature checked by the node" lret.txt || fail "fetch --local: 
 "$ctl" --config a.conf fetch "$D" "$doc" -o x.txt --local --client-cert ehrq.pem \
     --client-key ehrq.key >lret2.txt 2>&1 && fail "a client without the retrieve right fetched"
 grep -q ": 403: " lret2.txt || fail "fetch without the right: $(cat lret2.txt)"
+# The local calls check the daemon's certificate against [tls] crl too: with a CRL that
+# revokes another certificate they work; with one that revokes A's own, they are refused.
+"$ctl" pki crl --ca ca --out crl-other.pem --revoke b.pem >/dev/null
+"$ctl" pki crl --ca ca --out crl-self.pem --revoke a.pem >/dev/null
+for f in other self; do
+    { cat a.conf; printf '[tls]\ncrl = %s/crl-%s.pem\n' "$PWD" "$f"; } >"a-crl-$f.conf"
+done
+"$ctl" --config a-crl-other.conf fetch "$D" "$doc" -o gotd2.txt --local --client-cert ehr.pem \
+    --client-key ehr.key >/dev/null || fail "fetch --local with a CRL that revokes another certificate"
+cmp -s gotd2.txt docd.txt || fail "fetch --local with a CRL: the document differs from D's"
+"$ctl" --config a-crl-self.conf fetch "$D" "$doc" -o x.txt --local --client-cert ehr.pem \
+    --client-key ehr.key >lcrl.txt 2>&1 && fail "fetch --local trusted a daemon whose certificate the CRL revokes"
+[ "$(wc -l <lcrl.txt)" -eq 1 ] && grep -q "^hiepeerctl: fetch --local: .*revoked" lcrl.txt ||
+    fail "fetch --local, daemon certificate revoked: $(cat lcrl.txt)"
 python3 "$here/local_battery.py" 127.0.0.1 "$alocal" "$aport" ca/ca.pem ehr.pem ehr.key \
     ehrq.pem ehrq.key b.pem b.key "$B" >battery.txt || fail "local battery: $(grep -c FAIL battery.txt) failure(s)"
 grep FAIL battery.txt >&2 || true
