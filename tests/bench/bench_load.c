@@ -702,11 +702,15 @@ static void make_requests(void)
 		if (blen > BODY_MAX || fread(body, 1, blen, f) != blen)
 			fatal("--bodies %s: a record is cut or over %u bytes", o.bodies_file, BODY_MAX);
 		if (nreqs == cap) {
+			char **nr;
+			size_t *nl;
 			cap = cap ? cap * 2 : 1024;
-			reqs = realloc(reqs, cap * sizeof(*reqs));
-			req_lens = realloc(req_lens, cap * sizeof(*req_lens));
-			if (reqs == NULL || req_lens == NULL)
+			if ((nr = realloc(reqs, cap * sizeof(*reqs))) == NULL)
 				fatal("out of memory");
+			reqs = nr;
+			if ((nl = realloc(req_lens, cap * sizeof(*req_lens))) == NULL)
+				fatal("out of memory");
+			req_lens = nl;
 		}
 		build_request(body, blen, 1, &reqs[nreqs], &req_lens[nreqs]);
 		nreqs++;
