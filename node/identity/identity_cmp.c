@@ -115,6 +115,34 @@ int idc_levenshtein(const char *a, const char *b)
 	return row[lb];
 }
 
+/* Distance 0, 1 or "2 or more": one edit is one insertion, deletion or substitution, or
+ * two adjacent characters swapped (a transposition with anything between them costs more
+ * than 1 in the unrestricted form too). */
+int idc_damerau_levenshtein_max1(const char *a, const char *b)
+{
+	size_t la = cut_len(a), lb = cut_len(b), i = 0;
+	if (la < lb) { /* a is the longer (or as long) */
+		const char *t = a;
+		size_t tl = la;
+		a = b, la = lb;
+		b = t, lb = tl;
+	}
+	if (la - lb > 1)
+		return 2;
+	while (i < lb && a[i] == b[i])
+		i++;
+	if (la != lb) /* one deletion from a at i */
+		return memcmp(a + i + 1, b + i, lb - i) == 0 ? 1 : 2;
+	if (i == la)
+		return 0;
+	if (memcmp(a + i + 1, b + i + 1, la - i - 1) == 0) /* a substitution at i */
+		return 1;
+	return i + 1 < la && a[i] == b[i + 1] && a[i + 1] == b[i] &&
+	               memcmp(a + i + 2, b + i + 2, la - i - 2) == 0
+	           ? 1
+	           : 2;
+}
+
 /* Unrestricted Damerau-Levenshtein (Lowrance-Wagner): a transposition may have characters
  * inserted between its two letters. d[i+1][j+1] is the distance of a[0..i) and b[0..j). */
 int idc_damerau_levenshtein(const char *a, const char *b)

@@ -70,7 +70,7 @@ static int name_level(const char *a, const char *b)
 	jw = idc_jaro_winkler(a, b);
 	/* One typo (an edit or two letters swapped) in a name of four letters or more is
 	 * close, whatever Jaro-Winkler makes of it ("smith"/"smyth" is 0.89). */
-	if (jw >= 0.92 || (strlen(a) >= 4 && strlen(b) >= 4 && idc_damerau_levenshtein(a, b) == 1))
+	if (jw >= 0.92 || (strlen(a) >= 4 && strlen(b) >= 4 && idc_damerau_levenshtein_max1(a, b) == 1))
 		return 2;
 	if (jw >= 0.80)
 		return 3;
@@ -148,7 +148,7 @@ static int code_level(const char *a, const char *b)
 		return 0;
 	if (strcmp(a, b) == 0)
 		return 1;
-	return idc_damerau_levenshtein(a, b) <= 1 ? 2 : 3;
+	return idc_damerau_levenshtein_max1(a, b) <= 1 ? 2 : 3;
 }
 
 static int text_level(const char *a, const char *b)

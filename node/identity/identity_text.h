@@ -117,6 +117,9 @@ size_t idc_nysiis(const char *s, char *out, size_t size);
  * characters, unrestricted: = jellyfish.damerau_levenshtein_distance). */
 int idc_levenshtein(const char *a, const char *b);
 int idc_damerau_levenshtein(const char *a, const char *b);
+/* min(idc_damerau_levenshtein(a, b), 2), in one pass and no table: what the matcher asks
+ * ("at most one typo?"), without the (IDC_MAX + 2)² table the full distance fills. */
+int idc_damerau_levenshtein_max1(const char *a, const char *b);
 
 /* ---- dates ------------------------------------------------------------------------------- */
 

@@ -515,14 +515,61 @@ static void test_comparators(void **state)
 	b70[66] = 'y';
 	assert_int_equal(idc_levenshtein(a70, b70), 0);
 	assert_int_equal(idc_damerau_levenshtein(a70, b70), 0);
+	assert_int_equal(idc_damerau_levenshtein_max1(a70, b70), 0);
 	assert_true(idc_jaro_winkler(a70, b70) == 1.0);
 	assert_int_equal(idc_nysiis(a70, code, sizeof(code)), 1);
+}
+
+static int imin(int a, int b)
+{
+	return a < b ? a : b;
+}
+
+/* idc_damerau_levenshtein_max1 is min(idc_damerau_levenshtein, 2): on chosen cases, and on
+ * every pair of a set of words with their one- and two-edit variants (random but seeded). */
+static void test_within_one_edit(void **state)
+{
+	static const char *const words[] = {
+	    "smith", "smyth", "simth", "smiht", "mith", "smithe", "johnson", "jonhson", "jonson",
+	    "katherine", "kathrine", "katharine", "catherine", "ab", "ba", "a", "", "abc", "acb",
+	    "bac", "cab", "abcd", "abdc", "badc", "ca", "2000", "2001", "20001", "0200", "1234567",
+	    "1234576", "1243567", "2134567", "123456", "12345678", "maria", "mariah", "marie"};
+	char vs[2000][12];
+	size_t nv = 0;
+	unsigned seed = 12345;
+	(void)state;
+	assert_int_equal(idc_damerau_levenshtein_max1("smith", "smith"), 0);
+	assert_int_equal(idc_damerau_levenshtein_max1("smith", "smiht"), 1); /* swapped */
+	assert_int_equal(idc_damerau_levenshtein_max1("smith", "smth"), 1);  /* deleted */
+	assert_int_equal(idc_damerau_levenshtein_max1("smth", "smith"), 1);  /* inserted */
+	assert_int_equal(idc_damerau_levenshtein_max1("smith", "smyth"), 1); /* substituted */
+	assert_int_equal(idc_damerau_levenshtein_max1("smith", "msiht"), 2); /* two swaps */
+	assert_int_equal(idc_damerau_levenshtein_max1("ca", "abc"), 2);
+	assert_int_equal(idc_damerau_levenshtein_max1("", "a"), 1);
+	assert_int_equal(idc_damerau_levenshtein_max1(NULL, "ab"), 2);
+	for (size_t i = 0; i < HX_ARRAY_SIZE(words); i++)
+		for (size_t j = 0; j < HX_ARRAY_SIZE(words); j++)
+			assert_int_equal(idc_damerau_levenshtein_max1(words[i], words[j]),
+			                 imin(idc_damerau_levenshtein(words[i], words[j]), 2));
+	/* Variants over a small alphabet, so that one and two edits apart come up often. */
+	for (size_t k = 0; k < HX_ARRAY_SIZE(vs); k++) {
+		size_t len = (seed = seed * 1103515245u + 12345u) >> 16 & 7;
+		for (size_t c = 0; c < len; c++)
+			vs[k][c] = (char)('a' + ((seed = seed * 1103515245u + 12345u) >> 16) % 3);
+		vs[k][len] = '\0';
+		nv++;
+	}
+	for (size_t i = 0; i < nv; i += 7)
+		for (size_t j = 0; j < nv; j += 3)
+			assert_int_equal(idc_damerau_levenshtein_max1(vs[i], vs[j]),
+			                 imin(idc_damerau_levenshtein(vs[i], vs[j]), 2));
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_name_fold),
+		cmocka_unit_test(test_within_one_edit),
 		cmocka_unit_test(test_name_invalid_utf8),
 		cmocka_unit_test(test_name_cut),
 		cmocka_unit_test(test_name_parts),
