@@ -5,7 +5,6 @@
 #include "identity_text.h"
 
 #include <stdbool.h>
-#include <stdio.h>
 #include <string.h>
 
 /* strnlen cut at IDC_MAX, NULL as "". */
@@ -356,10 +355,24 @@ size_t idc_nysiis(const char *s, char *out, size_t size)
 
 /* ---- dates -------------------------------------------------------------------------------- */
 
+/* YYYYMMDD as 8 digits (y <= 9999, m and d <= 99): "%04u%02u%02u" without printf, which a
+ * candidate's every date comparison used to pay. */
+static void date_digits(unsigned y, unsigned m, unsigned d, char out[8])
+{
+	out[0] = (char)('0' + y / 1000);
+	out[1] = (char)('0' + y / 100 % 10);
+	out[2] = (char)('0' + y / 10 % 10);
+	out[3] = (char)('0' + y % 10);
+	out[4] = (char)('0' + m / 10);
+	out[5] = (char)('0' + m % 10);
+	out[6] = (char)('0' + d / 10);
+	out[7] = (char)('0' + d % 10);
+}
+
 enum idc_date_level idc_date_compare(uint16_t y1, uint8_t m1, uint8_t d1, uint16_t y2,
                                      uint8_t m2, uint8_t d2)
 {
-	char s1[24], s2[24];
+	char s1[8], s2[8];
 	size_t diff[8], nd = 0;
 
 	if (y1 == 0 || m1 == 0 || d1 == 0 || y2 == 0 || m2 == 0 || d2 == 0 || y1 > 9999 ||
@@ -369,8 +382,8 @@ enum idc_date_level idc_date_compare(uint16_t y1, uint8_t m1, uint8_t d1, uint16
 		return IDC_DATE_EXACT;
 	if (y1 == y2 && m1 == d2 && d1 == m2 && m1 != d1)
 		return IDC_DATE_TRANSPOSED;
-	snprintf(s1, sizeof(s1), "%04u%02u%02u", (unsigned)y1, (unsigned)m1, (unsigned)d1);
-	snprintf(s2, sizeof(s2), "%04u%02u%02u", (unsigned)y2, (unsigned)m2, (unsigned)d2);
+	date_digits(y1, m1, d1, s1);
+	date_digits(y2, m2, d2, s2);
 	for (size_t i = 0; i < 8; i++)
 		if (s1[i] != s2[i])
 			diff[nd++] = i;

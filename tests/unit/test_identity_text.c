@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -457,6 +458,43 @@ static void test_dates(void **state)
 	assert_int_equal(idc_date_compare(0, 3, 4, 1980, 3, 4), IDC_DATE_MISSING);
 	assert_int_equal(idc_date_compare(1980, 0, 4, 1980, 3, 4), IDC_DATE_MISSING);
 	assert_int_equal(idc_date_compare(12000, 3, 4, 12000, 3, 4), IDC_DATE_MISSING);
+	/* Against the definition written with printf (digits of YYYYMMDD): dates close to one
+	 * another, so that one-digit and swapped-digit cases come up often. */
+	{
+		unsigned seed = 777;
+		for (int k = 0; k < 200000; k++) {
+			unsigned r[6];
+			char s1[16], s2[16];
+			size_t diff[8], nd = 0;
+			enum idc_date_level want;
+			for (int q = 0; q < 6; q++)
+				r[q] = (seed = seed * 1103515245u + 12345u) >> 16;
+			unsigned y1 = 1 + r[0] % 9999, m1 = 1 + r[1] % 99, d1 = 1 + r[2] % 99;
+			unsigned y2 = r[3] % 2 ? y1 : 1 + r[3] % 9999, m2 = r[4] % 3 ? m1 : 1 + r[4] % 99,
+			         d2 = r[5] % 3 ? d1 : 1 + r[5] % 99;
+			if (r[5] % 5 == 0)
+				y2 = y1 + 9 * ((r[5] >> 4) % 2) + 90 * ((r[5] >> 5) % 2) <= 9999
+				         ? y1 + 9 * ((r[5] >> 4) % 2) + 90 * ((r[5] >> 5) % 2)
+				         : y1;
+			snprintf(s1, sizeof(s1), "%04u%02u%02u", y1, m1, d1);
+			snprintf(s2, sizeof(s2), "%04u%02u%02u", y2, m2, d2);
+			for (size_t i = 0; i < 8; i++)
+				if (s1[i] != s2[i])
+					diff[nd++] = i;
+			if (y1 == y2 && m1 == m2 && d1 == d2)
+				want = IDC_DATE_EXACT;
+			else if (y1 == y2 && m1 == d2 && d1 == m2 && m1 != d1)
+				want = IDC_DATE_TRANSPOSED;
+			else if (nd == 1 || (nd == 2 && diff[1] == diff[0] + 1 &&
+			                     s1[diff[0]] == s2[diff[1]] && s1[diff[1]] == s2[diff[0]]))
+				want = IDC_DATE_ONE_DIGIT;
+			else
+				want = IDC_DATE_DIFFERENT;
+			assert_int_equal(idc_date_compare((uint16_t)y1, (uint8_t)m1, (uint8_t)d1,
+			                                  (uint16_t)y2, (uint8_t)m2, (uint8_t)d2),
+			                 want);
+		}
+	}
 }
 
 /* ---- comparators -------------------------------------------------------------------------- */
