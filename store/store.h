@@ -363,12 +363,7 @@ int store_locator_lookup(struct store_txn *t, const uint8_t token[STORE_TOKEN_LE
                          store_org_cb cb, void *arg, int *truncated);
 /* The same for n tokens through one cursor (a locate's tokens, best ascending: a token near
  * the last one is found from the cursor's page). `max` applies to each token; *truncated is
- * 1 when any token was cut short. Here cb may also return STORE_ORG_NOT_COUNTED: that
- * organisation does not count toward `max` (one the caller leaves out); a token's walk still
- * ends after STORE_LOCATOR_SCAN_FACTOR * max pairs in all (then *truncated is 1). Any other
- * nonzero cb stops the whole walk. */
-#define STORE_ORG_NOT_COUNTED (-1)
-#define STORE_LOCATOR_SCAN_FACTOR 16
+ * 1 when any token was cut short; a nonzero cb stops the whole walk. */
 int store_locator_lookup_each(struct store_txn *t, const uint8_t *const *tokens, size_t n,
                               size_t max, store_org_cb cb, void *arg, int *truncated);
 /* Make org_id's tokens in the range (after, through] exactly `tokens` (ascending, each in the

@@ -63,11 +63,10 @@ int store_locator_lookup_each(struct store_txn *t, const uint8_t *const *tokens,
 		return store_err_from_mdb(r);
 	for (size_t i = 0; i < n && rc == HX_OK && !stop; i++) {
 		MDB_val k = {STORE_TOKEN_LEN, (void *)tokens[i]}, v;
-		size_t got = 0, seen = 0;
+		size_t got = 0;
 		for (r = mdb_cursor_get(c, &k, &v, MDB_SET_KEY); r == MDB_SUCCESS;
 		     r = mdb_cursor_get(c, &k, &v, MDB_NEXT_DUP)) {
-			int cr;
-			if (got == max || seen == max * STORE_LOCATOR_SCAN_FACTOR) {
+			if (got == max) {
 				more = 1;
 				break;
 			}
@@ -77,11 +76,8 @@ int store_locator_lookup_each(struct store_txn *t, const uint8_t *const *tokens,
 			}
 			memcpy(org, v.mv_data, v.mv_size);
 			org[v.mv_size] = '\0';
-			seen++;
-			if ((cr = cb(org, v.mv_size, arg)) == STORE_ORG_NOT_COUNTED)
-				continue;
 			got++;
-			if (cr != 0) {
+			if (cb(org, v.mv_size, arg)) {
 				stop = 1;
 				break;
 			}

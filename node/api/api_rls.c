@@ -382,8 +382,8 @@ int api_rls_locate(struct http_ctx *ctx)
 	const uint8_t *keys[64];
 	struct rls_tally l;
 	struct store_txn *t = NULL;
-	size_t ntok = 0, found, norgs = 0;
-	int truncated = 0, rc;
+	size_t ntok = 0, norgs = 0;
+	int truncated = 0, left_out = 0, rc;
 
 	rls_tally_init(&l, ctx->peer->org_id);
 	if (proto_locate_request_unpack(ctx->body, ctx->body_len, &req) != HX_OK) {
@@ -409,11 +409,10 @@ int api_rls_locate(struct http_ctx *ctx)
 	 * is not (its tokens stay in the locator, named again if it is resumed), and does not
 	 * count toward a token's cap either. */
 	rc = rls_locate_count(&l, t, keys, ntok, RLS_LOCATE_ORGS_PER_TOKEN, keep_active,
-	                      ctx->trust, &norgs, &truncated);
+	                      ctx->trust, &norgs, &truncated, &left_out);
 	store_read_end(t);
 	if (rc != HX_OK)
 		goto done;
-	found = l.n;
 	if (norgs > RLS_TALLY_INLINE &&
 	    ((hits = malloc(norgs * sizeof(*hits))) == NULL ||
 	     (hitp = malloc(norgs * sizeof(*hitp))) == NULL)) {
@@ -432,7 +431,7 @@ int api_rls_locate(struct http_ctx *ctx)
 	truncated |= norgs > RLS_LOCATE_ORGS_MAX;
 	hx_log_info("rls: locate from %s: %zu token(s), %zu organisation(s)%s%s", l.self,
 	            req->n_tokens, resp.n_orgs, truncated ? " (organisation cap reached)" : "",
-	            found > norgs ? " (and some not active here, left out)" : "");
+	            left_out ? " (and some not active here, left out)" : "");
 	rc = proto_pack(&resp, ctx->out);
 	if (rc == HX_OK)
 		audit_locate(ctx, req->n_tokens, resp.n_orgs);

@@ -107,48 +107,103 @@ size_t rls_tally_keep(struct rls_tally *t, rls_tally_keep_fn keep, void *arg)
 	return kept;
 }
 
-/* The second pass's callback: the caller and refused organisations are not counted. */
-struct filtered {
+/* The second pass, one token at a time: its holders in runs of 64, each run asked about at
+ * once (one look at the trust table a run), the kept ones counted until per_token. */
+struct run {
 	struct rls_tally *t;
 	rls_tally_keep_fn keep;
 	void *arg;
+	char ids[64][PROTO_ORG_ID_MAX + 1];
+	uint32_t hashes[64];
+	size_t n, counted, per_token;
+	int full;    /* per_token counted: the walk stops */
+	int refused; /* some holder refused by keep() */
 };
 
-static int add_kept(const char *org_id, size_t len, void *arg)
+static int run_flush(struct run *r)
 {
-	struct filtered *f = arg;
-	uint32_t h = hx_hash_mem(org_id, len);
-	unsigned char yes = 1;
-	if (h == f->t->self_hash && len == f->t->self_len && memcmp(org_id, f->t->self, len) == 0)
-		return STORE_ORG_NOT_COUNTED;
-	if (f->keep != NULL && len <= PROTO_ORG_ID_MAX) {
-		f->keep(f->arg, &org_id, &h, 1, &yes);
-		if (!yes)
-			return STORE_ORG_NOT_COUNTED;
+	const char *ids[64];
+	unsigned char yes[64];
+	for (size_t i = 0; i < r->n; i++) {
+		ids[i] = r->ids[i];
+		yes[i] = 1;
 	}
-	return rls_tally_add(org_id, len, f->t);
+	if (r->keep != NULL && r->n > 0)
+		r->keep(r->arg, ids, r->hashes, r->n, yes);
+	for (size_t i = 0; i < r->n && !r->full; i++) {
+		if (!yes[i]) {
+			r->refused = 1;
+			continue;
+		}
+		if (rls_tally_add(ids[i], strlen(ids[i]), r->t) != 0)
+			return 1; /* out of memory (t->failed) */
+		if (++r->counted == r->per_token)
+			r->full = 1;
+	}
+	r->n = 0;
+	return r->full;
+}
+
+static int run_add(const char *org_id, size_t len, void *arg)
+{
+	struct run *r = arg;
+	struct rls_tally *t = r->t;
+	if (len > PROTO_ORG_ID_MAX) {
+		t->corrupt = 1;
+		return 1;
+	}
+	if (hx_hash_mem(org_id, len) == t->self_hash && len == t->self_len &&
+	    memcmp(org_id, t->self, len) == 0)
+		return 0; /* the caller: never counted */
+	memcpy(r->ids[r->n], org_id, len);
+	r->ids[r->n][len] = '\0';
+	r->hashes[r->n] = hx_hash_mem(org_id, len);
+	return ++r->n == HX_ARRAY_SIZE(r->ids) ? run_flush(r) : 0;
 }
 
 int rls_locate_count(struct rls_tally *t, struct store_txn *txn, const uint8_t *const *tokens,
                      size_t n, size_t per_token, rls_tally_keep_fn keep, void *arg,
-                     size_t *kept, int *truncated)
+                     size_t *kept, int *truncated, int *left_out)
 {
 	int rc;
-	*truncated = 0;
+	*truncated = *left_out = 0;
 	rc = store_locator_lookup_each(txn, tokens, n, per_token, rls_tally_add, t, truncated);
 	if (rc == HX_OK && *truncated && !t->corrupt && !t->failed) {
-		struct filtered f = {t, keep, arg};
+		/* Some token has more holders than per_token, and those not answered (the caller,
+		 * refused ones) may have taken places: count again without them, each token's walk
+		 * bounded by the store's most (STORE_LOCATOR_LOOKUP_MAX holders). */
+		struct run *r = malloc(sizeof(*r));
 		const char *self = t->self;
+		if (r == NULL)
+			return HX_ENOMEM;
 		rls_tally_release(t);
 		rls_tally_init(t, self);
-		rc = store_locator_lookup_each(txn, tokens, n, per_token, add_kept, &f, truncated);
+		*truncated = 0;
+		for (size_t i = 0; i < n && rc == HX_OK && !t->corrupt && !t->failed; i++) {
+			int more = 0;
+			*r = (struct run){.t = t, .keep = keep, .arg = arg, .per_token = per_token};
+			rc = store_locator_lookup(txn, tokens[i], STORE_LOCATOR_LOOKUP_MAX, run_add, r,
+			                          &more);
+			if (rc == HX_OK && !r->full && !t->corrupt && !t->failed)
+				run_flush(r);
+			*truncated |= more || r->full;
+			*left_out |= r->refused;
+		}
+		free(r);
+	} else if (rc == HX_OK) {
+		size_t all = t->n;
+		if (!t->corrupt && !t->failed) {
+			*kept = rls_tally_keep(t, keep, arg);
+			*left_out = *kept < all;
+			return HX_OK;
+		}
 	}
 	if (rc == HX_OK && t->corrupt)
 		rc = HX_ECORRUPT;
 	else if (rc == HX_OK && t->failed)
 		rc = HX_ENOMEM;
 	if (rc == HX_OK)
-		*kept = rls_tally_keep(t, keep, arg);
+		*kept = rls_tally_keep(t, NULL, NULL); /* every one counted was kept */
 	return rc;
 }
 

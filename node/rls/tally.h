@@ -50,14 +50,15 @@ void rls_tally_release(struct rls_tally *t);
  * rls_tally_keep: t->slots[0..*kept)). The caller and the organisations keep() refuses are
  * never answered, so they do not count toward per_token either: a first pass counts every
  * holder (no filter per hit, the common case); only when some token has more holders than
- * per_token is the count made again with the caller and keep() applied to each holder as it
- * is read. *truncated is then 1 when a token still had more (or a token's walk reached
- * STORE_LOCATOR_SCAN_FACTOR * per_token holders in all). HX_OK, HX_ENOMEM, HX_ECORRUPT, or
- * the store's error. */
+ * per_token is the count made again, token by token, the caller left out and keep() asked
+ * about runs of 64 holders as they are read, each token's walk bounded at
+ * STORE_LOCATOR_LOOKUP_MAX holders. *truncated is 1 when a token had more than were counted;
+ * *left_out 1 when keep() refused some holder. HX_OK, HX_ENOMEM, HX_ECORRUPT, or the store's
+ * error. */
 struct store_txn;
 int rls_locate_count(struct rls_tally *t, struct store_txn *txn, const uint8_t *const *tokens,
                      size_t n, size_t per_token, rls_tally_keep_fn keep, void *arg,
-                     size_t *kept, int *truncated);
+                     size_t *kept, int *truncated, int *left_out);
 
 /* Most hits first, ties by organisation id (byte order). */
 void rls_hits_sort(Hie__V1__LocateHit **h, size_t n);

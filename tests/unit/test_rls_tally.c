@@ -209,7 +209,8 @@ static int w_pairs(struct store_txn *t, void *arg)
 	return HX_OK;
 }
 
-/* The filter: organisations whose last number is below 30 are "suspended". */
+/* The filter: organisations whose last number is below 30, and those under 1.2.3.0., are
+ * "suspended". */
 static int asked;
 static void keep_30_up(void *arg, const char *const *ids, const uint32_t *hashes, size_t n,
                        unsigned char *yes)
@@ -218,24 +219,39 @@ static void keep_30_up(void *arg, const char *const *ids, const uint32_t *hashes
 	for (size_t i = 0; i < n; i++) {
 		const char *dot = strrchr(ids[i], '.');
 		assert_int_equal(hashes[i], hx_hash_str(ids[i]));
-		yes[i] = atoi(dot + 1) >= 30;
+		yes[i] = atoi(dot + 1) >= 30 && strncmp(ids[i], "1.2.3.0.", 8) != 0;
 		asked++;
 	}
 }
 
-static size_t count(struct store *s, const uint8_t *tok, size_t per_token, struct rls_tally *t,
-                    int *truncated)
+/* Count tokens (n of them) as the caller 1.2.3.35, which holds some of them too. */
+static size_t count_n(struct store *s, const uint8_t *const *keys, size_t n, size_t per_token,
+                      struct rls_tally *t, int *truncated, int *left_out)
 {
 	struct store_txn *txn;
-	const uint8_t *keys[1] = {tok};
 	size_t kept = 99;
-	rls_tally_init(t, "1.2.3.35"); /* the caller holds the token too */
+	rls_tally_init(t, "1.2.3.35");
 	assert_int_equal(store_read_begin(s, &txn), HX_OK);
-	*truncated = -1;
-	assert_int_equal(rls_locate_count(t, txn, keys, 1, per_token, keep_30_up, NULL, &kept,
-	                                  truncated), HX_OK);
+	*truncated = *left_out = -1;
+	assert_int_equal(rls_locate_count(t, txn, keys, n, per_token, keep_30_up, NULL, &kept,
+	                                  truncated, left_out),
+	                 HX_OK);
 	store_read_end(txn);
 	return kept;
+}
+
+static size_t count(struct store *s, const uint8_t *tok, size_t per_token, struct rls_tally *t,
+                    int *truncated, int *left_out)
+{
+	const uint8_t *keys[1] = {tok};
+	return count_n(s, keys, 1, per_token, t, truncated, left_out);
+}
+
+static void add_pair(struct pair *p, size_t *np, const uint8_t *tok, const char *org)
+{
+	memcpy(p[*np].token, tok, STORE_TOKEN_LEN);
+	hx_strlcpy(p[*np].org, org, sizeof(p[0].org));
+	(*np)++;
 }
 
 static void test_locate_count(void **state)
@@ -243,84 +259,110 @@ static void test_locate_count(void **state)
 	char dir[] = "/tmp/hx-test-tally-XXXXXX";
 	struct store_opts o = {.create = 1, .org_id = "1.2.3.35"};
 	struct store *s = NULL;
-	char err[STORE_ERR_MAX], cmd[64];
-	static struct pair pairs[64];
+	char err[STORE_ERR_MAX], cmd[64], org[32];
+	static struct pair pairs[1200];
 	struct rls_tally t;
 	size_t np = 0, kept;
-	int truncated;
-	uint8_t busy[STORE_TOKEN_LEN], crowd[STORE_TOKEN_LEN], few[STORE_TOKEN_LEN];
+	int truncated, left_out;
+	uint8_t busy[STORE_TOKEN_LEN], crowd[STORE_TOKEN_LEN], mixed[STORE_TOKEN_LEN],
+	    few[STORE_TOKEN_LEN];
 	(void)state;
 
 	assert_non_null(mkdtemp(dir));
 	assert_int_equal(store_open(dir, &o, &s, err, sizeof(err)), HX_OK);
 	memset(busy, 0xb0, sizeof(busy));
 	memset(crowd, 0xc0, sizeof(crowd));
+	memset(mixed, 0xd0, sizeof(mixed));
 	memset(few, 0xf0, sizeof(few));
 	/* busy: ten suspended organisations sort before the caller and three active ones */
-	for (unsigned i = 20; i < 30; i++) {
-		memcpy(pairs[np].token, busy, STORE_TOKEN_LEN);
-		snprintf(pairs[np++].org, sizeof(pairs[0].org), "1.2.3.%u", i);
+	for (unsigned i = 20; i < 39; i++) {
+		if (i >= 30 && i < 35)
+			continue;
+		snprintf(org, sizeof(org), "1.2.3.%u", i); /* 35 is the caller */
+		add_pair(pairs, &np, busy, org);
 	}
-	for (unsigned i = 35; i < 39; i++) { /* 35 is the caller */
-		memcpy(pairs[np].token, busy, STORE_TOKEN_LEN);
-		snprintf(pairs[np++].org, sizeof(pairs[0].org), "1.2.3.%u", i);
+	/* crowd: as many suspended as one token's walk reads, then one active */
+	for (unsigned i = 0; i < STORE_LOCATOR_LOOKUP_MAX; i++) {
+		snprintf(org, sizeof(org), "1.2.3.0.%u", i + 1);
+		add_pair(pairs, &np, crowd, org);
 	}
-	/* crowd: 20 suspended, then one active: past the walk's bound at a cap of 1 */
-	for (unsigned i = 0; i < 20; i++) {
-		memcpy(pairs[np].token, crowd, STORE_TOKEN_LEN);
-		snprintf(pairs[np++].org, sizeof(pairs[0].org), "1.2.3.1.%u", i + 1);
+	add_pair(pairs, &np, crowd, "1.2.3.99");
+	/* mixed: two active ones sort first, then five suspended, then two active */
+	add_pair(pairs, &np, mixed, "1.2.3.100");
+	add_pair(pairs, &np, mixed, "1.2.3.101");
+	for (unsigned i = 20; i < 25; i++) {
+		snprintf(org, sizeof(org), "1.2.3.%u", i);
+		add_pair(pairs, &np, mixed, org);
 	}
-	memcpy(pairs[np].token, crowd, STORE_TOKEN_LEN);
-	snprintf(pairs[np++].org, sizeof(pairs[0].org), "1.2.3.99");
+	add_pair(pairs, &np, mixed, "1.2.3.31");
+	add_pair(pairs, &np, mixed, "1.2.3.50");
 	/* few: one suspended, one active, the caller */
-	memcpy(pairs[np].token, few, STORE_TOKEN_LEN);
-	snprintf(pairs[np++].org, sizeof(pairs[0].org), "1.2.3.21");
-	memcpy(pairs[np].token, few, STORE_TOKEN_LEN);
-	snprintf(pairs[np++].org, sizeof(pairs[0].org), "1.2.3.31");
-	memcpy(pairs[np].token, few, STORE_TOKEN_LEN);
-	snprintf(pairs[np++].org, sizeof(pairs[0].org), "1.2.3.35");
+	add_pair(pairs, &np, few, "1.2.3.21");
+	add_pair(pairs, &np, few, "1.2.3.31");
+	add_pair(pairs, &np, few, "1.2.3.35");
 	assert_true(np < HX_ARRAY_SIZE(pairs));
 	assert_int_equal(store_write(s, w_pairs, pairs), HX_OK);
 
 	/* Under the cap: one pass, the filter asked once per organisation found. */
 	asked = 0;
-	kept = count(s, few, 4, &t, &truncated);
+	kept = count(s, few, 4, &t, &truncated, &left_out);
 	assert_int_equal(kept, 1);
 	assert_string_equal(t.slots[0].id, "1.2.3.31");
 	assert_int_equal(truncated, 0);
+	assert_int_equal(left_out, 1);
 	assert_int_equal(asked, 2); /* 21 and 31; the caller is never asked about */
 	rls_tally_release(&t);
 
 	/* Over a cap of 4 only with the suspended ones and the caller: all three active ones
 	 * are found, and the answer is not cut short. Counting the suspended toward the cap
-	 * would have found none of them. */
-	kept = count(s, busy, 4, &t, &truncated);
+	 * would have found none of them. The filter is asked in runs, not once a holder. */
+	asked = 0;
+	kept = count(s, busy, 4, &t, &truncated, &left_out);
 	assert_int_equal(kept, 3);
 	assert_int_equal(hits_of(&t, kept, "1.2.3.36"), 1);
 	assert_int_equal(hits_of(&t, kept, "1.2.3.37"), 1);
 	assert_int_equal(hits_of(&t, kept, "1.2.3.38"), 1);
 	assert_int_equal(truncated, 0);
+	assert_int_equal(left_out, 1);
 	rls_tally_release(&t);
 
 	/* A cap of 2 among the active ones: the first two, cut short. */
-	kept = count(s, busy, 2, &t, &truncated);
+	kept = count(s, busy, 2, &t, &truncated, &left_out);
 	assert_int_equal(kept, 2);
 	assert_int_equal(hits_of(&t, kept, "1.2.3.36"), 1);
 	assert_int_equal(hits_of(&t, kept, "1.2.3.37"), 1);
 	assert_int_equal(truncated, 1);
 	rls_tally_release(&t);
 
-	/* The walk of one token is bounded (16 holders at a cap of 1): the active one after 20
-	 * suspended is not reached, and the answer says it was cut short. At a cap of 2 (32
-	 * holders) it is found. */
-	kept = count(s, crowd, 1, &t, &truncated);
+	/* Active ones counted in the first pass are counted once, not again in the second. */
+	kept = count(s, mixed, 4, &t, &truncated, &left_out);
+	assert_int_equal(kept, 4);
+	assert_int_equal(hits_of(&t, kept, "1.2.3.100"), 1);
+	assert_int_equal(hits_of(&t, kept, "1.2.3.101"), 1);
+	assert_int_equal(hits_of(&t, kept, "1.2.3.31"), 1);
+	assert_int_equal(hits_of(&t, kept, "1.2.3.50"), 1);
+	assert_int_equal(truncated, 1); /* the cap of 4 reached */
+	rls_tally_release(&t);
+
+	/* Two tokens, one over the cap: hits add up across them. */
+	{
+		const uint8_t *keys[2] = {mixed, few};
+		kept = count_n(s, keys, 2, 5, &t, &truncated, &left_out);
+		assert_int_equal(kept, 4);
+		assert_int_equal(hits_of(&t, kept, "1.2.3.31"), 2);
+		assert_int_equal(hits_of(&t, kept, "1.2.3.100"), 1);
+		assert_int_equal(hits_of(&t, kept, "1.2.3.50"), 1);
+		assert_int_equal(truncated, 0);
+		assert_int_equal(left_out, 1);
+		rls_tally_release(&t);
+	}
+
+	/* One token's walk is bounded (STORE_LOCATOR_LOOKUP_MAX holders): the active one after
+	 * that many suspended is not reached, and the answer says it was cut short. */
+	kept = count(s, crowd, 4, &t, &truncated, &left_out);
 	assert_int_equal(kept, 0);
 	assert_int_equal(truncated, 1);
-	rls_tally_release(&t);
-	kept = count(s, crowd, 2, &t, &truncated);
-	assert_int_equal(kept, 1);
-	assert_string_equal(t.slots[0].id, "1.2.3.99");
-	assert_int_equal(truncated, 0);
+	assert_int_equal(left_out, 1);
 	rls_tally_release(&t);
 
 	store_close(s);
