@@ -1387,6 +1387,8 @@ static void test_locator_sequence(void **state)
 		}
 		usleep(2000);
 		assert_string_equal(seq_try(s, C, 0x90, 1, 0xe0, &ap), "apply"); /* the 17th */
+		/* marking it used kept its digest: a resend of its last publication is a replay */
+		assert_string_equal(seq_try(s, C, 0x60, 1, 0xe1, &ap), "replay");
 		assert_string_equal(seq_try(s, C, 0x60, 2, 0xe2, &ap), "apply");
 		assert_string_equal(seq_try(s, C, 0x70, 2, 0xe0, &ap), "gap"); /* evicted */
 	}
