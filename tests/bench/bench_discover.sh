@@ -126,10 +126,10 @@ while [ $r -le "$rounds" ]; do
     r=$((r + 1))
 done
 spin=
-line() { # LABEL DISCOVER RETRIEVE [SUFFIX]
-    awk -v l="$1" -v d="$2" -v r="$3" -v m="$match_cpu" -v s="${4:-}" 'BEGIN {
-        printf "%s: ratio %.2f (ours %.1f us/req server CPU, budget %.1f = retrieve-1k %.1f + in-process match %.1f)%s\n",
-            l, d / (r + m), d, r + m, r, m, s }'
+line() { # LABEL DISCOVER RETRIEVE [NOTE [TARGET]]
+    awk -v l="$1" -v d="$2" -v r="$3" -v m="$match_cpu" -v n="${4:-}" -v t="${5:-}" 'BEGIN {
+        printf "%s: ratio %.2f (ours %.1f us/req server CPU, budget %.1f = retrieve-1k %.1f + in-process match %.1f%s)%s\n",
+            l, d / (r + m), d, r + m, r, m, n, t }'
 }
 # For reading: the same comparison in user mode only (the server's own code and libraries;
 # the in-process match is nearly all user time), and with the load sleeping while it waits.
@@ -140,7 +140,7 @@ line "discover-endpoint user mode, load sleeping (for reading)" \
 line "discover-endpoint, load sleeping while it waits (for reading)" \
     "$(echo "$d_all" | median)" "$(echo "$r_all" | median)"
 line "discover-endpoint" "$(echo "$sd_all" | median)" "$(echo "$sr_all" | median)" \
-    " target <= 1.0 (load never sleeping)"
+    "; load never sleeping" " target <= 1.0"
 awk -v p50="$p50" -v p99="$p99" 'BEGIN {
     printf "discover: ratio %.2f (ours p99 %.3f ms, anchor 2 ms) target <= 1.0  (p50 %.3f ms)\n",
         p99 / 1000 / 2, p99 / 1000, p50 / 1000 }'
