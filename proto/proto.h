@@ -118,6 +118,10 @@ int proto_retrieve_response_add_document(struct hx_buf *out, const uint8_t *entr
                                          size_t entry_len, const uint8_t *content,
                                          size_t content_len);
 int proto_retrieve_response_add_missing(struct hx_buf *out, const char *doc_id);
+/* The same for a DocumentQueryResponse: append an already packed, already checked
+ * DocumentEntry; then, last, the truncated flag when it is set. */
+int proto_query_response_add_entry(struct hx_buf *out, const uint8_t *entry, size_t entry_len);
+int proto_query_response_set_truncated(struct hx_buf *out);
 
 /* Id grammars (docs/ids.md). Each returns HX_OK or HX_EPARSE. */
 int proto_id_org_check(const char *s);     /* OID: 0|1|2 then .arc, 3..64 chars */

@@ -598,6 +598,8 @@ static size_t varint_len(uint64_t v)
 #define TAG_RETRIEVE_MISSING 0x12     /* RetrieveResponse.missing_ids = 2 */
 #define TAG_DOCUMENT_ENTRY 0x0a       /* Document.entry = 1 */
 #define TAG_DOCUMENT_CONTENT 0x12     /* Document.content = 2 */
+#define TAG_QUERY_ENTRIES 0x0a        /* DocumentQueryResponse.entries = 1 */
+#define TAG_QUERY_TRUNCATED 0x10      /* DocumentQueryResponse.truncated = 2, varint */
 
 int proto_retrieve_response_add_document(struct hx_buf *out, const uint8_t *entry,
                                          size_t entry_len, const uint8_t *content,
@@ -640,4 +642,23 @@ int proto_retrieve_response_add_missing(struct hx_buf *out, const char *doc_id)
 		return rc;
 	hx_buf_append(out, head, h);
 	return hx_buf_append(out, doc_id, n);
+}
+
+int proto_query_response_add_entry(struct hx_buf *out, const uint8_t *entry, size_t entry_len)
+{
+	uint8_t head[1 + 10];
+	size_t h = 0;
+	int rc;
+	head[h++] = TAG_QUERY_ENTRIES;
+	h += varint_put(head + h, entry_len);
+	if ((rc = hx_buf_reserve(out, h + entry_len)) != HX_OK)
+		return rc;
+	hx_buf_append(out, head, h);
+	return hx_buf_append(out, entry, entry_len);
+}
+
+int proto_query_response_set_truncated(struct hx_buf *out)
+{
+	static const uint8_t flag[2] = {TAG_QUERY_TRUNCATED, 1};
+	return hx_buf_append(out, flag, sizeof(flag));
 }

@@ -9,10 +9,13 @@
 #define QUERY_RESULTS_MAX 10000
 #define RETRIEVE_BYTES_MAX (64u << 20)
 
+/* The answer is framed from the stored entries (as a retrieve's is): no unpacking and packing
+ * of each. The ids listed are kept for the audit record. */
 struct query_state {
 	struct store_txn *t;
-	Hie__V1__DocumentEntry **entries;
-	size_t n, max;
+	struct hx_buf *out;
+	char (*ids)[PROTO_DOC_ID_LEN + 1];
+	size_t n, cap, max;
 	int truncated;
 	int rc;
 };
@@ -20,21 +23,33 @@ struct query_state {
 static int query_cb(const char *id, int64_t ctime, void *arg)
 {
 	struct query_state *q = arg;
+	const uint8_t *entry;
+	size_t len;
 	(void)ctime;
 	if (q->n == q->max) {
 		q->truncated = 1;
 		return 1;
 	}
-	if ((q->rc = store_doc_get(q->t, id, &q->entries[q->n])) != HX_OK)
+	if (q->n == q->cap) {
+		size_t cap = q->cap ? q->cap * 2 : 16;
+		char(*ids)[PROTO_DOC_ID_LEN + 1] = realloc(q->ids, cap * sizeof(*ids));
+		if (ids == NULL) {
+			q->rc = HX_ENOMEM;
+			return 1;
+		}
+		q->ids = ids;
+		q->cap = cap;
+	}
+	if ((q->rc = store_doc_entry_raw(q->t, id, &entry, &len)) != HX_OK ||
+	    (q->rc = proto_query_response_add_entry(q->out, entry, len)) != HX_OK)
 		return 1;
-	q->n++;
+	hx_strlcpy(q->ids[q->n++], id, sizeof(q->ids[0]));
 	return 0;
 }
 
 int api_documents_query(struct http_ctx *ctx)
 {
 	Hie__V1__DocumentQuery *dq = NULL;
-	Hie__V1__DocumentQueryResponse resp = HIE__V1__DOCUMENT_QUERY_RESPONSE__INIT;
 	struct query_state q = {0};
 	struct store_doc_filter f = {0};
 	int rc;
@@ -46,11 +61,7 @@ int api_documents_query(struct http_ctx *ctx)
 	q.max = dq->max_results != 0 && dq->max_results < QUERY_RESULTS_MAX ? dq->max_results
 	        : dq->max_results != 0                                      ? QUERY_RESULTS_MAX
 	                                                                     : QUERY_RESULTS_DEFAULT;
-	q.entries = calloc(q.max, sizeof(*q.entries));
-	if (q.entries == NULL) {
-		proto_free(dq);
-		return HX_ENOMEM;
-	}
+	q.out = ctx->out;
 	f.created_from = dq->created_from;
 	f.created_to = dq->created_to;
 	f.type_codes = dq->type_codes;
@@ -70,17 +81,13 @@ int api_documents_query(struct http_ctx *ctx)
 			break;
 	}
 	store_read_end(q.t);
-	if (rc != HX_OK)
-		goto out;
-	resp.n_entries = q.n;
-	resp.entries = q.entries;
-	resp.truncated = q.truncated;
-	rc = proto_pack(&resp, ctx->out);
+	if (rc == HX_OK && q.truncated)
+		rc = proto_query_response_set_truncated(ctx->out);
 	if (rc == HX_OK) {
 		const char **docs = calloc(q.n ? q.n : 1, sizeof(*docs));
 		char detail[96];
 		for (size_t i = 0; docs != NULL && i < q.n; i++)
-			docs[i] = q.entries[i]->id;
+			docs[i] = q.ids[i];
 		snprintf(detail, sizeof(detail), "query: %zu patient(s), %zu document(s)%s",
 		         dq->n_patient_ids, q.n, q.truncated ? " (cut)" : "");
 		api_audit_disclosure(ctx, HIE__V1__AUDIT_ACTION__AUDIT_ACTION_QUERY, dq->purpose,
@@ -90,9 +97,7 @@ int api_documents_query(struct http_ctx *ctx)
 		free(docs);
 	}
 out:
-	for (size_t i = 0; i < q.n; i++)
-		proto_free(q.entries[i]);
-	free(q.entries);
+	free(q.ids);
 	proto_free(dq);
 	return rc;
 }

@@ -124,6 +124,47 @@ PY
     --from 2100-01-01 >none.json || fail "remote query (empty window)"
 [ "$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))))' none.json)" = 0 ] ||
     fail "a future time window returned documents"
+# max_results: the first N (newest first), and the answer says it was cut; without it, all.
+python3 - "$here" "$port" ca/ca.pem b.pem b.key "$pid" all.json <<'PY' || fail "query with max_results"
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from peer_battery import connect, pb_field, post, read_response
+port, ca, cert, key, pid, allf = sys.argv[2:8]
+want = [e["id"] for e in json.load(open(allf))]
+def fields(buf):  # (number, value) of each top-level field: length-delimited or varint
+    i, out = 0, []
+    def varint():
+        nonlocal i
+        v = s = 0
+        while True:
+            b = buf[i]; i += 1
+            v |= (b & 0x7F) << s; s += 7
+            if b < 0x80: return v
+    while i < len(buf):
+        tag = varint()
+        if tag & 7 == 2:
+            n = varint(); out.append((tag >> 3, buf[i:i + n])); i += n
+        else:
+            out.append((tag >> 3, varint()))
+    return out
+def query(max_results):
+    body = (pb_field(1, 2, pid.encode()) + pb_field(4, 0, 1) + pb_field(4, 0, 2)
+            + pb_field(7, 0, 1) + (pb_field(9, 0, max_results) if max_results else b""))
+    s = connect("127.0.0.1", int(port), ca, cert, key)
+    s.sendall(post(b"/hie/v1/documents/query", body))
+    st, _, resp = read_response(s)
+    s.close()
+    assert st == 200, st
+    f = fields(resp)
+    ids = [dict(fields(v))[1].decode() for n, v in f if n == 1]
+    return ids, any(n == 2 and v == 1 for n, v in f)
+ids, cut = query(0)
+assert ids == want and not cut, (ids, want, cut)
+ids, cut = query(2)
+assert ids == want[:2] and cut, (ids, want, cut)
+ids, cut = query(len(want))
+assert ids == want and not cut, (ids, want, cut)
+PY
 doc=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["id"])' all.json)
 "$ctl" --config b.conf remote retrieve "$A" "$doc" -o got.bin 2>unsigned.err &&
     fail "an unsigned document was handed on"

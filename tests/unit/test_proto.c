@@ -1233,10 +1233,65 @@ static void test_retrieve_framing(void **state)
 	hx_buf_clear(&entry);
 }
 
+/* The hand-framed DocumentQueryResponse is byte for byte what protobuf-c packs. */
+static void test_query_framing(void **state)
+{
+	(void)state;
+	Hie__V1__Code type = HIE__V1__CODE__INIT;
+	Hie__V1__DocumentEntry e[2], *ep[2] = {&e[0], &e[1]};
+	Hie__V1__DocumentQueryResponse r = HIE__V1__DOCUMENT_QUERY_RESPONSE__INIT;
+	static uint8_t sha[32];
+	static char title[400];
+	struct hx_buf want, got, entry[2];
+
+	type.code = "11506-3";
+	memset(title, 't', sizeof(title) - 1); /* an entry over 127 bytes: a 2-byte length */
+	for (int i = 0; i < 2; i++) {
+		hie__v1__document_entry__init(&e[i]);
+		e[i].id = i == 0 ? "fedcba9876543210fedcba9876543210" : "0123456789abcdef0123456789abcdef";
+		e[i].patient_id = "P1";
+		e[i].origin_org = "1.2.3";
+		e[i].type_code = &type;
+		e[i].mime_type = "text/plain";
+		e[i].title = i == 0 ? title : "short";
+		e[i].status = HIE__V1__DOCUMENT_STATUS__DOCUMENT_STATUS_APPROVED;
+		e[i].creation_time = 1;
+		e[i].sha256.data = sha;
+		e[i].sha256.len = 32;
+		hx_buf_init(&entry[i], 1 << 20);
+		assert_int_equal(proto_pack(&e[i], &entry[i]), HX_OK);
+	}
+	for (int truncated = 0; truncated < 2; truncated++) {
+		r.n_entries = 2;
+		r.entries = ep;
+		r.truncated = truncated;
+		hx_buf_init(&want, 1 << 20);
+		hx_buf_init(&got, 1 << 20);
+		assert_int_equal(proto_pack(&r, &want), HX_OK);
+		for (int i = 0; i < 2; i++)
+			assert_int_equal(proto_query_response_add_entry(&got, entry[i].data, entry[i].len),
+			                 HX_OK);
+		if (truncated)
+			assert_int_equal(proto_query_response_set_truncated(&got), HX_OK);
+		assert_int_equal(got.len, want.len);
+		assert_memory_equal(got.data, want.data, want.len);
+		hx_buf_clear(&want);
+		hx_buf_clear(&got);
+	}
+	/* past the buffer's maximum */
+	hx_buf_init(&got, 64);
+	assert_int_equal(proto_query_response_add_entry(&got, entry[0].data, entry[0].len),
+	                 HX_ELIMIT);
+	hx_buf_clear(&got);
+	for (int i = 0; i < 2; i++)
+		hx_buf_clear(&entry[i]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kind_table),
+		cmocka_unit_test(test_query_framing),
 		cmocka_unit_test(test_samples_valid_and_full),
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_scratch),
