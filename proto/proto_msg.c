@@ -630,31 +630,28 @@ int proto_retrieve_response_add_document(struct hx_buf *out, const uint8_t *entr
 	return HX_OK;
 }
 
-int proto_retrieve_response_add_missing(struct hx_buf *out, const char *doc_id)
+/* One length-delimited field (a one-byte tag): all of it, or nothing and HX_ELIMIT. */
+static int append_field(struct hx_buf *out, uint8_t tag, const void *data, size_t len)
 {
-	size_t n = strlen(doc_id);
 	uint8_t head[1 + 10];
 	size_t h = 0;
 	int rc;
-	head[h++] = TAG_RETRIEVE_MISSING;
-	h += varint_put(head + h, n);
-	if ((rc = hx_buf_reserve(out, h + n)) != HX_OK)
+	head[h++] = tag;
+	h += varint_put(head + h, len);
+	if ((rc = hx_buf_reserve(out, h + len)) != HX_OK)
 		return rc;
 	hx_buf_append(out, head, h);
-	return hx_buf_append(out, doc_id, n);
+	return hx_buf_append(out, data, len);
+}
+
+int proto_retrieve_response_add_missing(struct hx_buf *out, const char *doc_id)
+{
+	return append_field(out, TAG_RETRIEVE_MISSING, doc_id, strlen(doc_id));
 }
 
 int proto_query_response_add_entry(struct hx_buf *out, const uint8_t *entry, size_t entry_len)
 {
-	uint8_t head[1 + 10];
-	size_t h = 0;
-	int rc;
-	head[h++] = TAG_QUERY_ENTRIES;
-	h += varint_put(head + h, entry_len);
-	if ((rc = hx_buf_reserve(out, h + entry_len)) != HX_OK)
-		return rc;
-	hx_buf_append(out, head, h);
-	return hx_buf_append(out, entry, entry_len);
+	return append_field(out, TAG_QUERY_ENTRIES, entry, entry_len);
 }
 
 int proto_query_response_set_truncated(struct hx_buf *out)
