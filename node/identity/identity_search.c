@@ -103,7 +103,10 @@ int idm_search(struct store_txn *t, const struct idm_profile *profile,
 	size_t n = 0;
 	int rc, best_grade = IDM_NONE;
 
-	memset(out, 0, sizeof(*out));
+	/* The header only: r[] is filled up to n (6 KB not written for nothing a query). */
+	out->n = out->candidates = 0;
+	out->truncated = 0;
+	out->suggest = 0;
 	out->best_score = -INFINITY;
 	pr.prior_bits = log2((double)(npat > 2 ? npat : 2));
 	if (identity_keys_from_record(q, &keys) == 0)
