@@ -492,26 +492,37 @@ int store_outbox_key(struct store_txn *t, const uint8_t id[STORE_KEY_ID_LEN], in
  * and the outcome (one byte). */
 #define CHECK_LEN (3 * 8 + 1)
 
-static void check_name(const char *endpoint, char name[32])
+/* meta "rls.<hash>.<what>": a record kept per endpoint beside its cursor. */
+static void endpoint_name(const char *endpoint, const char *what, char name[32])
 {
 	char cur[24];
 	cursor_name(endpoint, cur);
-	snprintf(name, 32, "%s.check", cur);
+	snprintf(name, 32, "%s.%s", cur, what);
+}
+
+/* Such a record's bytes, which must be exactly len long (else HX_ECORRUPT). */
+static int endpoint_get(struct store_txn *t, const char *endpoint, const char *what, size_t len,
+                        const uint8_t **out)
+{
+	char name[32];
+	MDB_val v;
+	int rc;
+	endpoint_name(endpoint, what, name);
+	if ((rc = store_meta_get_raw(t, name, &v)) != HX_OK)
+		return rc;
+	if (v.mv_size != len)
+		return HX_ECORRUPT;
+	*out = v.mv_data;
+	return HX_OK;
 }
 
 int store_outbox_check_get(struct store_txn *t, const char *endpoint,
                            struct store_outbox_check *out)
 {
-	char name[32];
 	const uint8_t *b;
-	MDB_val v;
 	int rc;
-	check_name(endpoint, name);
-	if ((rc = store_meta_get_raw(t, name, &v)) != HX_OK)
+	if ((rc = endpoint_get(t, endpoint, "check", CHECK_LEN, &b)) != HX_OK)
 		return rc;
-	if (v.mv_size != CHECK_LEN)
-		return HX_ECORRUPT;
-	b = v.mv_data;
 	out->time_ms = store_be64_get(b);
 	out->applied = store_be64_get(b + 8);
 	out->acknowledged = store_be64_get(b + 16);
@@ -525,7 +536,7 @@ int store_outbox_check_put(struct store_txn *t, const char *endpoint,
 	char name[32];
 	uint8_t b[CHECK_LEN];
 	STORE_REQUIRE_WRITE(t);
-	check_name(endpoint, name);
+	endpoint_name(endpoint, "check", name);
 	store_be64_put(b, c->time_ms);
 	store_be64_put(b + 8, c->applied);
 	store_be64_put(b + 16, c->acknowledged);
@@ -536,25 +547,12 @@ int store_outbox_check_put(struct store_txn *t, const char *endpoint,
 /* meta "rls.<hash>.snap": an endpoint's snapshot in progress (store.h). */
 #define SNAP_LEN (8 + PROTO_STREAM_LEN + 8 + 1 + 32)
 
-static void snap_name(const char *endpoint, char name[32])
-{
-	char cur[24];
-	cursor_name(endpoint, cur);
-	snprintf(name, 32, "%s.snap", cur);
-}
-
 int store_outbox_snap_get(struct store_txn *t, const char *endpoint, struct store_outbox_snap *out)
 {
-	char name[32];
 	const uint8_t *b;
-	MDB_val v;
 	int rc;
-	snap_name(endpoint, name);
-	if ((rc = store_meta_get_raw(t, name, &v)) != HX_OK)
+	if ((rc = endpoint_get(t, endpoint, "snap", SNAP_LEN, &b)) != HX_OK)
 		return rc;
-	if (v.mv_size != SNAP_LEN)
-		return HX_ECORRUPT;
-	b = v.mv_data;
 	out->upto = store_be64_get(b);
 	memcpy(out->stream, b + 8, PROTO_STREAM_LEN);
 	out->seq = store_be64_get(b + 8 + PROTO_STREAM_LEN);
@@ -569,7 +567,7 @@ int store_outbox_snap_put(struct store_txn *t, const char *endpoint,
 	char name[32];
 	uint8_t b[SNAP_LEN];
 	STORE_REQUIRE_WRITE(t);
-	snap_name(endpoint, name);
+	endpoint_name(endpoint, "snap", name);
 	store_be64_put(b, s->upto);
 	memcpy(b + 8, s->stream, PROTO_STREAM_LEN);
 	store_be64_put(b + 8 + PROTO_STREAM_LEN, s->seq);
@@ -601,7 +599,7 @@ int store_outbox_snap_done(struct store_txn *t, const char *endpoint)
 		return rc;
 	if ((rc = store_outbox_cursor_put(t, endpoint, s.upto)) != HX_OK)
 		return rc;
-	snap_name(endpoint, name);
+	endpoint_name(endpoint, "snap", name);
 	k = (MDB_val){strlen(name), name};
 	return store_err_from_mdb(mdb_del(t->txn, t->s->dbi[DB_META], &k, NULL));
 }

@@ -148,16 +148,17 @@ static int run_add(const char *org_id, size_t len, void *arg)
 {
 	struct run *r = arg;
 	struct rls_tally *t = r->t;
+	uint32_t h;
 	if (len > PROTO_ORG_ID_MAX) {
 		t->corrupt = 1;
 		return 1;
 	}
-	if (hx_hash_mem(org_id, len) == t->self_hash && len == t->self_len &&
-	    memcmp(org_id, t->self, len) == 0)
+	h = hx_hash_mem(org_id, len);
+	if (h == t->self_hash && len == t->self_len && memcmp(org_id, t->self, len) == 0)
 		return 0; /* the caller: never counted */
 	memcpy(r->ids[r->n], org_id, len);
 	r->ids[r->n][len] = '\0';
-	r->hashes[r->n] = hx_hash_mem(org_id, len);
+	r->hashes[r->n] = h;
 	return ++r->n == HX_ARRAY_SIZE(r->ids) ? run_flush(r) : 0;
 }
 
