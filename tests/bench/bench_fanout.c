@@ -93,6 +93,8 @@ static void drain(void)
 /* ---- the anchor --------------------------------------------------------------------------- */
 
 static int ports[FANOUT_ORGS_MAX], nports;
+/* The same endpoints, each served by its own nginx process (HX_FANOUT_PROCESS_PORTS). */
+static int ports_proc[FANOUT_ORGS_MAX], nports_proc;
 static const char *ca, *cert, *key;
 static char *bodies[2];
 static size_t blen[2];
@@ -104,7 +106,7 @@ static size_t sink(char *p, size_t s, size_t n, void *arg)
 	return s * n;
 }
 
-static int anchor_step(CURLM *m, int step)
+static int anchor_step(CURLM *m, const int *pp, int step)
 {
 	CURL *e[FANOUT_ORGS_MAX];
 	size_t got[FANOUT_ORGS_MAX] = {0};
@@ -113,7 +115,7 @@ static int anchor_step(CURLM *m, int step)
 	h = curl_slist_append(h, "Expect:");
 	for (int i = 0; i < nports; i++) {
 		char url[128];
-		snprintf(url, sizeof(url), "https://localhost:%d%s", ports[i],
+		snprintf(url, sizeof(url), "https://localhost:%d%s", pp[i],
 		         step == 0 ? "/hie/v1/patients/discover" : "/hie/v1/documents/query");
 		e[i] = curl_easy_init();
 		curl_easy_setopt(e[i], CURLOPT_URL, url);
@@ -144,14 +146,19 @@ static int anchor_step(CURLM *m, int step)
 	return ok;
 }
 
-static double anchor_round(CURLM *m)
+static double anchor_round_at(CURLM *m, const int *pp)
 {
 	double t0 = now_ms();
-	if (!anchor_step(m, 0) || !anchor_step(m, 1)) {
+	if (!anchor_step(m, pp, 0) || !anchor_step(m, pp, 1)) {
 		fprintf(stderr, "bench_fanout: the anchor round failed\n");
 		exit(1);
 	}
 	return now_ms() - t0;
+}
+
+static double anchor_round(CURLM *m)
+{
+	return anchor_round_at(m, ports);
 }
 
 /* ---- ours --------------------------------------------------------------------------------- */
@@ -201,7 +208,7 @@ int main(int argc, char **argv)
 	struct fanout_opts o = {0};
 	char err[256], *p;
 	int rounds, warm;
-	double *ow, *aw, *ow_alt, *aw_alt, *oc, *ac;
+	double *ow, *aw, *pw, *ow_alt, *aw_alt, *oc, *ac;
 
 	if (argc < 9) {
 		fprintf(stderr, "usage: bench_fanout CONFIG ROUNDS ANCHOR_PORTS CA CERT KEY "
@@ -218,6 +225,14 @@ int main(int argc, char **argv)
 	bodies[1] = slurp(argv[8], &blen[1]);
 	if (rounds < 2 || nports == 0)
 		return 2;
+	if (getenv("HX_FANOUT_PROCESS_PORTS") != NULL) {
+		char *pl = strdup(getenv("HX_FANOUT_PROCESS_PORTS"));
+		for (p = strtok(pl, ","); p != NULL && nports_proc < nports; p = strtok(NULL, ","))
+			ports_proc[nports_proc++] = atoi(p);
+		free(pl);
+		if (nports_proc != nports)
+			return 2;
+	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	load(argv[1], &cfg, &st);
 	name.family = "Smith";
@@ -236,6 +251,7 @@ int main(int argc, char **argv)
 	warm = rounds * 5;
 	ow = calloc((size_t)warm, sizeof(double));
 	aw = calloc((size_t)warm, sizeof(double));
+	pw = calloc((size_t)warm, sizeof(double));
 	ow_alt = calloc((size_t)warm, sizeof(double));
 	aw_alt = calloc((size_t)warm, sizeof(double));
 	oc = calloc((size_t)rounds, sizeof(double));
@@ -265,9 +281,11 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	{
-		CURLM *m = curl_multi_init();
+		CURLM *m = curl_multi_init(), *mp = curl_multi_init();
 		ours_round(e, &o, nports); /* connect first: warm means warm */
 		anchor_round(m);
+		if (nports_proc)
+			anchor_round_at(mp, ports_proc);
 		/* The measure: blocks of WARM_BLOCK rounds, ours and the anchor's in turn (ABBA), each
 		 * after a pause of DRAIN_MS. */
 		for (int b = 0; b * WARM_BLOCK < warm; b++) {
@@ -284,6 +302,12 @@ int main(int argc, char **argv)
 						aw[r] = anchor_round(m);
 				}
 				*(us ? &cpu_ours : &cpu_anchor) += cpu_ms() - c0;
+			}
+			/* For reading: the anchor as N processes, a block of its own, after ours. */
+			if (nports_proc) {
+				drain();
+				for (int r = b * WARM_BLOCK; r < (b + 1) * WARM_BLOCK && r < warm; r++)
+					pw[r] = anchor_round_at(mp, ports_proc);
 			}
 		}
 		if (getenv("HX_FANOUT_DUMP") != NULL) {
@@ -305,6 +329,7 @@ int main(int argc, char **argv)
 			}
 		}
 		curl_multi_cleanup(m);
+		curl_multi_cleanup(mp);
 	}
 	/* cold: new connections every round (ours resuming the TLS sessions it has) */
 	for (int r = 0; r < rounds; r++) {
@@ -332,6 +357,13 @@ int main(int argc, char **argv)
 			                                                       0.999, 1.0}[q]));
 	}
 	printf("\n");
+	if (nports_proc)
+		printf("fanout-%d warm, against %d nginx processes of one port each (the process "
+		       "topology of our peers; for reading): ratio %.2f (ours p99 %.2f ms, anchor p99 "
+		       "%.2f ms; p50 %.2f against %.2f ms)\n",
+		       nports, nports, pct(ow, (size_t)warm, 0.99) / pct(pw, (size_t)warm, 0.99),
+		       pct(ow, (size_t)warm, 0.99), pct(pw, (size_t)warm, 0.99),
+		       pct(ow, (size_t)warm, 0.5), pct(pw, (size_t)warm, 0.5));
 	printf("fanout-%d warm, rounds alternating one by one (for reading: each anchor round then "
 	       "also carries audit commits our peers owe for the round before): ratio %.2f (ours "
 	       "p99 %.2f ms, anchor p99 %.2f ms)\n",

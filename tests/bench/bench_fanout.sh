@@ -3,6 +3,8 @@
 # loopback (each its own hiepeerd process holding the patient and a 1 KB document), against a
 # libcurl-multi client calling N nginx mTLS endpoints (one nginx, N ports) that serve the very
 # bytes our nodes answer. Normally run as `deploy/bench.sh fanout-10` or `fanout-50`.
+# Warm rounds are also measured, for reading, against N nginx processes of one port each
+# (the process topology of our nodes).
 # Prints the warm, cold and stalled measures; last line:
 #   fanout-N: ratio R (ours p99 X ms, anchor p99 Y ms) target <= 1.5
 set -eu
@@ -98,19 +100,23 @@ open("discover.req", "wb").write(f(1, 2, demo) + f(2, 0, 1))
 open("query.req", "wb").write(f(1, 2, b"K1") + f(7, 0, 1))
 PY
 mkdir -p www/hie/v1/patients www/hie/v1/documents
+# shellcheck disable=SC2154 # port_1 is set by the eval above
 common="--host 127.0.0.1 --port $port_1 --servername localhost --cert a.pem --key a.key --ca ca/ca.pem --mode keepalive --conns 1 --requests 1 --method POST --content-type application/x-protobuf"
 # shellcheck disable=SC2086
 "$load" $common --path /hie/v1/patients/discover --body discover.req --save-body www/hie/v1/patients/discover >/dev/null
 # shellcheck disable=SC2086
 "$load" $common --path /hie/v1/documents/query --body query.req --save-body www/hie/v1/documents/query >/dev/null
-# N distinct free ports, taken at once (one at a time, the kernel may hand out one twice).
+# 2N distinct free ports, taken at once (one at a time, the kernel may hand out one twice).
 free_ports=$(python3 -c 'import socket,sys
-ss = [socket.socket() for _ in range(int(sys.argv[1]))]
+ss = [socket.socket() for _ in range(2 * int(sys.argv[1]))]
 for s in ss: s.bind(("127.0.0.1", 0))
 print(" ".join(str(s.getsockname()[1]) for s in ss))' "$n")
-# The anchor: by default one nginx (one worker process) serving N ports. With
-# HX_FANOUT_ANCHOR=processes, N nginx instances of one process each, one port each: the same
-# process topology as our N nodes (each peer its own process), for comparison.
+# shellcheck disable=SC2086 # the ports are words
+single_ports=$(echo $free_ports | cut -d' ' -f1-"$n")
+# shellcheck disable=SC2086
+process_ports=$(echo $free_ports | cut -d' ' -f$((n + 1))-)
+# The anchor: one nginx (one worker process) serving N ports. Also measured, for reading: N
+# nginx instances of one process and one port each, the process topology of our N nodes.
 nginx_conf() { # CONF PID FIRST_INDEX PORTS...
     conf=$1 pidf=$2 k=$3; shift 3
     {
@@ -130,20 +136,17 @@ nginx_conf() { # CONF PID FIRST_INDEX PORTS...
         echo "}"
     } >"$conf"
 }
-nports=$(echo $free_ports | tr ' ' ',')
-echo "$nports" >ports.txt
-if [ "${HX_FANOUT_ANCHOR:-single}" = processes ]; then
-    i=1
-    for p in $free_ports; do
-        nginx_conf "nginx$i.conf" "$tmp/nginx$i.pid" "$i" "$p"
-        nginx -p "$tmp/" -c "$tmp/nginx$i.conf" -e "$tmp/nginx-error.log"
-        i=$((i + 1))
-    done
-    echo "fanout-$n: anchor = $n nginx processes, one port each (HX_FANOUT_ANCHOR=processes)"
-else
-    # shellcheck disable=SC2086 # the ports are words
-    nginx_conf nginx.conf "$tmp/nginx.pid" 1 $free_ports
-    nginx -p "$tmp/" -c "$tmp/nginx.conf" -e "$tmp/nginx-error.log"
-fi
+echo "$single_ports" | tr ' ' ',' >ports.txt
+# shellcheck disable=SC2086 # the ports are words
+nginx_conf nginx.conf "$tmp/nginx.pid" 1 $single_ports
+nginx -p "$tmp/" -c "$tmp/nginx.conf" -e "$tmp/nginx-error.log"
+i=1
+for p in $process_ports; do
+    nginx_conf "nginx$i.conf" "$tmp/nginx$i.pid" "$i" "$p"
+    nginx -p "$tmp/" -c "$tmp/nginx$i.conf" -e "$tmp/nginx-error.log"
+    i=$((i + 1))
+done
+HX_FANOUT_PROCESS_PORTS=$(echo "$process_ports" | tr ' ' ',')
+export HX_FANOUT_PROCESS_PORTS
 sleep 0.5
 ${HX_BENCH_WRAP:-} "$fan" a.conf "$rounds" "$(cat ports.txt)" ca/ca.pem a.pem a.key discover.req query.req s.conf
