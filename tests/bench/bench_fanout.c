@@ -11,8 +11,10 @@
  *           verifying against CA.
  * warm: connections kept between rounds (one engine / one multi), 5 x ROUNDS rounds (a p99 of
  * at least 1,000), in blocks of 25 rounds, ours and the anchor's in turn, each block after a
- * 50 ms pause (see WARM_BLOCK); then the same number again with rounds alternating one by one,
- * printed for reading. cold: ROUNDS rounds, new connections every round, ours and the
+ * 50 ms pause (see WARM_BLOCK), with, for reading, a third block after each pair against N
+ * nginx processes of one port each (HX_FANOUT_PROCESS_PORTS, comma-separated) and the p99s
+ * without the first round of each block; then the same number again with rounds alternating
+ * one by one, printed for reading. cold: ROUNDS rounds, new connections every round, ours and the
  * anchor's in turn, each after the pause; ours may resume the TLS sessions it has (what a node
  * does when a peer's connection was closed), the anchor starts from nothing (a new multi, as a
  * fresh client does). With STALLED (the configuration of a node whose peers
@@ -208,7 +210,8 @@ int main(int argc, char **argv)
 	struct fanout_opts o = {0};
 	char err[256], *p;
 	int rounds, warm;
-	double *ow, *aw, *pw, *ow_alt, *aw_alt, *oc, *ac;
+	double *ow, *aw, *pw, *ow_alt, *aw_alt, *ow_nf, *aw_nf, *oc, *ac;
+	size_t n_nf = 0;
 
 	if (argc < 9) {
 		fprintf(stderr, "usage: bench_fanout CONFIG ROUNDS ANCHOR_PORTS CA CERT KEY "
@@ -227,11 +230,21 @@ int main(int argc, char **argv)
 		return 2;
 	if (getenv("HX_FANOUT_PROCESS_PORTS") != NULL) {
 		char *pl = strdup(getenv("HX_FANOUT_PROCESS_PORTS"));
-		for (p = strtok(pl, ","); p != NULL && nports_proc < nports; p = strtok(NULL, ","))
-			ports_proc[nports_proc++] = atoi(p);
+		int extra = 0;
+		if (pl == NULL)
+			return 1;
+		for (p = strtok(pl, ","); p != NULL; p = strtok(NULL, ",")) {
+			if (nports_proc < nports)
+				ports_proc[nports_proc++] = atoi(p);
+			else
+				extra = 1;
+		}
 		free(pl);
-		if (nports_proc != nports)
+		if (nports_proc != nports || extra) {
+			fprintf(stderr, "bench_fanout: HX_FANOUT_PROCESS_PORTS must list %d ports\n",
+			        nports);
 			return 2;
+		}
 	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	load(argv[1], &cfg, &st);
@@ -252,10 +265,15 @@ int main(int argc, char **argv)
 	ow = calloc((size_t)warm, sizeof(double));
 	aw = calloc((size_t)warm, sizeof(double));
 	pw = calloc((size_t)warm, sizeof(double));
+	ow_nf = calloc((size_t)warm, sizeof(double));
+	aw_nf = calloc((size_t)warm, sizeof(double));
 	ow_alt = calloc((size_t)warm, sizeof(double));
 	aw_alt = calloc((size_t)warm, sizeof(double));
 	oc = calloc((size_t)rounds, sizeof(double));
 	ac = calloc((size_t)rounds, sizeof(double));
+	if (ow == NULL || aw == NULL || pw == NULL || ow_nf == NULL || aw_nf == NULL ||
+	    ow_alt == NULL || aw_alt == NULL || oc == NULL || ac == NULL)
+		return 1;
 
 	/* warm */
 	if (fanout_engine_new(&cfg, &e, err, sizeof(err)) != HX_OK) {
@@ -303,7 +321,7 @@ int main(int argc, char **argv)
 				}
 				*(us ? &cpu_ours : &cpu_anchor) += cpu_ms() - c0;
 			}
-			/* For reading: the anchor as N processes, a block of its own, after ours. */
+			/* For reading: the anchor as N processes, a block of its own after the pair. */
 			if (nports_proc) {
 				drain();
 				for (int r = b * WARM_BLOCK; r < (b + 1) * WARM_BLOCK && r < warm; r++)
@@ -312,11 +330,17 @@ int main(int argc, char **argv)
 		}
 		if (getenv("HX_FANOUT_DUMP") != NULL) {
 			FILE *df = fopen(getenv("HX_FANOUT_DUMP"), "w");
+			/* Round r of each side: the r % WARM_BLOCK-th round of its block. */
 			for (int r = 0; df != NULL && r < warm; r++)
-				fprintf(df, "%d %.3f %.3f\n", r, ow[r], aw[r]);
+				fprintf(df, "%d %.3f %.3f %.3f\n", r, ow[r], aw[r], pw[r]);
 			if (df != NULL)
 				fclose(df);
 		}
+		for (int r = 0; r < warm; r++)
+			if (r % WARM_BLOCK != 0) {
+				ow_nf[n_nf] = ow[r];
+				aw_nf[n_nf++] = aw[r];
+			}
 		/* For reading: rounds alternating one by one, as this bench measured before. */
 		drain();
 		for (int r = 0; r < warm; r++) {
@@ -357,6 +381,11 @@ int main(int argc, char **argv)
 			                                                       0.999, 1.0}[q]));
 	}
 	printf("\n");
+	/* How much the rounds right after a pause weigh in the p99: without them. */
+	printf("fanout-%d warm, without the first round of each block (for reading): ratio %.2f "
+	       "(ours p99 %.2f ms, anchor p99 %.2f ms)\n",
+	       nports, pct(ow_nf, n_nf, 0.99) / pct(aw_nf, n_nf, 0.99), pct(ow_nf, n_nf, 0.99),
+	       pct(aw_nf, n_nf, 0.99));
 	if (nports_proc)
 		printf("fanout-%d warm, against %d nginx processes of one port each (the process "
 		       "topology of our peers; for reading): ratio %.2f (ours p99 %.2f ms, anchor p99 "

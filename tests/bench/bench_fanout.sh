@@ -32,6 +32,9 @@ cleanup() {
     rm -rf "$tmp"
 }
 trap cleanup EXIT
+# dash runs the EXIT trap on exit only: make a signal an exit (nginx daemonises).
+trap 'exit 130' INT
+trap 'exit 143' TERM
 cd "$tmp"
 
 echo "fanout-$n: $n peer nodes on loopback..."
