@@ -141,10 +141,11 @@ def battery(args):
     failures = 0
     for name, raw, want in cases:
         s = connect(host, port, ca, cert, key)
+        sent = "ok (%s)" % s.version()
         try:
             s.sendall(raw)
         except (ConnectionError, ssl.SSLError) as e:
-            pass
+            sent = "failed: %s" % e
         status, headers, rbody = read_response(s)
         s.close()
         ok = status == want
@@ -153,7 +154,9 @@ def battery(args):
             ok = ok and b"passwd" not in rbody
         again = good_request(args)
         print("%-40s want %s got %s%s%s" % (name, want, status,
-              "" if ok else "   <-- FAIL", "" if again else "   <-- next good request FAILED"))
+              "" if ok else "   <-- FAIL (%s; read %r; sendall %s)" % (
+                  headers.get("error", "no error"), rbody[:80], sent),
+              "" if again else "   <-- next good request FAILED"))
         if not ok or not again:
             failures += 1
     # Pipelining: two requests in one write are answered in order.
