@@ -590,6 +590,9 @@ static void on_event(evutil_socket_t fd, short what, void *arg)
 		conn_want(c, r, timeout);
 		return;
 	}
+	if (r == HX_ETLS && (c->state == C_HEAD || c->state == C_BODY || c->state == C_WRITE))
+		hx_log_info("http: a connection of %s ended on a TLS error: %s", c->peer.org_id,
+		            crypto_tls_conn_error(c->tls));
 	http_conn_close(c);
 }
 

