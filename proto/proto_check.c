@@ -51,6 +51,7 @@ static const struct field_cap {
 	{"hie.v1.AuditEvent", "detail", 1024},
 	{"hie.v1.Error", "message", 1024},
 	{"hie.v1.StoredPatient", "blocking_keys", 64},
+	{"hie.v1.StoredPatient", "match_record", 2048}, /* STORE_MATCH_RECORD_MAX */
 };
 
 static size_t field_cap_lookup(const ProtobufCMessageDescriptor *md,

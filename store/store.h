@@ -147,6 +147,13 @@ struct store_key {
 };
 int store_patient_put(struct store_txn *t, const Hie__V1__Patient *p,
                       const struct store_key *keys, size_t nkeys);
+/* The same, with the caller's match record: bytes derived from the demographics (node/
+ * identity packs the normalised record), at most STORE_MATCH_RECORD_MAX, kept with the
+ * patient and replaced with it. rec NULL (rec_len 0): none. */
+#define STORE_MATCH_RECORD_MAX 2048
+int store_patient_put_rec(struct store_txn *t, const Hie__V1__Patient *p,
+                          const struct store_key *keys, size_t nkeys, const void *rec,
+                          size_t rec_len);
 /* HX_ENOTFOUND. */
 int store_patient_get(struct store_txn *t, const char *id, Hie__V1__Patient **out);
 /* Read a patient's demographics without allocating, for candidate search: fn gets the id
@@ -157,6 +164,16 @@ int store_patient_get(struct store_txn *t, const char *id, Hie__V1__Patient **ou
 typedef int (*store_demographics_fn)(const char *id, const Hie__V1__Demographics *d, void *arg);
 int store_patient_demographics_visit(struct store_txn *t, const char *id,
                                      store_demographics_fn fn, void *arg);
+/* Candidate search's read of one patient: rec_fn gets the match record stored with it, read
+ * in place (nothing else is decoded; valid during the call only). When the patient has none,
+ * or rec_fn returns HX_EVERSION (a record it cannot use), demo_fn gets the demographics as
+ * store_patient_demographics_visit gives them. HX_ENOTFOUND; HX_EPARSE; else the callback's
+ * return. */
+typedef int (*store_match_record_fn)(const char *id, const uint8_t *rec, size_t len,
+                                     void *arg);
+int store_patient_match_visit(struct store_txn *t, const char *id,
+                              store_match_record_fn rec_fn, store_demographics_fn demo_fn,
+                              void *arg);
 /* Remove a patient and its blocking keys. HX_ENOTFOUND; HX_EEXIST if it still has
  * documents (delete those first). */
 int store_patient_delete(struct store_txn *t, const char *id);

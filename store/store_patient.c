@@ -41,6 +41,13 @@ static int keys_delete(struct store_txn *t, const char *id, const ProtobufCBinar
 int store_patient_put(struct store_txn *t, const Hie__V1__Patient *p,
                       const struct store_key *keys, size_t nkeys)
 {
+	return store_patient_put_rec(t, p, keys, nkeys, NULL, 0);
+}
+
+int store_patient_put_rec(struct store_txn *t, const Hie__V1__Patient *p,
+                          const struct store_key *keys, size_t nkeys, const void *rec,
+                          size_t rec_len)
+{
 	Hie__V1__StoredPatient sp = HIE__V1__STORED_PATIENT__INIT, *old = NULL;
 	ProtobufCBinaryData bk[64];
 	uint8_t *buf = NULL;
@@ -51,7 +58,8 @@ int store_patient_put(struct store_txn *t, const Hie__V1__Patient *p,
 	STORE_REQUIRE_WRITE(t);
 	if ((rc = store_quota_check(t)) != HX_OK)
 		return rc;
-	if (nkeys > HX_ARRAY_SIZE(bk) || proto_check(PROTO_PATIENT, p) != HX_OK)
+	if (nkeys > HX_ARRAY_SIZE(bk) || proto_check(PROTO_PATIENT, p) != HX_OK ||
+	    rec_len > STORE_MATCH_RECORD_MAX || (rec == NULL && rec_len != 0))
 		return HX_EINVAL;
 	for (size_t i = 0; i < nkeys; i++) {
 		if (keys[i].len == 0 || keys[i].len > STORE_BLOCK_KEY_MAX)
@@ -71,6 +79,8 @@ int store_patient_put(struct store_txn *t, const Hie__V1__Patient *p,
 	sp.patient = (Hie__V1__Patient *)p;
 	sp.n_blocking_keys = nkeys;
 	sp.blocking_keys = bk;
+	sp.match_record.data = (uint8_t *)rec;
+	sp.match_record.len = rec_len;
 	if ((rc = store_pack(&sp, &buf, &len)) != HX_OK)
 		return rc;
 	k = id_key(p->id);
@@ -252,4 +262,84 @@ int store_block_lookup(struct store_txn *t, const uint8_t *key, size_t keylen, s
 	}
 	mdb_cursor_close(c);
 	return r == MDB_SUCCESS || r == MDB_NOTFOUND ? HX_OK : store_err_from_mdb(r);
+}
+
+/* Read a varint at *p (below end). Returns 0 if it is cut or longer than 10 bytes. */
+static int wire_varint(const uint8_t **p, const uint8_t *end, uint64_t *out)
+{
+	uint64_t v = 0;
+	for (int shift = 0; shift < 70 && *p < end; shift += 7) {
+		uint8_t b = *(*p)++;
+		v |= (uint64_t)(b & 0x7f) << shift;
+		if ((b & 0x80) == 0) {
+			*out = v;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* The last length-delimited field `field` of a message's wire bytes, found by stepping over
+ * the others (what protobuf keeps of a singular field is its last occurrence). Returns 1
+ * and sets *data, *len when found; 0 when absent; -1 when the bytes do not parse. */
+static int wire_find_bytes(const uint8_t *p, size_t n, uint32_t field, const uint8_t **data,
+                           size_t *len)
+{
+	const uint8_t *end = p + n;
+	int found = 0;
+	while (p < end) {
+		uint64_t tag, v;
+		if (!wire_varint(&p, end, &tag))
+			return -1;
+		switch (tag & 7) {
+		case 0:
+			if (!wire_varint(&p, end, &v))
+				return -1;
+			break;
+		case 1:
+		case 5: {
+			size_t w = (tag & 7) == 1 ? 8 : 4;
+			if ((size_t)(end - p) < w)
+				return -1;
+			p += w;
+			break;
+		}
+		case 2:
+			if (!wire_varint(&p, end, &v) || v > (uint64_t)(end - p))
+				return -1;
+			if ((tag >> 3) == field) {
+				*data = p;
+				*len = (size_t)v;
+				found = 1;
+			}
+			p += v;
+			break;
+		default:
+			return -1; /* groups: not in our messages */
+		}
+	}
+	return found;
+}
+
+int store_patient_match_visit(struct store_txn *t, const char *id,
+                              store_match_record_fn rec_fn, store_demographics_fn demo_fn,
+                              void *arg)
+{
+	MDB_val k = id_key(id), v;
+	const uint8_t *rec;
+	size_t rec_len;
+	int rc = store_err_from_mdb(mdb_get(t->txn, t->s->dbi[DB_PATIENTS], &k, &v));
+	if (rc != HX_OK)
+		return rc;
+	switch (wire_find_bytes(v.mv_data, v.mv_size, 3, &rec, &rec_len)) {
+	case -1:
+		return HX_EPARSE;
+	case 1:
+		if (rec_len > 0 && (rc = rec_fn(id, rec, rec_len, arg)) != HX_EVERSION)
+			return rc;
+		break;
+	default:
+		break;
+	}
+	return store_patient_demographics_visit(t, id, demo_fn, arg);
 }

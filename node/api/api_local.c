@@ -414,7 +414,8 @@ static int w_publish(struct store_txn *t, void *arg)
 		ev.document_ids = dids;
 		ev.action = HIE__V1__AUDIT_ACTION__AUDIT_ACTION_IMPORT;
 	} else {
-		rc = store_patient_put(t, op->patient, op->keys.keys, op->keys.n);
+		rc = store_patient_put_rec(t, op->patient, op->keys.keys, op->keys.n,
+		                           op->keys.record, op->keys.record_len);
 		pids[0] = op->patient->id;
 		ev.action = HIE__V1__AUDIT_ACTION__AUDIT_ACTION_PATIENT_CHANGE;
 	}

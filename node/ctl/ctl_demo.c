@@ -50,7 +50,7 @@ static int w_chunk(struct store_txn *t, void *arg)
 			Hie__V1__Patient *p = m;
 			struct identity_keys keys;
 			identity_keys_build(p->demographics, &keys);
-			rc = store_patient_put(t, p, keys.keys, keys.n);
+			rc = store_patient_put_rec(t, p, keys.keys, keys.n, keys.record, keys.record_len);
 		} else {
 			rc = store_doc_put(t, m, ch->buf.data + r->coff, r->clen);
 		}

@@ -21,7 +21,8 @@ static int w_patient(struct store_txn *t, void *arg)
 	int rc;
 
 	identity_keys_build(pw->p->demographics, &keys);
-	if ((rc = store_patient_put(t, pw->p, keys.keys, keys.n)) != HX_OK)
+	if ((rc = store_patient_put_rec(t, pw->p, keys.keys, keys.n, keys.record,
+	                                 keys.record_len)) != HX_OK)
 		return rc;
 	return ctl_audit_patient(t, pw->p->id, pw->detail);
 }

@@ -32,6 +32,10 @@ struct identity_keys {
 	size_t n;
 	uint8_t buf[IDENTITY_KEYS_MAX * STORE_BLOCK_KEY_MAX];
 	size_t used;
+	/* identity_keys_build only: the normalised record, packed (idn_pack), to store with
+	 * the patient (store_patient_put_rec); record_len 0 if it did not fit. */
+	uint8_t record[IDN_PACK_MAX];
+	size_t record_len;
 };
 size_t identity_keys_build(const Hie__V1__Demographics *d, struct identity_keys *out);
 size_t identity_keys_from_record(const struct idn_record *r, struct identity_keys *out);

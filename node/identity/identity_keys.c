@@ -43,6 +43,7 @@ size_t identity_keys_from_record(const struct idn_record *r, struct identity_key
 
 	out->n = 0;
 	out->used = 0;
+	out->record_len = 0;
 	if (r->birth_year != 0 && r->birth_month != 0 && r->birth_day != 0) {
 		snprintf(dob, sizeof(dob), "%04u%02u%02u", r->birth_year, r->birth_month,
 		         r->birth_day);
@@ -95,6 +96,9 @@ size_t identity_keys_from_record(const struct idn_record *r, struct identity_key
 size_t identity_keys_build(const Hie__V1__Demographics *d, struct identity_keys *out)
 {
 	struct idn_record r;
+	size_t n;
 	idn_from_demographics(d, &r);
-	return identity_keys_from_record(&r, out);
+	n = identity_keys_from_record(&r, out);
+	out->record_len = idn_pack(&r, out->record, sizeof(out->record));
+	return n;
 }

@@ -84,6 +84,14 @@ static void keep(struct idm_search_out *out, const struct idm_result *r)
 		out->r[worst] = *r;
 }
 
+/* The candidate's stored match record, when this build can read it: no decoding of its
+ * demographics and no normalising again. Anything else falls back to normalise_cb. */
+static int record_cb(const char *id, const uint8_t *rec, size_t len, void *arg)
+{
+	(void)id;
+	return idn_unpack(rec, len, arg) == HX_OK ? HX_OK : HX_EVERSION;
+}
+
 static int normalise_cb(const char *id, const Hie__V1__Demographics *d, void *arg)
 {
 	(void)id;
@@ -134,7 +142,7 @@ int idm_search(struct store_txn *t, const struct idm_profile *profile,
 			out->truncated = 1;
 			break;
 		}
-		rc = store_patient_demographics_visit(t, ids[i], normalise_cb, &cand);
+		rc = store_patient_match_visit(t, ids[i], record_cb, normalise_cb, &cand);
 		if (rc == HX_ENOTFOUND)
 			continue; /* removed since: the key went with it */
 		if (rc != HX_OK)

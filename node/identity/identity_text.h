@@ -81,6 +81,18 @@ struct idn_record {
  * elements are treated as empty. Never fails: what cannot be used is left empty. */
 void idn_from_demographics(const Hie__V1__Demographics *d, struct idn_record *out);
 
+/* A normalised record in a compact form (identity_pack.c), stored with each patient so
+ * that candidate search reads it instead of normalising the demographics again.
+ * IDN_PACK_VERSION names the layout AND the normalisation rules: change it whenever what
+ * idn_from_demographics produces changes (tests/unit/test_identity_pack.c holds a digest
+ * of the output for a fixed set of people and fails until you do); records of another
+ * version are not used. idn_pack returns the length written, 0 if cap is too small;
+ * idn_unpack returns HX_OK, HX_EVERSION or HX_ECORRUPT. */
+#define IDN_PACK_VERSION 1
+#define IDN_PACK_MAX 1280
+size_t idn_pack(const struct idn_record *r, uint8_t *out, size_t cap);
+int idn_unpack(const uint8_t *in, size_t len, struct idn_record *out);
+
 /* Normalise one name into out[size]: UTF-8 Latin letters folded to ASCII (é -> e,
  * ß -> ss, æ -> ae, ø -> o, ł -> l, ñ -> n, œ -> oe, þ -> th: all of Latin-1 Supplement
  * and Latin Extended-A, and ș/ț), lowercased, a-z kept, everything else dropped

@@ -207,7 +207,7 @@ static int w_put(struct store_txn *t, void *arg)
 		p.demographics = &b.d;
 		p.updated = 1;
 		identity_keys_build(&b.d, &k);
-		if ((rc = store_patient_put(t, &p, k.keys, k.n)) != HX_OK) {
+		if ((rc = store_patient_put_rec(t, &p, k.keys, k.n, k.record, k.record_len)) != HX_OK) {
 			fprintf(stderr, "bench_match: cannot store %s: %s\n", p.id, hx_strerror(rc));
 			return rc;
 		}

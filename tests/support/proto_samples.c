@@ -200,6 +200,7 @@ static Hie__V1__StoredPatient *sample_stored_patient(struct proto_sample *s, int
 		sp->blocking_keys = sample_array(s, 2, sizeof(*sp->blocking_keys));
 		sp->blocking_keys[0] = sample_bytes(s, 12, 1);
 		sp->blocking_keys[1] = sample_bytes(s, 64, 2);
+		sp->match_record = sample_bytes(s, 140, 3);
 	}
 	return sp;
 }

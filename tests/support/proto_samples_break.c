@@ -330,6 +330,11 @@ static const char *b_stored_patient(struct proto_sample *s, void *msg, unsigned 
 		return "blocking key of 65 bytes";
 	}
 	case 3: sp->patient->id = "a%00b"; return "patient id \"a%00b\"";
+	case 4: {
+		ProtobufCBinaryData r = {2049, proto_sample_alloc(s, 2049)};
+		sp->match_record = r;
+		return "match record of 2049 bytes";
+	}
 	default: return NULL;
 	}
 }

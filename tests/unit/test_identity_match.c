@@ -17,6 +17,7 @@
 #include <cmocka.h>
 #include <math.h>
 
+#include "demo.h"
 #include "identity.h"
 
 /* ---- building demographics ----------------------------------------------------------------- */
@@ -369,6 +370,7 @@ static struct store *fresh_store(void)
 struct put_one {
 	const char *id;
 	const struct person *p;
+	int no_record; /* as a patient written before match records were kept */
 };
 
 static int w_put(struct store_txn *t, void *arg)
@@ -382,12 +384,13 @@ static int w_put(struct store_txn *t, void *arg)
 	pt.demographics = &b.d;
 	pt.updated = 1;
 	identity_keys_build(&b.d, &k);
-	return store_patient_put(t, &pt, k.keys, k.n);
+	return a->no_record ? store_patient_put(t, &pt, k.keys, k.n)
+	                    : store_patient_put_rec(t, &pt, k.keys, k.n, k.record, k.record_len);
 }
 
 static void put(struct store *s, const char *id, const struct person *p)
 {
-	struct put_one a = {id, p};
+	struct put_one a = {id, p, 0};
 	assert_int_equal(store_write(s, w_put, &a), HX_OK);
 }
 
@@ -533,12 +536,167 @@ static void test_febrl_household_share(void **state)
 	free(r);
 }
 
+/* ---- the match record stored with each patient ------------------------------------------ */
+
+static void assert_same_record(const struct idn_record *a, const struct idn_record *b)
+{
+	assert_string_equal(a->family, b->family);
+	assert_int_equal(a->n_family_alt, b->n_family_alt);
+	for (size_t i = 0; i < a->n_family_alt; i++)
+		assert_string_equal(a->family_alt[i], b->family_alt[i]);
+	assert_string_equal(a->given, b->given);
+	assert_string_equal(a->middle, b->middle);
+	assert_string_equal(a->given_canon, b->given_canon);
+	assert_int_equal(a->birth_year, b->birth_year);
+	assert_int_equal(a->birth_month, b->birth_month);
+	assert_int_equal(a->birth_day, b->birth_day);
+	assert_int_equal(a->sex, b->sex);
+	assert_string_equal(a->postcode, b->postcode);
+	assert_string_equal(a->street_number, b->street_number);
+	assert_string_equal(a->street, b->street);
+	assert_string_equal(a->locality, b->locality);
+	assert_string_equal(a->state, b->state);
+	assert_string_equal(a->phone, b->phone);
+	assert_int_equal(a->n_ident, b->n_ident);
+	for (size_t i = 0; i < a->n_ident; i++) {
+		assert_string_equal(a->ident[i].system, b->ident[i].system);
+		assert_string_equal(a->ident[i].value, b->ident[i].value);
+	}
+}
+
+#define REGION_PERSONS 400
+struct region {
+	struct store *with, *without;
+	uint8_t *packed; /* every record packed, one after the other: the digest's input */
+	size_t packed_len, n;
+	char ids[2 * REGION_PERSONS][16];
+};
+
+static int w_put_demo(struct store_txn *t, void *arg)
+{
+	const Hie__V1__Patient *p = ((const void **)arg)[0];
+	const int *with = ((const void **)arg)[1];
+	struct identity_keys k;
+	identity_keys_build(p->demographics, &k);
+	assert_true(k.record_len > 0);
+	return *with ? store_patient_put_rec(t, p, k.keys, k.n, k.record, k.record_len)
+	             : store_patient_put(t, p, k.keys, k.n);
+}
+
+/* Each patient of two organisations of a demo region (typos, nicknames, maiden names,
+ * accents, moves): packed and unpacked back, into both stores. */
+static int on_demo_patient(const Hie__V1__Patient *p, const struct demo_patient_info *info,
+                           void *arg)
+{
+	struct region *g = arg;
+	struct idn_record r, back;
+	uint8_t buf[IDN_PACK_MAX];
+	size_t n;
+	int yes = 1, no = 0;
+	const void *a1[2] = {p, &yes}, *a0[2] = {p, &no};
+	(void)info;
+	idn_from_demographics(p->demographics, &r);
+	n = idn_pack(&r, buf, sizeof(buf));
+	assert_true(n > 1 && n <= IDN_PACK_MAX);
+	assert_int_equal(idn_unpack(buf, n, &back), HX_OK);
+	assert_same_record(&r, &back);
+	/* Every shorter prefix is refused, and so is a trailing byte. */
+	for (size_t cut = 0; cut < n; cut++)
+		assert_int_not_equal(idn_unpack(buf, cut, &back), HX_OK);
+	assert_int_equal(idn_pack(&r, buf, n - 1), 0);
+	memcpy(g->packed + g->packed_len, buf, n);
+	g->packed_len += n;
+	assert_int_equal(idn_unpack(g->packed + g->packed_len - n, n + 1, &back), HX_ECORRUPT);
+	assert_true(g->n < HX_ARRAY_SIZE(g->ids));
+	hx_strlcpy(g->ids[g->n++], p->id, sizeof(g->ids[0]));
+	assert_int_equal(store_write(g->with, w_put_demo, a1), HX_OK);
+	assert_int_equal(store_write(g->without, w_put_demo, a0), HX_OK);
+	return 0;
+}
+
+static void test_match_record(void **state)
+{
+	static struct region g;
+	struct demo_opts o = {.seed = 11, .org_id = "2.16.840.1.113883.3.7001", .org_count = 2,
+	                      .persons = REGION_PERSONS};
+	struct store_opts so = {.create = 1, .org_id = "2.16.840.1.113883.3.7001"};
+	char err[STORE_ERR_MAX], d1[] = "/tmp/hx-test-rec-XXXXXX", d2[] = "/tmp/hx-test-rec-XXXXXX";
+	char cmd[128], hex[2 * CRYPTO_SHA256_LEN + 1];
+	uint8_t digest[CRYPTO_SHA256_LEN], buf[IDN_PACK_MAX];
+	struct idm_profile p;
+	struct idm_search_out *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b));
+	struct store_txn *ta, *tb;
+	struct idn_record r;
+	(void)state;
+
+	assert_non_null(mkdtemp(d1));
+	assert_non_null(mkdtemp(d2));
+	if (store_open(d1, &so, &g.with, err, sizeof(err)) != HX_OK ||
+	    store_open(d2, &so, &g.without, err, sizeof(err)) != HX_OK)
+		fail_msg("store_open: %s", err);
+	g.packed = malloc((size_t)REGION_PERSONS * 2 * IDN_PACK_MAX);
+	for (o.org_index = 0; o.org_index < 2; o.org_index++)
+		assert_int_equal(demo_generate(&o, on_demo_patient, NULL, &g), HX_OK);
+	assert_true(g.n > REGION_PERSONS);
+
+	/* A record of another version is not read: the caller normalises instead. */
+	norm(&ann, &r);
+	size_t n = idn_pack(&r, buf, sizeof(buf));
+	buf[0] = IDN_PACK_VERSION + 1;
+	assert_int_equal(idn_unpack(buf, n, &r), HX_EVERSION);
+
+	/* Search finds the same candidates with the same scores whether it reads the stored
+	 * records or normalises the demographics: each patient looked up against the others. */
+	idm_profile_default(&p);
+	assert_int_equal(store_read_begin(g.with, &ta), HX_OK);
+	assert_int_equal(store_read_begin(g.without, &tb), HX_OK);
+	size_t matched = 0;
+	for (size_t i = 0; i < g.n; i++) {
+		Hie__V1__Patient *pt;
+		assert_int_equal(store_patient_get(ta, g.ids[i], &pt), HX_OK);
+		idn_from_demographics(pt->demographics, &r);
+		proto_free(pt);
+		assert_int_equal(idm_search(ta, &p, &r, g.ids[i], IDM_POSSIBLE, a), HX_OK);
+		assert_int_equal(idm_search(tb, &p, &r, g.ids[i], IDM_POSSIBLE, b), HX_OK);
+		assert_int_equal(a->n, b->n);
+		assert_int_equal(a->candidates, b->candidates);
+		for (size_t k = 0; k < a->n; k++) {
+			assert_string_equal(a->r[k].patient_id, b->r[k].patient_id);
+			assert_true(a->r[k].score == b->r[k].score);
+			assert_int_equal(a->r[k].grade, b->r[k].grade);
+		}
+		matched += a->n > 0;
+	}
+	assert_true(matched > g.n / 2); /* the region's people are at both organisations */
+	store_read_end(ta);
+	store_read_end(tb);
+
+	/* The normalisation rules are part of the stored record's version: if this fails, what
+	 * idn_from_demographics produces (or the demo region) changed. Bump IDN_PACK_VERSION
+	 * (stored records of the old version are then normalised again at search time) and
+	 * put the new digest here. */
+	crypto_sha256(g.packed, g.packed_len, digest);
+	hx_hex_encode(digest, sizeof(digest), hex);
+	printf("match records: %zu patients, %zu bytes, digest %s\n", g.n, g.packed_len, hex);
+	assert_int_equal(IDN_PACK_VERSION, 1);
+	assert_string_equal(hex, "290f05c77f5eb93660f6b287d2f2eaddd99372c06d8ef3a11157d31e8b92015b");
+
+	store_close(g.with);
+	store_close(g.without);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s %s", d1, d2);
+	assert_int_equal(system(cmd), 0);
+	free(g.packed);
+	free(a);
+	free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_levels),       cmocka_unit_test(test_grades),
 		cmocka_unit_test(test_score_trace),  cmocka_unit_test(test_profile_text),
 		cmocka_unit_test(test_em),           cmocka_unit_test(test_search),
+		cmocka_unit_test(test_match_record),
 		cmocka_unit_test(test_keys),         cmocka_unit_test(test_febrl_household_share),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,135 @@
+/* identity_pack.c: a normalised record in a compact form, kept with each patient so that
+ * candidate search neither decodes nor normalises the candidates' demographics again.
+ *
+ *   byte 0      IDN_PACK_VERSION
+ *   strings     one length byte, then the bytes (no NUL), in this order: family, the
+ *               n_family_alt other family names (count byte first), given, middle,
+ *               given_canon, postcode, street_number, street, locality, state, phone
+ *   numbers     birth_year (2 bytes, little-endian), birth_month, birth_day, sex
+ *   identifiers a count byte, then system and value of each, as strings
+ *
+ * A record of another version, or one that does not decode exactly, is refused: the caller
+ * then normalises the demographics as before. */
+#include "identity.h"
+
+#include <string.h>
+
+struct wr {
+	uint8_t *p, *end;
+	int ok;
+};
+
+static void put_byte(struct wr *w, unsigned v)
+{
+	if (w->p >= w->end) {
+		w->ok = 0;
+		return;
+	}
+	*w->p++ = (uint8_t)v;
+}
+
+static void put_str(struct wr *w, const char *s, size_t cap)
+{
+	size_t n = strnlen(s, cap);
+	if (n >= cap || n > 255 || (size_t)(w->end - w->p) < n + 1) {
+		w->ok = 0;
+		return;
+	}
+	*w->p++ = (uint8_t)n;
+	memcpy(w->p, s, n);
+	w->p += n;
+}
+
+size_t idn_pack(const struct idn_record *r, uint8_t *out, size_t cap)
+{
+	struct wr w = {out, out + cap, 1};
+	put_byte(&w, IDN_PACK_VERSION);
+	put_str(&w, r->family, sizeof(r->family));
+	put_byte(&w, (unsigned)r->n_family_alt);
+	for (size_t i = 0; i < r->n_family_alt && i < IDN_ALT; i++)
+		put_str(&w, r->family_alt[i], sizeof(r->family_alt[i]));
+	put_str(&w, r->given, sizeof(r->given));
+	put_str(&w, r->middle, sizeof(r->middle));
+	put_str(&w, r->given_canon, sizeof(r->given_canon));
+	put_str(&w, r->postcode, sizeof(r->postcode));
+	put_str(&w, r->street_number, sizeof(r->street_number));
+	put_str(&w, r->street, sizeof(r->street));
+	put_str(&w, r->locality, sizeof(r->locality));
+	put_str(&w, r->state, sizeof(r->state));
+	put_str(&w, r->phone, sizeof(r->phone));
+	put_byte(&w, r->birth_year & 0xff);
+	put_byte(&w, r->birth_year >> 8);
+	put_byte(&w, r->birth_month);
+	put_byte(&w, r->birth_day);
+	put_byte(&w, r->sex);
+	put_byte(&w, (unsigned)r->n_ident);
+	for (size_t i = 0; i < r->n_ident && i < IDN_IDENT_MAX; i++) {
+		put_str(&w, r->ident[i].system, sizeof(r->ident[i].system));
+		put_str(&w, r->ident[i].value, sizeof(r->ident[i].value));
+	}
+	if (r->n_family_alt > IDN_ALT || r->n_ident > IDN_IDENT_MAX)
+		w.ok = 0;
+	return w.ok ? (size_t)(w.p - out) : 0;
+}
+
+struct rd {
+	const uint8_t *p, *end;
+	int ok;
+};
+
+static unsigned get_byte(struct rd *r)
+{
+	if (r->p >= r->end) {
+		r->ok = 0;
+		return 0;
+	}
+	return *r->p++;
+}
+
+static void get_str(struct rd *r, char *dst, size_t cap)
+{
+	size_t n = get_byte(r);
+	if (!r->ok || n >= cap || (size_t)(r->end - r->p) < n) {
+		r->ok = 0;
+		return;
+	}
+	memcpy(dst, r->p, n);
+	dst[n] = '\0';
+	r->p += n;
+}
+
+int idn_unpack(const uint8_t *in, size_t len, struct idn_record *out)
+{
+	struct rd r = {in, in + len, 1};
+	memset(out, 0, sizeof(*out));
+	if (get_byte(&r) != IDN_PACK_VERSION)
+		return HX_EVERSION;
+	get_str(&r, out->family, sizeof(out->family));
+	out->n_family_alt = get_byte(&r);
+	if (out->n_family_alt > IDN_ALT)
+		return HX_ECORRUPT;
+	for (size_t i = 0; i < out->n_family_alt; i++)
+		get_str(&r, out->family_alt[i], sizeof(out->family_alt[i]));
+	get_str(&r, out->given, sizeof(out->given));
+	get_str(&r, out->middle, sizeof(out->middle));
+	get_str(&r, out->given_canon, sizeof(out->given_canon));
+	get_str(&r, out->postcode, sizeof(out->postcode));
+	get_str(&r, out->street_number, sizeof(out->street_number));
+	get_str(&r, out->street, sizeof(out->street));
+	get_str(&r, out->locality, sizeof(out->locality));
+	get_str(&r, out->state, sizeof(out->state));
+	get_str(&r, out->phone, sizeof(out->phone));
+	out->birth_year = (uint16_t)get_byte(&r);
+	out->birth_year = (uint16_t)(out->birth_year | get_byte(&r) << 8);
+	out->birth_month = (uint8_t)get_byte(&r);
+	out->birth_day = (uint8_t)get_byte(&r);
+	out->sex = (uint8_t)get_byte(&r);
+	out->n_ident = get_byte(&r);
+	if (out->n_ident > IDN_IDENT_MAX)
+		return HX_ECORRUPT;
+	for (size_t i = 0; i < out->n_ident; i++) {
+		get_str(&r, out->ident[i].system, sizeof(out->ident[i].system));
+		get_str(&r, out->ident[i].value, sizeof(out->ident[i].value));
+	}
+	return r.ok && r.p == r.end ? HX_OK : HX_ECORRUPT;
+}
