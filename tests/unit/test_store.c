@@ -200,6 +200,101 @@ static int collect_id(const char *id, void *arg)
 	return 0;
 }
 
+/* The match record kept with a patient: read in place by store_patient_match_visit, which
+ * falls back to the demographics when there is none or the reader refuses it. */
+struct visit_seen {
+	char rec[64];
+	char family[64];
+	int refuse; /* the record callback answers HX_EVERSION */
+};
+
+static int seen_rec(const char *id, const uint8_t *rec, size_t len, void *arg)
+{
+	struct visit_seen *v = arg;
+	(void)id;
+	if (v->refuse)
+		return HX_EVERSION;
+	assert_true(len < sizeof(v->rec));
+	memcpy(v->rec, rec, len);
+	v->rec[len] = '\0';
+	return HX_OK;
+}
+
+static int seen_demo(const char *id, const Hie__V1__Demographics *d, void *arg)
+{
+	struct visit_seen *v = arg;
+	(void)id;
+	hx_strlcpy(v->family, d->names[0]->family, sizeof(v->family));
+	return HX_OK;
+}
+
+struct put_rec_arg {
+	const Hie__V1__Patient *p;
+	const char *rec;
+	size_t len;
+};
+
+static int w_put_rec(struct store_txn *t, void *arg)
+{
+	struct put_rec_arg *a = arg;
+	struct store_key k = {(const uint8_t *)"key1", 4};
+	return store_patient_put_rec(t, a->p, &k, 1, a->rec, a->len);
+}
+
+static void test_patient_match_record(void **state)
+{
+	(void)state;
+	char *dir = tmpdir_new();
+	struct store *s = open_new(dir, 0);
+	struct store_txn *t;
+	struct sample_patient sp, sp2;
+	struct visit_seen v;
+	static char big[STORE_MATCH_RECORD_MAX + 1];
+
+	sample_patient_init(&sp, "P1", "Smith");
+	sample_patient_init(&sp2, "P2", "Jones");
+	struct put_rec_arg a = {&sp.p, "\x01smith", 6}, b = {&sp2.p, NULL, 0};
+	assert_int_equal(store_write(s, w_put_rec, &a), HX_OK);
+	assert_int_equal(store_write(s, w_put_rec, &b), HX_OK);
+	struct put_rec_arg toobig = {&sp.p, big, sizeof(big)}, bad = {&sp.p, NULL, 3};
+	assert_int_equal(store_write(s, w_put_rec, &toobig), HX_EINVAL);
+	assert_int_equal(store_write(s, w_put_rec, &bad), HX_EINVAL);
+
+	assert_int_equal(store_read_begin(s, &t), HX_OK);
+	memset(&v, 0, sizeof(v));
+	assert_int_equal(store_patient_match_visit(t, "P1", seen_rec, seen_demo, &v), HX_OK);
+	assert_string_equal(v.rec, "\x01smith"); /* the record, and the demographics not read */
+	assert_string_equal(v.family, "");
+	memset(&v, 0, sizeof(v));
+	v.refuse = 1;
+	assert_int_equal(store_patient_match_visit(t, "P1", seen_rec, seen_demo, &v), HX_OK);
+	assert_string_equal(v.family, "Smith"); /* refused: the demographics instead */
+	memset(&v, 0, sizeof(v));
+	assert_int_equal(store_patient_match_visit(t, "P2", seen_rec, seen_demo, &v), HX_OK);
+	assert_string_equal(v.rec, ""); /* written without one */
+	assert_string_equal(v.family, "Jones");
+	assert_int_equal(store_patient_match_visit(t, "P9", seen_rec, seen_demo, &v), HX_ENOTFOUND);
+	/* The envelope still decodes whole, record and all. */
+	Hie__V1__Patient *p;
+	assert_int_equal(store_patient_get(t, "P1", &p), HX_OK);
+	assert_string_equal(p->demographics->names[0]->family, "Smith");
+	proto_free(p);
+	store_read_end(t);
+
+	/* An update without a record drops the old one. */
+	struct put_rec_arg c = {&sp.p, NULL, 0};
+	assert_int_equal(store_write(s, w_put_rec, &c), HX_OK);
+	assert_int_equal(store_read_begin(s, &t), HX_OK);
+	memset(&v, 0, sizeof(v));
+	assert_int_equal(store_patient_match_visit(t, "P1", seen_rec, seen_demo, &v), HX_OK);
+	assert_string_equal(v.rec, "");
+	assert_string_equal(v.family, "Smith");
+	store_read_end(t);
+	store_close(s);
+	rm_rf(dir);
+	free(dir);
+}
+
 static void test_patient_roundtrip(void **state)
 {
 	(void)state;
@@ -1574,6 +1669,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_patient_roundtrip),
+		cmocka_unit_test(test_patient_match_record),
 		cmocka_unit_test(test_patient_list),
 		cmocka_unit_test(test_document_roundtrip_and_list),
 		cmocka_unit_test(test_peer_meta_roundtrip_and_reopen),
