@@ -8,8 +8,9 @@
  *   numbers     birth_year (2 bytes, little-endian), birth_month, birth_day, sex
  *   identifiers a count byte, then system and value of each, as strings
  *
- * A record of another version, or one that does not decode exactly, is refused: the caller
- * then normalises the demographics as before. */
+ * A record of another version, or one that does not decode exactly (a length past the end
+ * or the field, a NUL inside a string, a count over its cap, bytes left over), is refused:
+ * the caller then normalises the demographics as before. */
 #include "identity.h"
 
 #include <string.h>
@@ -89,7 +90,7 @@ static unsigned get_byte(struct rd *r)
 static void get_str(struct rd *r, char *dst, size_t cap)
 {
 	size_t n = get_byte(r);
-	if (!r->ok || n >= cap || (size_t)(r->end - r->p) < n) {
+	if (!r->ok || n >= cap || (size_t)(r->end - r->p) < n || memchr(r->p, '\0', n) != NULL) {
 		r->ok = 0;
 		return;
 	}

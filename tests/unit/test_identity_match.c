@@ -644,6 +644,11 @@ static void test_match_record(void **state)
 	size_t n = idn_pack(&r, buf, sizeof(buf));
 	buf[0] = IDN_PACK_VERSION + 1;
 	assert_int_equal(idn_unpack(buf, n, &r), HX_EVERSION);
+	buf[0] = IDN_PACK_VERSION;
+	assert_int_equal(idn_unpack(buf, n, &r), HX_OK);
+	assert_true(buf[1] > 1); /* the family name's length, then its bytes */
+	buf[3] = '\0';
+	assert_int_equal(idn_unpack(buf, n, &r), HX_ECORRUPT);
 
 	/* Search finds the same candidates with the same scores whether it reads the stored
 	 * records or normalises the demographics: each patient looked up against the others. */
