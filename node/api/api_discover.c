@@ -135,9 +135,12 @@ int api_patients_discover(struct http_ctx *ctx)
 	resp.matches = pmp;
 	resp.n_suggested_attributes = idm_suggest_names(out->suggest, sugg, 8);
 	resp.suggested_attributes = (char **)sugg;
-	hx_log_info("discover: organisation %s: %zu candidate(s), %zu match(es)%s",
-	            ctx->peer != NULL ? ctx->peer->org_id : "-", out->candidates,
-	            resp.n_matches, out->truncated ? " (candidate cap reached)" : "");
+	/* Every discover is in the audit trail; the log has it at debug, and at info only when
+	 * the candidate cap cut the search (an index with crowded blocking keys). */
+	hx_log(out->truncated ? HX_LOG_INFO : HX_LOG_DEBUG,
+	       "discover: organisation %s: %zu candidate(s), %zu match(es)%s",
+	       ctx->peer != NULL ? ctx->peer->org_id : "-", out->candidates, resp.n_matches,
+	       out->truncated ? " (candidate cap reached)" : "");
 	rc = proto_pack(&resp, ctx->out);
 	if (rc == HX_OK) {
 		const char *ids[IDM_RESULTS_MAX];

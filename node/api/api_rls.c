@@ -429,9 +429,11 @@ int api_rls_locate(struct http_ctx *ctx)
 	resp.n_orgs = norgs < RLS_LOCATE_ORGS_MAX ? norgs : RLS_LOCATE_ORGS_MAX;
 	resp.orgs = hitp;
 	truncated |= norgs > RLS_LOCATE_ORGS_MAX;
-	hx_log_info("rls: locate from %s: %zu token(s), %zu organisation(s)%s%s", l.self,
-	            req->n_tokens, resp.n_orgs, truncated ? " (organisation cap reached)" : "",
-	            left_out ? " (and some not active here, left out)" : "");
+	/* Every locate is in the audit trail; the log has it at debug, at info when cut. */
+	hx_log(truncated ? HX_LOG_INFO : HX_LOG_DEBUG,
+	       "rls: locate from %s: %zu token(s), %zu organisation(s)%s%s", l.self, req->n_tokens,
+	       resp.n_orgs, truncated ? " (organisation cap reached)" : "",
+	       left_out ? " (and some not active here, left out)" : "");
 	rc = proto_pack(&resp, ctx->out);
 	if (rc == HX_OK)
 		audit_locate(ctx, req->n_tokens, resp.n_orgs);

@@ -306,7 +306,6 @@ write_node_conf() { # [STATE_LINE]
 		org_id = $ORG
 		store = $store
 		workers = 1
-		log_level = warning
 		$1
 
 		[tls]
