@@ -150,7 +150,8 @@ int store_patient_put(struct store_txn *t, const Hie__V1__Patient *p,
 /* The same, with the caller's match record: bytes derived from the demographics (node/
  * identity packs the normalised record), at most STORE_MATCH_RECORD_MAX, kept with the
  * patient and replaced with it. rec NULL (rec_len 0): none. */
-#define STORE_MATCH_RECORD_MAX 2048
+#define STORE_MATCH_RECORD_MAX 2048 /* also proto_check's cap: raising it needs a schema
+                                       * version, or older builds refuse such patients */
 int store_patient_put_rec(struct store_txn *t, const Hie__V1__Patient *p,
                           const struct store_key *keys, size_t nkeys, const void *rec,
                           size_t rec_len);

@@ -84,7 +84,7 @@ void idn_from_demographics(const Hie__V1__Demographics *d, struct idn_record *ou
 /* A normalised record in a compact form (identity_pack.c), stored with each patient so
  * that candidate search reads it instead of normalising the demographics again.
  * IDN_PACK_VERSION names the layout AND the normalisation rules: change it whenever what
- * idn_from_demographics produces changes (tests/unit/test_identity_pack.c holds a digest
+ * idn_from_demographics produces changes (tests/unit/test_identity_match.c, test_match_record, holds a digest
  * of the output for a fixed set of people and fails until you do); records of another
  * version are not used. idn_pack returns the length written, 0 if cap is too small;
  * idn_unpack returns HX_OK, HX_EVERSION or HX_ECORRUPT. */
