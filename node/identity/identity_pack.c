@@ -13,7 +13,17 @@
  * the caller then normalises the demographics as before. */
 #include "identity.h"
 
+#include <stddef.h>
 #include <string.h>
+
+/* The strings after the family names, in their order on disk: one table for both ways. */
+#define FIELD(f) {offsetof(struct idn_record, f), sizeof(((struct idn_record *)0)->f)}
+static const struct {
+	size_t off, cap;
+} tail_strings[] = {
+	FIELD(given),  FIELD(middle),   FIELD(given_canon), FIELD(postcode), FIELD(street_number),
+	FIELD(street), FIELD(locality), FIELD(state),       FIELD(phone),
+};
 
 struct wr {
 	uint8_t *p, *end;
@@ -49,15 +59,8 @@ size_t idn_pack(const struct idn_record *r, uint8_t *out, size_t cap)
 	put_byte(&w, (unsigned)r->n_family_alt);
 	for (size_t i = 0; i < r->n_family_alt && i < IDN_ALT; i++)
 		put_str(&w, r->family_alt[i], sizeof(r->family_alt[i]));
-	put_str(&w, r->given, sizeof(r->given));
-	put_str(&w, r->middle, sizeof(r->middle));
-	put_str(&w, r->given_canon, sizeof(r->given_canon));
-	put_str(&w, r->postcode, sizeof(r->postcode));
-	put_str(&w, r->street_number, sizeof(r->street_number));
-	put_str(&w, r->street, sizeof(r->street));
-	put_str(&w, r->locality, sizeof(r->locality));
-	put_str(&w, r->state, sizeof(r->state));
-	put_str(&w, r->phone, sizeof(r->phone));
+	for (size_t i = 0; i < sizeof(tail_strings) / sizeof(tail_strings[0]); i++)
+		put_str(&w, (const char *)r + tail_strings[i].off, tail_strings[i].cap);
 	put_byte(&w, r->birth_year & 0xff);
 	put_byte(&w, r->birth_year >> 8);
 	put_byte(&w, r->birth_month);
@@ -111,15 +114,8 @@ int idn_unpack(const uint8_t *in, size_t len, struct idn_record *out)
 		return HX_ECORRUPT;
 	for (size_t i = 0; i < out->n_family_alt; i++)
 		get_str(&r, out->family_alt[i], sizeof(out->family_alt[i]));
-	get_str(&r, out->given, sizeof(out->given));
-	get_str(&r, out->middle, sizeof(out->middle));
-	get_str(&r, out->given_canon, sizeof(out->given_canon));
-	get_str(&r, out->postcode, sizeof(out->postcode));
-	get_str(&r, out->street_number, sizeof(out->street_number));
-	get_str(&r, out->street, sizeof(out->street));
-	get_str(&r, out->locality, sizeof(out->locality));
-	get_str(&r, out->state, sizeof(out->state));
-	get_str(&r, out->phone, sizeof(out->phone));
+	for (size_t i = 0; i < sizeof(tail_strings) / sizeof(tail_strings[0]); i++)
+		get_str(&r, (char *)out + tail_strings[i].off, tail_strings[i].cap);
 	out->birth_year = (uint16_t)get_byte(&r);
 	out->birth_year = (uint16_t)(out->birth_year | get_byte(&r) << 8);
 	out->birth_month = (uint8_t)get_byte(&r);
