@@ -122,6 +122,12 @@ int proto_retrieve_response_add_missing(struct hx_buf *out, const char *doc_id);
  * DocumentEntry; then, last, the truncated flag when it is set. */
 int proto_query_response_add_entry(struct hx_buf *out, const uint8_t *entry, size_t entry_len);
 int proto_query_response_set_truncated(struct hx_buf *out);
+/* The last length-delimited field `field` of a message's wire bytes, found by stepping over
+ * the others without decoding them (what protobuf keeps of a singular field is its last
+ * occurrence). Returns 1 and sets *data, *len when found; 0 when absent; -1 when the bytes
+ * do not parse (or hold a group). */
+int proto_wire_find_bytes(const uint8_t *p, size_t n, uint32_t field, const uint8_t **data,
+                          size_t *len);
 
 /* Id grammars (docs/ids.md). Each returns HX_OK or HX_EPARSE. */
 int proto_id_org_check(const char *s);     /* OID: 0|1|2 then .arc, 3..64 chars */

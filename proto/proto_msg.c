@@ -570,6 +570,62 @@ int proto_pack(const void *msg, struct hx_buf *out)
 	return HX_OK;
 }
 
+/* ---- reading one field from wire bytes ---------------------------------------------------- */
+
+/* Read a varint at *p (below end). Returns 0 if it is cut or longer than 10 bytes. */
+static int wire_varint(const uint8_t **p, const uint8_t *end, uint64_t *out)
+{
+	uint64_t v = 0;
+	for (int shift = 0; shift < 70 && *p < end; shift += 7) {
+		uint8_t b = *(*p)++;
+		v |= (uint64_t)(b & 0x7f) << shift;
+		if ((b & 0x80) == 0) {
+			*out = v;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int proto_wire_find_bytes(const uint8_t *p, size_t n, uint32_t field, const uint8_t **data,
+                          size_t *len)
+{
+	const uint8_t *end = p + n;
+	int found = 0;
+	while (p < end) {
+		uint64_t tag, v;
+		if (!wire_varint(&p, end, &tag))
+			return -1;
+		switch (tag & 7) {
+		case 0:
+			if (!wire_varint(&p, end, &v))
+				return -1;
+			break;
+		case 1:
+		case 5: {
+			size_t w = (tag & 7) == 1 ? 8 : 4;
+			if ((size_t)(end - p) < w)
+				return -1;
+			p += w;
+			break;
+		}
+		case 2:
+			if (!wire_varint(&p, end, &v) || v > (uint64_t)(end - p))
+				return -1;
+			if ((tag >> 3) == field) {
+				*data = p;
+				*len = (size_t)v;
+				found = 1;
+			}
+			p += v;
+			break;
+		default:
+			return -1; /* groups: not in our messages */
+		}
+	}
+	return found;
+}
+
 /* ---- hand-framed RetrieveResponse ------------------------------------------------------- */
 
 static size_t varint_put(uint8_t *p, uint64_t v)

@@ -140,21 +140,27 @@ static void arena_free(void *data, void *p)
 	(void)p;
 }
 
-int store_patient_demographics_visit(struct store_txn *t, const char *id,
-                                     store_demographics_fn fn, void *arg)
+/* The demographics of a stored patient's bytes, decoded into the thread's arena, to fn. */
+static int demographics_of(const MDB_val *v, store_demographics_fn fn, void *arg)
 {
 	static _Thread_local struct arena arena;
 	ProtobufCAllocator alloc = {arena_alloc, arena_free, &arena};
 	Hie__V1__StoredPatient *sp;
+	arena.used = 0;
+	sp = hie__v1__stored_patient__unpack(&alloc, v->mv_size, v->mv_data);
+	if (sp == NULL || sp->patient == NULL || sp->patient->demographics == NULL)
+		return HX_EPARSE;
+	return fn(sp->patient->id, sp->patient->demographics, arg);
+}
+
+int store_patient_demographics_visit(struct store_txn *t, const char *id,
+                                     store_demographics_fn fn, void *arg)
+{
 	MDB_val k = id_key(id), v;
 	int rc = store_err_from_mdb(mdb_get(t->txn, t->s->dbi[DB_PATIENTS], &k, &v));
 	if (rc != HX_OK)
 		return rc;
-	arena.used = 0;
-	sp = hie__v1__stored_patient__unpack(&alloc, v.mv_size, v.mv_data);
-	if (sp == NULL || sp->patient == NULL || sp->patient->demographics == NULL)
-		return HX_EPARSE;
-	return fn(sp->patient->id, sp->patient->demographics, arg);
+	return demographics_of(&v, fn, arg);
 }
 
 int store_patient_delete(struct store_txn *t, const char *id)
@@ -264,63 +270,6 @@ int store_block_lookup(struct store_txn *t, const uint8_t *key, size_t keylen, s
 	return r == MDB_SUCCESS || r == MDB_NOTFOUND ? HX_OK : store_err_from_mdb(r);
 }
 
-/* Read a varint at *p (below end). Returns 0 if it is cut or longer than 10 bytes. */
-static int wire_varint(const uint8_t **p, const uint8_t *end, uint64_t *out)
-{
-	uint64_t v = 0;
-	for (int shift = 0; shift < 70 && *p < end; shift += 7) {
-		uint8_t b = *(*p)++;
-		v |= (uint64_t)(b & 0x7f) << shift;
-		if ((b & 0x80) == 0) {
-			*out = v;
-			return 1;
-		}
-	}
-	return 0;
-}
-
-/* The last length-delimited field `field` of a message's wire bytes, found by stepping over
- * the others (what protobuf keeps of a singular field is its last occurrence). Returns 1
- * and sets *data, *len when found; 0 when absent; -1 when the bytes do not parse. */
-static int wire_find_bytes(const uint8_t *p, size_t n, uint32_t field, const uint8_t **data,
-                           size_t *len)
-{
-	const uint8_t *end = p + n;
-	int found = 0;
-	while (p < end) {
-		uint64_t tag, v;
-		if (!wire_varint(&p, end, &tag))
-			return -1;
-		switch (tag & 7) {
-		case 0:
-			if (!wire_varint(&p, end, &v))
-				return -1;
-			break;
-		case 1:
-		case 5: {
-			size_t w = (tag & 7) == 1 ? 8 : 4;
-			if ((size_t)(end - p) < w)
-				return -1;
-			p += w;
-			break;
-		}
-		case 2:
-			if (!wire_varint(&p, end, &v) || v > (uint64_t)(end - p))
-				return -1;
-			if ((tag >> 3) == field) {
-				*data = p;
-				*len = (size_t)v;
-				found = 1;
-			}
-			p += v;
-			break;
-		default:
-			return -1; /* groups: not in our messages */
-		}
-	}
-	return found;
-}
-
 int store_patient_match_visit(struct store_txn *t, const char *id,
                               store_match_record_fn rec_fn, store_demographics_fn demo_fn,
                               void *arg)
@@ -331,7 +280,8 @@ int store_patient_match_visit(struct store_txn *t, const char *id,
 	int rc = store_err_from_mdb(mdb_get(t->txn, t->s->dbi[DB_PATIENTS], &k, &v));
 	if (rc != HX_OK)
 		return rc;
-	switch (wire_find_bytes(v.mv_data, v.mv_size, 3, &rec, &rec_len)) {
+	switch (proto_wire_find_bytes(v.mv_data, v.mv_size, 3 /* StoredPatient.match_record */, &rec,
+	                              &rec_len)) {
 	case -1:
 		return HX_EPARSE;
 	case 1:
@@ -341,5 +291,5 @@ int store_patient_match_visit(struct store_txn *t, const char *id,
 	default:
 		break;
 	}
-	return store_patient_demographics_visit(t, id, demo_fn, arg);
+	return demographics_of(&v, demo_fn, arg);
 }

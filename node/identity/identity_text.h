@@ -84,9 +84,9 @@ void idn_from_demographics(const Hie__V1__Demographics *d, struct idn_record *ou
 /* A normalised record in a compact form (identity_pack.c), stored with each patient so
  * that candidate search reads it instead of normalising the demographics again.
  * IDN_PACK_VERSION names the layout AND the normalisation rules: change it whenever what
- * idn_from_demographics produces changes (tests/unit/test_identity_match.c, test_match_record, holds a digest
- * of the output for a fixed set of people and fails until you do); records of another
- * version are not used. idn_pack returns the length written, 0 if cap is too small;
+ * idn_from_demographics produces changes (test_match_record in
+ * tests/unit/test_identity_match.c holds a digest of the output for a fixed set of people
+ * and fails until you do); records of another version are not used. idn_pack returns the length written, 0 if cap is too small;
  * idn_unpack returns HX_OK, HX_EVERSION or HX_ECORRUPT. */
 #define IDN_PACK_VERSION 1
 #define IDN_PACK_MAX 1280

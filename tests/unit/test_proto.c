@@ -1287,11 +1287,45 @@ static void test_query_framing(void **state)
 		hx_buf_clear(&entry[i]);
 }
 
+/* One length-delimited field read from wire bytes without decoding the rest. */
+static void test_wire_find_bytes(void **state)
+{
+	(void)state;
+	const uint8_t *d;
+	size_t n;
+	/* 1: varint 150; 2: "ab"; 5: fixed32; 1: fixed64; 2: "xyz" (the last one counts) */
+	static const uint8_t msg[] = {0x08, 0x96, 0x01, 0x12, 2,    'a',  'b',  0x2d, 1,    2,
+	                              3,    4,    0x09, 1,    2,    3,    4,    5,    6,    7,
+	                              8,    0x12, 3,    'x',  'y',  'z'};
+	assert_int_equal(proto_wire_find_bytes(msg, sizeof(msg), 2, &d, &n), 1);
+	assert_int_equal(n, 3);
+	assert_memory_equal(d, "xyz", 3);
+	assert_int_equal(proto_wire_find_bytes(msg, sizeof(msg), 3, &d, &n), 0);
+	assert_int_equal(proto_wire_find_bytes(msg, 0, 2, &d, &n), 0);
+	/* Every cut inside a field is refused, never read past. */
+	static const size_t ends[] = {0, 3, 7, 12, 21, 26}; /* where the fields end */
+	for (size_t cut = 1; cut < sizeof(msg); cut++) {
+		int whole = 0;
+		for (size_t i = 0; i < sizeof(ends) / sizeof(ends[0]); i++)
+			whole |= ends[i] == cut;
+		if (!whole)
+			assert_int_equal(proto_wire_find_bytes(msg, cut, 2, &d, &n), -1);
+	}
+	static const uint8_t too_long[] = {0x12, 5, 'a'};       /* a length past the end */
+	static const uint8_t group[] = {0x0b, 0x0c};             /* a group */
+	static const uint8_t varint11[] = {0x08, 0xff, 0xff, 0xff, 0xff, 0xff,
+	                                   0xff, 0xff, 0xff, 0xff, 0xff, 0x01}; /* 11 bytes */
+	assert_int_equal(proto_wire_find_bytes(too_long, sizeof(too_long), 2, &d, &n), -1);
+	assert_int_equal(proto_wire_find_bytes(group, sizeof(group), 2, &d, &n), -1);
+	assert_int_equal(proto_wire_find_bytes(varint11, sizeof(varint11), 2, &d, &n), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kind_table),
 		cmocka_unit_test(test_query_framing),
+		cmocka_unit_test(test_wire_find_bytes),
 		cmocka_unit_test(test_samples_valid_and_full),
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_scratch),
