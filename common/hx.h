@@ -1,5 +1,6 @@
 /*
- * common/hx.h: the one error enum, logging, bounded buffers, time and size parsing.
+ * common/hx.h: the one error enum, logging, heap settings, bounded buffers, time and size
+ * parsing.
  *
  * Everything in hiepeer includes this header. It depends on libc only.
  *
@@ -86,6 +87,22 @@ void hx_vlog(enum hx_log_level level, const char *fmt, va_list ap)
 		if (hx_log_get_level() >= HX_LOG_DEBUG) \
 			hx_log(HX_LOG_DEBUG, __VA_ARGS__); \
 	} while (0)
+
+/* ---- the heap ---------------------------------------------------------------------------- */
+
+/*
+ * The heap settings of a long-running process, set once at start before any thread (hiepeerd;
+ * the fan-out benchmark, which runs the same engine in its own process). With glibc's
+ * defaults, a thread that allocates a few MiB for a round of work (libcurl's buffers for 50
+ * transfers, say) and frees it gives the memory back to the kernel at once, and takes page
+ * faults to grow again on the next round: about 30 a fan-out round at N = 50. Kept up to
+ * HX_MALLOC_TRIM_THRESHOLD of free memory at the top of each arena instead; a block of
+ * HX_MALLOC_MMAP_THRESHOLD or more (a large document) that the heap cannot hold already is
+ * mapped and unmapped on its own. docs/decisions.md has the figures.
+ */
+#define HX_MALLOC_MMAP_THRESHOLD (1u << 20)
+#define HX_MALLOC_TRIM_THRESHOLD (8u << 20)
+void hx_malloc_tune(void);
 
 /* ---- bounded buffers -------------------------------------------------------------------- */
 

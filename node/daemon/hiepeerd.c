@@ -154,6 +154,7 @@ int main(int argc, char **argv)
 		printf("hiepeerd: %s: configuration ok\n", path);
 		return 0;
 	}
+	hx_malloc_tune(); /* before any thread */
 	hx_log_init("hiepeerd", cfg.log_level);
 
 	/* Signals are taken synchronously by the main thread; block them before any thread

@@ -221,6 +221,9 @@ int main(int argc, char **argv)
 		                "DISCOVER_BODY QUERY_BODY [STALLED_CONFIG]\n");
 		return 2;
 	}
+	/* Our engine runs in hiepeerd, which sets these heap settings at start; the anchor's
+	 * client, in this same process, gets them too. */
+	hx_malloc_tune();
 	rounds = atoi(argv[2]);
 	for (p = strtok(argv[3], ","); p != NULL && nports < FANOUT_ORGS_MAX; p = strtok(NULL, ","))
 		ports[nports++] = atoi(p);

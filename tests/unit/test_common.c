@@ -1,8 +1,9 @@
 /*
  * test_common.c: common/: error names, bounded buffers, hex, times, dates, sizes, durations,
- * and the log line (escaping, levels, journald prefix).
+ * the log line (escaping, levels, journald prefix), and the heap settings.
  */
 #include <limits.h>
+#include <malloc.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -722,6 +723,62 @@ static void test_log_long_and_journal(void **state)
 	hx_log_init("test_common", HX_LOG_INFO);
 }
 
+/* ---- the heap ------------------------------------------------------------------------------ */
+
+#if defined(__SANITIZE_ADDRESS__)
+#define HX_TEST_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define HX_TEST_SANITIZED 1
+#endif
+#endif
+
+#ifndef HX_TEST_SANITIZED
+/* 3 MiB in 48 blocks of 64 KiB (under both mmap thresholds), written and freed: what a
+ * round of work leaves at the top of the heap is glibc's keepcost (this thread's arena is
+ * the main one). */
+static size_t churn_keepcost(void)
+{
+	enum { N = 48, SZ = 64 << 10 };
+	static void *volatile p[N];
+	for (int i = 0; i < N; i++) {
+		p[i] = malloc(SZ);
+		assert_non_null(p[i]);
+		memset(p[i], 1, SZ);
+	}
+	for (int i = N - 1; i >= 0; i--)
+		free(p[i]);
+	return mallinfo2().keepcost;
+}
+#endif
+
+static void test_malloc_tune(void **state)
+{
+	(void)state;
+#ifdef HX_TEST_SANITIZED
+	skip(); /* the sanitizer's allocator has no such settings; clone_build runs this test */
+#else
+	/* glibc's starting values: the freed 3 MiB goes back to the kernel at once. */
+	assert_int_equal(mallopt(M_MMAP_THRESHOLD, 128 << 10), 1);
+	assert_int_equal(mallopt(M_TRIM_THRESHOLD, 128 << 10), 1);
+	size_t before = churn_keepcost();
+	assert_true(before < (1u << 20));
+	/* Tuned: it is kept for the next round, but no more than the trim threshold; a large
+	 * block that the heap does not already hold is mapped on its own, and unmapped when
+	 * freed, rather than growing the heap. */
+	hx_malloc_tune();
+	size_t after = churn_keepcost();
+	assert_true(after >= (3u << 20));
+	assert_true(after <= HX_MALLOC_TRIM_THRESHOLD + (1u << 20));
+	size_t mapped = mallinfo2().hblkhd, big_len = 2 * HX_MALLOC_TRIM_THRESHOLD;
+	void *big = malloc(big_len);
+	assert_non_null(big);
+	assert_true(mallinfo2().hblkhd >= mapped + big_len);
+	free(big);
+	assert_int_equal(mallinfo2().hblkhd, mapped);
+#endif
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -743,6 +800,7 @@ int main(void)
 		cmocka_unit_test(test_log_escaping),
 		cmocka_unit_test(test_log_levels),
 		cmocka_unit_test(test_log_long_and_journal),
+		cmocka_unit_test(test_malloc_tune),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
