@@ -4,14 +4,17 @@
  * Loads and checks the configuration, opens the store (refusing one that belongs to another
  * organisation), builds the trust state (TLS context + enrolled peers), starts the worker
  * threads serving peers, and runs until SIGTERM/SIGINT: then it stops accepting, lets
- * in-flight requests finish, and closes the store.
+ * in-flight requests finish, and closes the store. One daemon per store: a second one
+ * started on the same store (the listeners share their port) is refused.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 #include <pthread.h>
 
@@ -30,6 +33,43 @@ static void usage(FILE *f)
 	           "  -n        check the configuration and the files it names, and exit\n"
 	           "  -V        print the version\n"
 	           "  -h        this help (also --help)\n");
+}
+
+/* Hold <store>/hiepeerd.lock for as long as we run (the descriptor is never closed; the
+ * kernel lets go when the process ends, however it ends), with our pid in it. LMDB lets
+ * several processes open a store, which hiepeerctl relies on, and SO_REUSEPORT lets two
+ * daemons bind the same port, so nothing else would stop a second daemon: it would serve
+ * half the connections and overwrite the state file that `status` and scripts read. 0, or
+ * -1 with the reason logged (another daemon's pid when it is that). A store directory that
+ * does not exist is left to store_open to report. */
+static int daemon_lock(const char *store)
+{
+	char path[CONFIG_PATH_MAX + 32], buf[32];
+	int fd, n;
+	snprintf(path, sizeof(path), "%s/hiepeerd.lock", store);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		hx_log_err("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		int e = errno;
+		n = (int)pread(fd, buf, sizeof(buf) - 1, 0);
+		buf[n > 0 ? n : 0] = '\0';
+		buf[strcspn(buf, "\n")] = '\0';
+		if (e == EWOULDBLOCK)
+			hx_log_err("store %s is in use by another hiepeerd (pid %s); stop it first", store,
+			           buf[0] != '\0' ? buf : "unknown");
+		else
+			hx_log_err("%s: %s", path, strerror(e));
+		close(fd);
+		return -1;
+	}
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) != 0 || pwrite(fd, buf, (size_t)n, 0) != n)
+		hx_log_warn("%s: cannot record our pid: %s", path, strerror(errno));
+	return 0;
 }
 
 /* -n: what would stop a start, found without starting: the store (opened read-only, its
@@ -166,6 +206,8 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	if (daemon_lock(cfg.store) != 0)
+		return 1;
 	so.map_size = cfg.map_size;
 	if ((rc = store_open(cfg.store, &so, &store, err, sizeof(err))) != HX_OK) {
 		hx_log_err("%s", err);

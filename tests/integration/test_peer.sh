@@ -5,6 +5,7 @@
 #  - the malformed-HTTP battery, each case followed by a good request
 #  - client side: fake peers that must be refused before a request is sent, and a peer whose
 #    certificate A's CRL revokes
+#  - a second daemon on A's store is refused, and A runs on
 #  - A's pid is the same at the end; SIGTERM stops it cleanly
 set -eu
 ctl=$1
@@ -85,6 +86,22 @@ until [ -s sa/hiepeerd.state ]; do
 done
 grep -q "^pid = $apid\$" sa/hiepeerd.state || fail "state file pid"
 port=$(sed -n 's/^peer = .*:\([0-9]*\)$/\1/p' sa/hiepeerd.state)
+
+# A second daemon on the same store is refused at once, in one line naming the first; the
+# first keeps its state file (what `status` and `quickstart.sh stop` read) and runs on.
+if timeout 10 "$hiepeerd" -c a.conf </dev/null >second.out 2>second.err; then
+    fail "a second daemon on A's store started"
+else
+    rc=$?
+    [ "$rc" -eq 1 ] || fail "a second daemon on A's store: exit $rc, not 1 ($(cat second.err))"
+fi
+grep -q "store .*/sa is in use by another hiepeerd (pid $apid); stop it first" second.err ||
+    fail "the second daemon's refusal: $(cat second.err)"
+[ "$(grep -c . second.err)" -eq 1 ] || fail "the refusal is not one line: $(cat second.err)"
+grep -q "^pid = $apid\$" sa/hiepeerd.state || fail "the second daemon changed A's state file"
+kill -0 "$apid" || fail "node A died when a second daemon was started on its store"
+"$ctl" --config a.conf status | grep -q "running (pid $apid)" ||
+    fail "status after a second start: $("$ctl" --config a.conf status)"
 
 # --- node B calls A ------------------------------------------------------------------------
 "$ctl" --store sb init --org "$B" >/dev/null
