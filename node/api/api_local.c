@@ -204,6 +204,7 @@ int api_local_query(struct http_ctx *ctx)
 	op->o.key = linkage_key(ls, ctx->cfg);
 	op->o.demographics = op->q->demographics;
 	op->o.purpose = op->q->purpose;
+	op->o.user = op->q->user;
 	op->o.peer_timeout_ms = cap_ms(op->q->peer_timeout_ms, ctx->cfg->peer_timeout_ms);
 	op->o.overall_timeout_ms = cap_ms(op->q->overall_timeout_ms, ctx->cfg->query_timeout_ms);
 	op->o.cache_ttl_ms = op->q->no_cache ? 0 : FANOUT_CACHE_TTL_MS;

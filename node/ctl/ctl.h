@@ -45,6 +45,14 @@ void ctl_print_padded(const char *s, int width);
 int ctl_audit_admin(struct ctl *c, int action, const char *detail);
 /* In a write transaction: the audit record of a change to one patient by the local admin. */
 int ctl_audit_patient(struct store_txn *t, const char *patient_id, const char *detail);
+/* An outside lookup made from this command line (query, fetch, remote ...), recorded at this
+ * node as the local API records its clients' (OUTSIDE_QUERY or OUTSIDE_RETRIEVE), before
+ * anything is shown or written: the actor "hiepeerctl:LOGIN/USER" (USER from --user, or -),
+ * the purpose, the documents disclosed and a detail. The store must be open writable. 0, or
+ * 1 with the problem printed (then nothing may be shown). */
+#define CTL_AUDIT_DOCUMENTS_MAX 1000 /* as the daemon's (API_AUDIT_DOCUMENTS_MAX) */
+int ctl_audit_outside(struct ctl *c, int action, int purpose, const char *user,
+                      const char *const *doc_ids, size_t nd, const char *detail);
 
 /* Command groups. */
 int ctl_init_run(struct ctl *c);

@@ -42,19 +42,21 @@ static const struct ctl_cmd commands[] = {
 	{"peer ping", ctl_peer_ping_run, "ORG | --all [--timeout MS]",
 	 "call a peer's health route, or every active peer's at once with a line each (needs --config)"},
 	{"remote query", ctl_remote_query_run,
-	 "ORG --patient ID [--type CODE] [--class CODE] [--from DATE] [--to DATE] [--status S]",
-	 "query a peer for a patient's documents (needs --config)"},
+	 "ORG --patient ID [--type CODE] [--class CODE] [--from DATE] [--to DATE] [--status S] "
+	 "[--purpose P] [--user ID]",
+	 "query a peer for a patient's documents (needs --config; audited here)"},
 	{"fetch", ctl_remote_retrieve_run,
-	 "ORG DOCID -o FILE [--allow-unsigned] [--local --client-cert F --client-key F]",
+	 "ORG DOCID -o FILE [--purpose P] [--user ID] [--allow-unsigned] [--local --client-cert F "
+	 "--client-key F]",
 	 "fetch a remote document (as found by query) to a file, checking its SHA-256 and its "
-	 "origin's signature (needs --config)"},
-	{"remote retrieve", ctl_remote_retrieve_run, "ORG DOCID -o FILE",
-	 "retrieve a document from a peer, checking its SHA-256 (needs --config)"},
+	 "origin's signature (needs --config; audited here)"},
+	{"remote retrieve", ctl_remote_retrieve_run, "ORG DOCID -o FILE [--purpose P] [--user ID]",
+	 "retrieve a document from a peer, checking its SHA-256 (needs --config; audited here)"},
 	{"remote discover", ctl_remote_discover_run,
 	 "ORG " CTL_DEMOGRAPHICS_USAGE " --purpose treatment|payment|operations|public-health|"
-	 "research|emergency|patient-request [--possible] [--limit N]",
+	 "research|emergency|patient-request [--possible] [--limit N] [--user ID]",
 	 "ask a peer which of its patients match these demographics, with grade and score "
-	 "(needs --config)"},
+	 "(needs --config; audited here)"},
 	/* "match profile ..." before "match": the first entry whose words match is taken. */
 	{"match profile show", ctl_match_profile_show_run, "",
 	 "print the match profile in use (the store's, else the built-in one)"},

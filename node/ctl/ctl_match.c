@@ -862,6 +862,7 @@ int ctl_remote_discover_run(struct ctl *c)
 		{"purpose", required_argument, NULL, 'P'},
 		{"possible", no_argument, NULL, 'p'},
 		{"limit", required_argument, NULL, 'l'},
+		{"user", required_argument, NULL, 'u'},
 		{NULL, 0, NULL, 0},
 	};
 	Hie__V1__DiscoverRequest dr = HIE__V1__DISCOVER_REQUEST__INIT;
@@ -891,20 +892,24 @@ int ctl_remote_discover_run(struct ctl *c)
 			if (limit == 0 || limit > IDM_RESULTS_MAX)
 				return ctl_fail("--limit: between 1 and %d", IDM_RESULTS_MAX);
 			dr.max_results = (uint32_t)limit;
+		} else if (ch == 'u') {
+			user.id = optarg;
 		} else {
 			return 2;
 		}
 	}
 	if (optind + 1 != c->argc)
 		return ctl_fail("remote discover: usage: hiepeerctl --config FILE remote discover "
-		                "ORG [demographics] --purpose PURPOSE [--possible] [--limit N]");
+		                "ORG [demographics] --purpose PURPOSE [--possible] [--limit N] "
+		                "[--user ID]");
 	if (dr.purpose == HIE__V1__PURPOSE_OF_USE__PURPOSE_OF_USE_UNSPECIFIED)
 		return ctl_fail("remote discover: --purpose is required (%s)", PURPOSE_LIST);
 	org = c->argv[optind];
 	if (ctl_demographics_finish(&a, "remote discover"))
 		return 1;
 	dr.demographics = &a.d;
-	user.id = (char *)ctl_actor();
+	if (user.id == NULL)
+		user.id = (char *)ctl_actor();
 	dr.user = &user;
 	hx_buf_init(&body, 1u << 20);
 	if (ctl_remote_call(c, org, "remote discover", "/hie/v1/patients/discover", &dr, &body))
@@ -912,6 +917,14 @@ int ctl_remote_discover_run(struct ctl *c)
 	if (proto_discover_response_unpack(body.data, body.len, &resp) != HX_OK) {
 		ctl_fail("remote discover: the answer is not a valid DiscoverResponse");
 		goto out;
+	}
+	{ /* recorded before anything is shown (the foreign ids are not written to the audit) */
+		char detail[160];
+		snprintf(detail, sizeof(detail), "command line: remote discover at %s: %zu match(es)",
+		         org, resp->n_matches);
+		if (ctl_audit_outside(c, HIE__V1__AUDIT_ACTION__AUDIT_ACTION_OUTSIDE_QUERY, dr.purpose,
+		                      user.id, NULL, 0, detail) != 0)
+			goto out;
 	}
 	if (c->json) {
 		cJSON *j = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(j, "matches"), *s;

@@ -39,7 +39,7 @@ static int remote_identity(struct ctl *c, struct remote *r)
 	if (r->cfg.certificate[0] == '\0' || r->cfg.key[0] == '\0' || r->cfg.ca[0] == '\0')
 		return ctl_fail("%s: [tls] certificate, key and ca are needed for calls to peers",
 		                c->config_path);
-	if (ctl_store_open(c, 1) != 0)
+	if (ctl_store_open(c, 0) != 0) /* writable: the audit record of what we are shown */
 		return 1;
 	if (crypto_tls_client_new(r->cfg.certificate, r->cfg.key, r->cfg.ca, r->cfg.crl, &r->tls,
 	                          err, sizeof(err)) != HX_OK)
@@ -368,9 +368,12 @@ int ctl_remote_query_run(struct ctl *c)
 		{"patient", required_argument, NULL, 'p'}, {"type", required_argument, NULL, 'y'},
 		{"class", required_argument, NULL, 'c'},   {"from", required_argument, NULL, 'f'},
 		{"to", required_argument, NULL, 't'},      {"status", required_argument, NULL, 's'},
+		{"purpose", required_argument, NULL, 'P'}, {"user", required_argument, NULL, 'u'},
 		{NULL, 0, NULL, 0},
 	};
 	Hie__V1__DocumentQuery q = HIE__V1__DOCUMENT_QUERY__INIT;
+	Hie__V1__RequestingUser user = HIE__V1__REQUESTING_USER__INIT;
+	int purpose;
 	Hie__V1__Code type = HIE__V1__CODE__INIT, cls = HIE__V1__CODE__INIT;
 	Hie__V1__Code *types[1] = {&type}, *classes[1] = {&cls};
 	Hie__V1__DocumentStatus statuses[2];
@@ -409,6 +412,15 @@ int ctl_remote_query_run(struct ctl *c)
 			if (ctl_parse_time("--to", optarg, &q.created_to))
 				return 1;
 			break;
+		case 'P':
+			if (ctl_purpose_parse("remote query", optarg, &purpose))
+				return 1;
+			q.purpose = purpose;
+			break;
+		case 'u':
+			user.id = optarg;
+			q.user = &user;
+			break;
 		case 's':
 			if (strcmp(optarg, "any") == 0) {
 				statuses[0] = HIE__V1__DOCUMENT_STATUS__DOCUMENT_STATUS_APPROVED;
@@ -428,7 +440,8 @@ int ctl_remote_query_run(struct ctl *c)
 	}
 	if (optind + 1 != c->argc || q.n_patient_ids == 0)
 		return ctl_fail("remote query: usage: hiepeerctl --config FILE remote query ORG "
-		                "--patient ID [--type CODE] [--class CODE] [--from DATE] [--to DATE]");
+		                "--patient ID [--type CODE] [--class CODE] [--from DATE] [--to DATE] "
+		                "[--purpose P] [--user ID]");
 	hx_buf_init(&resp, REMOTE_RESPONSE_MAX);
 	if (remote_open(c, c->argv[optind], &r) != 0 ||
 	    remote_call(&r, "remote query", "/hie/v1/documents/query", &q, &resp) != 0)
@@ -436,6 +449,21 @@ int ctl_remote_query_run(struct ctl *c)
 	if (proto_document_query_response_unpack(resp.data, resp.len, &qr) != HX_OK) {
 		ctl_fail("remote query: the answer is not a valid DocumentQueryResponse");
 		goto out;
+	}
+	{
+		const char **ids = calloc(qr->n_entries + 1, sizeof(*ids));
+		char detail[256];
+		int arc;
+		for (size_t i = 0; ids != NULL && i < qr->n_entries; i++)
+			ids[i] = qr->entries[i]->id;
+		snprintf(detail, sizeof(detail), "command line: remote query at %s: %zu document(s)",
+		         c->argv[optind], qr->n_entries);
+		arc = ids == NULL ? ctl_fail("remote query: %s", hx_strerror(HX_ENOMEM))
+		                  : ctl_audit_outside(c, HIE__V1__AUDIT_ACTION__AUDIT_ACTION_OUTSIDE_QUERY,
+		                                      q.purpose, user.id, ids, qr->n_entries, detail);
+		free(ids);
+		if (arc != 0)
+			goto out;
 	}
 	if (c->json) {
 		cJSON *arr = cJSON_CreateArray();
@@ -479,7 +507,8 @@ static int write_file(const char *path, const ProtobufCBinaryData *content)
 /* fetch --local: through the running hiepeerd's local API, which checks the SHA-256 and the
  * origin signature before it hands the document on. */
 static int fetch_local(struct ctl *c, const char *outpath, int allow_unsigned,
-                       const char *client_cert, const char *client_key)
+                       const char *client_cert, const char *client_key, int purpose,
+                       Hie__V1__RequestingUser *user)
 {
 	Hie__V1__OutsideRetrieve q = HIE__V1__OUTSIDE_RETRIEVE__INIT;
 	Hie__V1__RetrieveResponse *rr = NULL;
@@ -505,7 +534,8 @@ static int fetch_local(struct ctl *c, const char *outpath, int allow_unsigned,
 	q.org_id = c->argv[optind];
 	q.document_ids = ids;
 	q.n_document_ids = 1;
-	q.purpose = HIE__V1__PURPOSE_OF_USE__PURPOSE_OF_USE_TREATMENT;
+	q.purpose = purpose;
+	q.user = user->id != NULL ? user : NULL;
 	q.allow_unsigned = allow_unsigned;
 	hx_buf_init(&resp, REMOTE_RESPONSE_MAX);
 	if (ctl_local_call(&cfg, "fetch --local", client_cert, client_key, "/local/v1/retrieve", &q,
@@ -544,9 +574,13 @@ int ctl_remote_retrieve_run(struct ctl *c)
 		{"local", no_argument, NULL, 'L'},
 		{"client-cert", required_argument, NULL, 'c'},
 		{"client-key", required_argument, NULL, 'k'},
+		{"purpose", required_argument, NULL, 'P'},
+		{"user", required_argument, NULL, 'u'},
 		{NULL, 0, NULL, 0},
 	};
 	Hie__V1__RetrieveRequest rq = HIE__V1__RETRIEVE_REQUEST__INIT;
+	Hie__V1__RequestingUser user = HIE__V1__REQUESTING_USER__INIT;
+	int purpose = HIE__V1__PURPOSE_OF_USE__PURPOSE_OF_USE_TREATMENT;
 	const char *client_cert = NULL, *client_key = NULL;
 	int local = 0;
 	Hie__V1__RetrieveResponse *rr = NULL;
@@ -567,13 +601,18 @@ int ctl_remote_retrieve_run(struct ctl *c)
 			client_cert = optarg;
 		else if (ch == 'k')
 			client_key = optarg;
+		else if (ch == 'P') {
+			if (ctl_purpose_parse(c->argv[0], optarg, &purpose))
+				return 1;
+		} else if (ch == 'u')
+			user.id = optarg;
 		else
 			return 2;
 	}
 	/* fetch is the same command under its everyday name: messages say the one typed */
 	const char *name = strcmp(c->argv[0], "fetch") == 0 ? "fetch" : "remote retrieve";
 	if (local)
-		return fetch_local(c, outpath, allow_unsigned, client_cert, client_key);
+		return fetch_local(c, outpath, allow_unsigned, client_cert, client_key, purpose, &user);
 	if (optind + 2 != c->argc || outpath == NULL)
 		return ctl_fail("%s: usage: hiepeerctl --config FILE %s ORG DOCID -o FILE "
 		                "[--allow-unsigned] (or --local --client-cert FILE --client-key FILE)",
@@ -583,7 +622,9 @@ int ctl_remote_retrieve_run(struct ctl *c)
 	ids[0] = c->argv[optind + 1];
 	rq.n_document_ids = 1;
 	rq.document_ids = ids;
-	rq.purpose = HIE__V1__PURPOSE_OF_USE__PURPOSE_OF_USE_TREATMENT;
+	rq.purpose = purpose;
+	if (user.id != NULL)
+		rq.user = &user;
 	hx_buf_init(&resp, REMOTE_RESPONSE_MAX);
 	if (remote_open(c, c->argv[optind], &r) != 0 ||
 	    remote_call(&r, name, "/hie/v1/documents/retrieve", &rq, &resp) != 0)
@@ -610,6 +651,11 @@ int ctl_remote_retrieve_run(struct ctl *c)
 			                                               "anyway)" : "");
 			goto out;
 		}
+		char detail[160];
+		snprintf(detail, sizeof(detail), "command line: %s from %s", name, c->argv[optind]);
+		if (ctl_audit_outside(c, HIE__V1__AUDIT_ACTION__AUDIT_ACTION_OUTSIDE_RETRIEVE, purpose,
+		                      user.id, (const char *const *)ids, 1, detail) != 0)
+			goto out;
 		if (write_file(outpath, &d->content) != 0)
 			goto out;
 		printf("retrieved %s from %s: %zu bytes, %s, SHA-256 verified, written to %s\n",

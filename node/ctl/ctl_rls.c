@@ -8,6 +8,7 @@
 
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int ctl_tokens_run(struct ctl *c)
@@ -428,6 +429,7 @@ static int query_here(struct ctl *c, const struct config *cfg, const Hie__V1__Ou
 	o.key = have_key ? &key : NULL;
 	o.demographics = q->demographics;
 	o.purpose = q->purpose;
+	o.user = q->user;
 	o.peer_timeout_ms = cfg->peer_timeout_ms;
 	o.overall_timeout_ms = timeout != 0 ? timeout : cfg->query_timeout_ms;
 	o.cache_ttl_ms = q->no_cache ? 0 : FANOUT_CACHE_TTL_MS;
@@ -436,6 +438,28 @@ static int query_here(struct ctl *c, const struct config *cfg, const Hie__V1__Ou
 		crypto_wipe(&key, sizeof(key));
 	if (rc != HX_OK)
 		return ctl_fail("query: %s", rc == HX_EINVAL ? err : hx_strerror(rc));
+	{ /* recorded here before anything is shown, as the daemon records a local client's */
+		const char **ids = calloc(r->n_entries + 1, sizeof(*ids));
+		size_t counts[FANOUT_ERROR + 1] = {0};
+		char detail[256];
+		for (size_t i = 0; i < r->n_orgs; i++)
+			counts[r->org[i].status]++;
+		for (size_t i = 0; ids != NULL && i < r->n_entries; i++)
+			ids[i] = r->entries[i]->id;
+		snprintf(detail, sizeof(detail), "command line: %zu organisation(s): ok %zu, no match "
+		         "%zu, timeout %zu, refused %zu, error %zu", r->n_orgs, counts[FANOUT_OK],
+		         counts[FANOUT_NO_MATCH], counts[FANOUT_TIMEOUT], counts[FANOUT_REFUSED],
+		         counts[FANOUT_ERROR]);
+		rc = ids == NULL ? ctl_fail("query: %s", hx_strerror(HX_ENOMEM))
+		                 : ctl_audit_outside(c, HIE__V1__AUDIT_ACTION__AUDIT_ACTION_OUTSIDE_QUERY,
+		                                     q->purpose, q->user != NULL ? q->user->id : NULL,
+		                                     ids, r->n_entries, detail);
+		free(ids);
+		if (rc != 0) {
+			fanout_result_free(r);
+			return rc;
+		}
+	}
 	rc = fanout_result_pack(r, out);
 	fanout_result_free(r);
 	return rc != HX_OK ? ctl_fail("query: %s", hx_strerror(rc)) : 0;

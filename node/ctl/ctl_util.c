@@ -127,6 +127,30 @@ int ctl_audit_admin(struct ctl *c, int action, const char *detail)
 	return 0;
 }
 
+int ctl_audit_outside(struct ctl *c, int action, int purpose, const char *user,
+                      const char *const *doc_ids, size_t nd, const char *detail)
+{
+	Hie__V1__AuditEvent ev = HIE__V1__AUDIT_EVENT__INIT;
+	char who[192];
+	int rc;
+	snprintf(who, sizeof(who), "hiepeerctl:%s/%s", ctl_actor(),
+	         user != NULL && user[0] != '\0' ? user : "-");
+	ev.time = hx_time_now_ms();
+	ev.action = action;
+	ev.outcome = HIE__V1__AUDIT_OUTCOME__AUDIT_OUTCOME_SUCCESS;
+	ev.actor_org = (char *)store_org_id(c->store);
+	ev.actor_user = who;
+	ev.purpose = purpose;
+	ev.document_ids = (char **)doc_ids;
+	ev.n_document_ids = nd < CTL_AUDIT_DOCUMENTS_MAX ? nd : CTL_AUDIT_DOCUMENTS_MAX;
+	ev.detail = (char *)detail;
+	rc = store_write(c->store, w_audit, &ev);
+	if (rc != HX_OK)
+		return ctl_fail("cannot write the audit record of this lookup (%s); nothing is shown",
+		                hx_strerror(rc));
+	return 0;
+}
+
 int ctl_audit_patient(struct store_txn *t, const char *patient_id, const char *detail)
 {
 	Hie__V1__AuditEvent ev = HIE__V1__AUDIT_EVENT__INIT;

@@ -206,6 +206,7 @@ static int start_query(struct target *t)
 	q.patient_ids = ids;
 	q.n_patient_ids = t->org->n_matches;
 	q.purpose = t->f->o->purpose;
+	q.user = (Hie__V1__RequestingUser *)t->f->o->user;
 	t->step = 1;
 	return start_call(t, "/hie/v1/documents/query", &q.base);
 }
@@ -428,6 +429,7 @@ static void ask_all(struct fanout *f, const Hie__V1__LocateResponse *only)
 	f->r->n_orgs = f->n;
 	dr.demographics = (Hie__V1__Demographics *)f->o->demographics;
 	dr.purpose = f->o->purpose;
+	dr.user = (Hie__V1__RequestingUser *)f->o->user;
 	/* One request body for every organisation. */
 	hx_buf_init(&body, 1u << 20);
 	if (proto_pack(&dr, &body) != HX_OK)

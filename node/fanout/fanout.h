@@ -47,6 +47,9 @@ struct fanout_opts {
 	const struct crypto_linkage_key *key; /* NULL: no tokens, every active peer is asked */
 	const Hie__V1__Demographics *demographics;
 	Hie__V1__PurposeOfUse purpose;
+	/* The clinician on whose behalf we ask (NULL: none), sent with every discover and query
+	 * so that each organisation that answers records them in its audit trail. */
+	const Hie__V1__RequestingUser *user;
 	uint64_t peer_timeout_ms;           /* per call */
 	uint64_t overall_timeout_ms;
 	/* The correlation cache (store xref): matches an organisation gave for the same

@@ -5,7 +5,9 @@
 #     nowhere.
 #     The RLS, enrolled at each node with --role rls, is refused discover, query and
 #     retrieve there (403).
-#  2. A document found is retrieved from its origin and its SHA-256 checked.
+#  2. A document found is retrieved from its origin and its SHA-256 checked. Both sides
+#     audit: the organisations asked with the clinician A names (--user), A itself with each
+#     lookup made from its command line (OUTSIDE_QUERY, OUTSIDE_RETRIEVE).
 #  3. The RLS down: the query falls back to asking every active peer, and still finds them.
 #  4. A peer that never answers (it accepts the connection and says nothing): the query
 #     ends within its overall deadline + 50 ms, that peer "timeout", the others found.
@@ -100,7 +102,7 @@ within 15000 published >/dev/null || fail "the holders did not publish within 15
 query() { # OUT [extra options]
     out=$1; shift
     "$ctl" --config a.conf --json query --family Smith --given Katherine --birth-date 1980-03-04 \
-        --sex female --purpose treatment "$@" >"$out"
+        --sex female --purpose treatment --user dr.cli "$@" >"$out"
 }
 check() { # OUT WANT_STATUS_B WANT_STATUS_C WANT_STATUS_D [E]
     python3 - "$@" "$B" "$C" "$D" "$E" <<'PY'
@@ -171,9 +173,11 @@ doc=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(next(e[
 cmp -s got.txt docb.txt || fail "the retrieved document differs from B's"
 grep -q "^signature verified: origin $B " ret.txt || fail "signature: $(cat ret.txt)"
 doc=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(next(e["id"] for e in d["documents"] if e["origin_org"]==sys.argv[2]))' q1.json "$C")
-"$ctl" --config a.conf fetch "$C" "$doc" -o gotc.txt >ret.txt || fail "fetch from C"
+"$ctl" --config a.conf fetch "$C" "$doc" -o gotc.txt --user dr.cli --purpose emergency >ret.txt ||
+    fail "fetch from C"
 cmp -s gotc.txt docc.txt && grep -q "^signature verified: origin $C " ret.txt || fail "fetch: $(cat ret.txt)"
-# Both sides audit: B has A's discover, query and retrieve, with what it disclosed.
+# Both sides audit: B has A's discover, query and retrieve, with what it disclosed and the
+# clinician A named (--user); C has the retrieve with its purpose and clinician.
 sleep 0.2
 "$ctl" --store sb --json audit list --limit 10000 >baudit.json
 python3 - baudit.json "$A" "$doc" <<'PY' || fail "B's audit of the disclosures"
@@ -184,8 +188,36 @@ assert {"DISCOVER", "QUERY", "RETRIEVE"} <= acts, acts
 q = [r for r in recs if r["action"] == "QUERY"][0]
 assert q.get("patient_ids") == ["Kb"] and len(q.get("document_ids", [])) == 1, q
 assert all(r.get("purpose") == "TREATMENT" for r in recs), recs
+for act in ("DISCOVER", "QUERY"):  # the queries made with --user dr.cli (others without)
+    assert any(r.get("actor_user") == "dr.cli" for r in recs if r["action"] == act), (act, recs)
+assert [r.get("actor_user", "") for r in recs if r["action"] == "RETRIEVE"] == [""], recs
 PY
 "$ctl" --store sb audit verify >/dev/null || fail "B's audit chain"
+"$ctl" --store sc --json audit list --limit 10000 >caudit.json
+python3 - caudit.json "$A" "$doc" <<'PY' || fail "C's audit of the fetch"
+import json, sys
+r = [r for r in json.load(open(sys.argv[1])) if r.get("actor_org") == sys.argv[2] and r["action"] == "RETRIEVE"]
+assert len(r) == 1 and r[0].get("actor_user") == "dr.cli" and r[0].get("purpose") == "EMERGENCY", r
+assert r[0].get("document_ids") == [sys.argv[3]], r
+PY
+# ... and A, where the lookups were made from the command line, has each of them, written
+# before the answer was shown: the login and the clinician, the purpose, what was disclosed.
+"$ctl" --store sa --json audit list --limit 10000 >aaudit.json
+python3 - aaudit.json "$A" "$(id -un)" "$doc" <<'PY' || fail "A's audit of its command-line lookups"
+import json, sys
+recs, org, login, doc = json.load(open(sys.argv[1])), sys.argv[2], sys.argv[3], sys.argv[4]
+oq = [r for r in recs if r["action"] == "OUTSIDE_QUERY"]
+first = [r for r in oq if r.get("actor_user") == "hiepeerctl:%s/dr.cli" % login]
+assert first and all(r.get("actor_org") == org and r.get("purpose") == "TREATMENT" for r in first), oq
+assert any(len(r.get("document_ids", [])) == 3 and "ok 3" in r.get("detail", "") for r in first), first
+assert any(r.get("actor_user") == "hiepeerctl:%s/-" % login for r in oq), oq  # the stranger, no --user
+orr = [r for r in recs if r["action"] == "OUTSIDE_RETRIEVE"]
+assert len(orr) == 2, orr
+assert orr[0].get("actor_user") == "hiepeerctl:%s/-" % login and orr[0].get("purpose") == "TREATMENT", orr
+assert orr[1].get("actor_user") == "hiepeerctl:%s/dr.cli" % login, orr
+assert orr[1].get("purpose") == "EMERGENCY" and orr[1].get("document_ids") == [doc], orr
+PY
+"$ctl" --store sa audit verify >/dev/null || fail "A's audit chain"
 
 # 2b. A's daemon, with its local API: one worker, so that a deferred query must leave it free.
 sed -i 's/^workers = 2$/workers = 1/; s/^peer = 127.0.0.1:0$/peer = 127.0.0.1:0\nlocal = 127.0.0.1:0/' a.conf
@@ -266,7 +298,7 @@ sleep 0.2
 python3 - aaudit.json "$doc" <<'PY' || fail "A's audit of its local clients' requests"
 import json, sys
 recs = json.load(open(sys.argv[1]))
-q = [r for r in recs if r["action"] == "OUTSIDE_QUERY"]
+q = [r for r in recs if r["action"] == "OUTSIDE_QUERY" and not r["actor_user"].startswith("hiepeerctl:")]
 t = [r for r in recs if r["action"] == "OUTSIDE_RETRIEVE"]
 assert q and q[0]["actor_user"] == "ehr/dr.jones" and q[0]["purpose"] == "TREATMENT", q
 assert len(q[0].get("document_ids", [])) == 3 and "ok 3" in q[0]["detail"], q[0]
@@ -276,6 +308,14 @@ pub = [r for r in recs if r["action"] in ("PATIENT_CHANGE", "IMPORT") and r.get(
 assert len(pub) == 2 and any(r.get("patient_ids") == ["PUB1"] for r in pub), pub
 PY
 "$ctl" --store sa audit verify >/dev/null || fail "A's audit chain"
+# The organisations asked record the local client's clinician too (lq's --user dr.jones).
+"$ctl" --store sd --json audit list --limit 10000 >daudit.json
+python3 - daudit.json "$A" <<'PY' || fail "D's audit of the local API's query"
+import json, sys
+recs = [r for r in json.load(open(sys.argv[1])) if r.get("actor_org") == sys.argv[2]]
+for act in ("DISCOVER", "QUERY"):
+    assert any(r["action"] == act and r.get("actor_user") == "dr.jones" for r in recs), (act, recs)
+PY
 # A suspended client is refused at once (the trust generation moved).
 "$ctl" --store sa client suspend ehr-q >/dev/null
 within 3000 sh -c "! python3 '$here/local_battery.py' 127.0.0.1 $alocal $aport ca/ca.pem ehrq.pem ehrq.key ehrq.pem ehrq.key b.pem b.key $B 2>/dev/null | grep -q '^ok   a local client: GET'" >/dev/null ||
