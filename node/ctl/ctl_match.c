@@ -908,7 +908,7 @@ int ctl_remote_discover_run(struct ctl *c)
 	if (ctl_demographics_finish(&a, "remote discover"))
 		return 1;
 	dr.demographics = &a.d;
-	if (user.id == NULL)
+	if (user.id[0] == '\0') /* no --user: the login running the command */
 		user.id = (char *)ctl_actor();
 	dr.user = &user;
 	hx_buf_init(&body, 1u << 20);

@@ -535,7 +535,7 @@ static int fetch_local(struct ctl *c, const char *outpath, int allow_unsigned,
 	q.document_ids = ids;
 	q.n_document_ids = 1;
 	q.purpose = purpose;
-	q.user = user->id != NULL ? user : NULL;
+	q.user = user->id[0] != '\0' ? user : NULL;
 	q.allow_unsigned = allow_unsigned;
 	hx_buf_init(&resp, REMOTE_RESPONSE_MAX);
 	if (ctl_local_call(&cfg, "fetch --local", client_cert, client_key, "/local/v1/retrieve", &q,
@@ -623,7 +623,7 @@ int ctl_remote_retrieve_run(struct ctl *c)
 	rq.n_document_ids = 1;
 	rq.document_ids = ids;
 	rq.purpose = purpose;
-	if (user.id != NULL)
+	if (user.id[0] != '\0')
 		rq.user = &user;
 	hx_buf_init(&resp, REMOTE_RESPONSE_MAX);
 	if (remote_open(c, c->argv[optind], &r) != 0 ||

@@ -168,13 +168,30 @@ echo "$out" | sed -n 2p | grep -Eiq '^KS1 +certain +[0-9]+\.[0-9]{2}$' ||
     fail "remote discover of the exact person: $out"
 
 "$ctl" --config b.conf --json remote discover "$A" --family Smyth --given Kate \
-    --birth-date 1980-04-03 --sex female --purpose treatment >d.json ||
+    --birth-date 1980-04-03 --sex female --purpose emergency --user dr.b >d.json ||
     fail "remote discover --json: exit $?"
 python3 - d.json <<'PY' || fail "remote discover --json: $(cat d.json)"
 import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["matches"] and d["matches"][0]["patient_id"] == "KS1", d
 assert d["matches"][0]["grade"] in ("certain", "probable"), d
+PY
+# Both sides audit it: A with B's clinician, B with the lookup made from its command line
+# (the count of matches, not A's patient ids).
+sleep 0.2
+"$ctl" --store sa --json audit list --limit 10000 >aaudit.json
+"$ctl" --store sb --json audit list --limit 10000 >baudit.json
+python3 - aaudit.json baudit.json "$B" "$(id -un)" <<'PY' || fail "the audit of remote discover"
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:3])
+borg, login = sys.argv[3], sys.argv[4]
+d = [r for r in a if r["action"] == "DISCOVER" and r.get("actor_org") == borg]
+assert any(r.get("actor_user") == "dr.b" and r.get("purpose") == "EMERGENCY" for r in d), d
+assert any(r.get("actor_user") == login for r in d), d  # without --user: the login
+o = [r for r in b if r["action"] == "OUTSIDE_QUERY"]
+assert len(o) == 2, o
+assert o[1].get("actor_user") == "hiepeerctl:%s/dr.b" % login and o[1].get("purpose") == "EMERGENCY", o
+assert o[1].get("detail", "").startswith("command line: remote discover at ") and "KS1" not in json.dumps(o), o
 PY
 
 if "$ctl" --config b.conf remote discover "$A" --given Ann --purpose treatment >out.txt \
@@ -218,7 +235,7 @@ assert all(r["actor_org"] == sys.argv[2] for r in recs), recs
 assert any(r["detail"].endswith("1 disclosed") for r in recs), recs
 assert any(r["detail"].endswith("0 disclosed") for r in recs), recs
 assert any(r.get("patient_ids") == ["KS1"] for r in recs), recs
-assert all(r.get("purpose") == "TREATMENT" for r in recs), recs
+assert all(r.get("purpose") == "TREATMENT" for r in recs if r.get("actor_user") != "dr.b"), recs
 assert all(r.get("actor_fingerprint", "").startswith("SHA256:") for r in recs), recs
 PY
 lib_done test_match
