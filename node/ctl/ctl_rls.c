@@ -535,6 +535,10 @@ int ctl_query_run(struct ctl *c)
 	config_init(&cfg);
 	if (config_load(c->config_path, &cfg, err, sizeof(err)) != HX_OK)
 		return ctl_fail("%s", err);
+	if (cfg.role == CONFIG_ROLE_RLS)
+		return ctl_fail("query: %s is a record locator's configuration (role = rls); a "
+		                "locator holds no patients and asks no one for them: use a node's",
+		                c->config_path);
 	q.demographics = &a.d;
 	q.purpose = purpose;
 	q.overall_timeout_ms = (uint32_t)timeout;
@@ -550,8 +554,18 @@ int ctl_query_run(struct ctl *c)
 	if (rc != 0)
 		return rc;
 	query_print(c, r);
+	/* Exit 3 when organisations were asked and none could answer (each timed out, refused
+	 * us or failed): "found nothing" and "could not ask" are not the same to a script. */
+	rc = 0;
+	if (r->n_orgs > 0) {
+		rc = 3;
+		for (size_t i = 0; i < r->n_orgs; i++)
+			if (r->orgs[i]->status == HIE__V1__ORG_STATUS__ORG_STATUS_OK ||
+			    r->orgs[i]->status == HIE__V1__ORG_STATUS__ORG_STATUS_NO_MATCH)
+				rc = 0;
+	}
 	proto_free(r);
-	return 0;
+	return rc;
 }
 
 struct resync_arg {

@@ -253,6 +253,12 @@ static void check_done(struct peer_client *pc)
 		if (call == NULL)
 			continue;
 		call->res.rc = peer_err_from_curl(msg->data.result);
+		/* Under TLS 1.3 a server that refuses our certificate says so with an alert after
+		 * our side of the handshake is done, so curl reports it as a failed read
+		 * ("... alert handshake failure", "... alert certificate unknown"): a refusal, as a
+		 * failed handshake under TLS 1.2 is, not a broken peer. */
+		if (msg->data.result == CURLE_RECV_ERROR && strstr(call->errbuf, " alert ") != NULL)
+			call->res.rc = HX_ETLS;
 		if (call->res.rc == HX_OK)
 			curl_easy_getinfo(call->easy, CURLINFO_RESPONSE_CODE, &call->res.status);
 		else

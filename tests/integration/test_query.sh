@@ -167,6 +167,24 @@ python3 "$here/rls_client.py" 127.0.0.1 "$port_b" ca/ca.pem a.pem a.key raw \
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["status"] == 400, d' node-asks.json ||
     fail "A (a node) at B's query route with a bad body: $(cat node-asks.json)"
 
+# Organisations asked and none able to answer is exit status 3, not "found nothing": here A
+# presents a certificate of its organisation that no one has enrolled (the locator refuses
+# it too, so A asks every peer, and each refuses). A query with an RLS's configuration is
+# refused in one line.
+sed "s|/a.pem\$|/ehr.pem|; s|/a.key\$|/ehr.key|" a.conf >a-unknown.conf
+grep -q "ehr.pem" a-unknown.conf || fail "a-unknown.conf: $(cat a-unknown.conf)"
+set +e
+"$ctl" --config a-unknown.conf --json query --family Smith --given Katherine \
+    --birth-date 1980-03-04 --sex female --purpose treatment --no-cache >q0.json 2>q0.err
+rc=$?
+set -e
+[ "$rc" -eq 3 ] || fail "a query no organisation could answer: exit $rc, not 3 ($(cat q0.err))"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["organisations"] and all(o["status"] == "refused" for o in d["organisations"]), d' q0.json ||
+    fail "a query no organisation could answer: $(cat q0.json)"
+"$ctl" --config r.conf query --family Smith --given Katherine --birth-date 1980-03-04 \
+    --purpose treatment >q0.out 2>q0.err && fail "a query with the RLS's configuration ran"
+[ ! -s q0.out ] && [ "$(grep -c . q0.err)" -eq 1 ] && grep -q "record locator's configuration" q0.err ||
+    fail "a query with the RLS's configuration: $(cat q0.out q0.err)"
 # 2. Retrieve one and check it.
 doc=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(next(e["id"] for e in d["documents"] if e["origin_org"]==sys.argv[2]))' q1.json "$B")
 "$ctl" --config a.conf remote retrieve "$B" "$doc" -o got.txt >ret.txt || fail "retrieve from B"
