@@ -88,6 +88,9 @@ done
 
 stop_nodes
 case "$demo" in /|"$root"|"") echo "quickstart: refusing to use $demo as the demo folder" >&2; exit 1 ;; esac
+# The region's stores, keys, queries and retrieved documents are its owner's alone (after
+# the build and the package installation, which keep the system's umask).
+umask 077
 rm -rf "$demo"
 mkdir -p "$demo/pki"
 

@@ -41,6 +41,10 @@ int ctl_parse_time(const char *what, const char *s, int64_t *out);
 int ctl_parse_u64(const char *what, const char *s, uint64_t *out);
 /* Print s left-aligned in `width` terminal columns (UTF-8 aware), cut if longer. */
 void ctl_print_padded(const char *s, int width);
+/* Write len bytes to a new or truncated file that only its owner may read (0600 when it is
+ * created: documents are patient data). 0, or 1 with "WHAT: cannot write PATH: reason"
+ * printed. */
+int ctl_write_private(const char *what, const char *path, const void *data, size_t len);
 /* Write an audit record for an admin action in its own transaction. */
 int ctl_audit_admin(struct ctl *c, int action, const char *detail);
 /* In a write transaction: the audit record of a change to one patient by the local admin. */

@@ -152,16 +152,14 @@ int ctl_doc_show_run(struct ctl *c)
 		return ctl_fail("doc show: %s", hx_strerror(rc));
 	if (content || out != NULL) {
 		rc = store_doc_content(t, c->argv[optind], &data, &len);
-		if (rc == HX_OK) {
-			FILE *f = out != NULL ? fopen(out, "wb") : stdout;
-			if (f == NULL) {
+		if (rc == HX_OK && out != NULL) {
+			int w = ctl_write_private("doc show", out, data, len);
+			if (w != 0) {
 				store_read_end(t);
-				return ctl_fail("doc show: cannot write %s", out);
+				return w;
 			}
-			if (fwrite(data, 1, len, f) != len)
-				rc = HX_EIO;
-			if (f != stdout && fclose(f) != 0)
-				rc = HX_EIO;
+		} else if (rc == HX_OK && fwrite(data, 1, len, stdout) != len) {
+			rc = HX_EIO;
 		}
 	} else {
 		rc = store_doc_get(t, c->argv[optind], &e);

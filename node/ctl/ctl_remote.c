@@ -491,19 +491,6 @@ out:
 	return rc;
 }
 
-static int write_file(const char *path, const ProtobufCBinaryData *content)
-{
-	FILE *f = fopen(path, "wb");
-	if (f == NULL || fwrite(content->data, 1, content->len, f) != content->len) {
-		if (f != NULL)
-			fclose(f);
-		return ctl_fail("cannot write %s", path);
-	}
-	if (fclose(f) != 0)
-		return ctl_fail("cannot write %s", path);
-	return 0;
-}
-
 /* fetch --local: through the running hiepeerd's local API, which checks the SHA-256 and the
  * origin signature before it hands the document on. */
 static int fetch_local(struct ctl *c, const char *outpath, int allow_unsigned,
@@ -554,7 +541,8 @@ static int fetch_local(struct ctl *c, const char *outpath, int allow_unsigned,
 		ctl_fail("fetch --local: the document does not match its SHA-256; not written");
 		goto out;
 	}
-	if (write_file(outpath, &rr->documents[0]->content) != 0)
+	if (ctl_write_private("fetch --local", outpath, rr->documents[0]->content.data,
+	                      rr->documents[0]->content.len) != 0)
 		goto out;
 	printf("retrieved %s from %s through hiepeerd's local API: %zu bytes, %s, SHA-256 and "
 	       "origin signature checked by the node, written to %s\n", ids[0], q.org_id,
@@ -656,7 +644,7 @@ int ctl_remote_retrieve_run(struct ctl *c)
 		if (ctl_audit_outside(c, HIE__V1__AUDIT_ACTION__AUDIT_ACTION_OUTSIDE_RETRIEVE, purpose,
 		                      user.id, (const char *const *)ids, 1, detail) != 0)
 			goto out;
-		if (write_file(outpath, &d->content) != 0)
+		if (ctl_write_private(name, outpath, d->content.data, d->content.len) != 0)
 			goto out;
 		printf("retrieved %s from %s: %zu bytes, %s, SHA-256 verified, written to %s\n",
 		       ids[0], c->argv[optind], d->content.len, d->entry->mime_type, outpath);

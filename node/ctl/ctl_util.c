@@ -4,6 +4,8 @@
 #include "config.h"
 #include "crypto.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,6 +102,30 @@ void ctl_print_padded(const char *s, int width)
 	}
 	for (; cols < width; cols++)
 		putchar(' ');
+}
+
+int ctl_write_private(const char *what, const char *path, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600), e = 0;
+	if (fd < 0)
+		return ctl_fail("%s: cannot write %s: %s", what, path, strerror(errno));
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			e = n < 0 ? errno : EIO;
+			break;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	if (close(fd) != 0 && e == 0)
+		e = errno;
+	if (e != 0)
+		return ctl_fail("%s: cannot write %s: %s", what, path, strerror(e));
+	return 0;
 }
 
 struct audit_arg {

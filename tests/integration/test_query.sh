@@ -194,6 +194,7 @@ doc=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(next(e[
 "$ctl" --config a.conf fetch "$C" "$doc" -o gotc.txt --user dr.cli --purpose emergency >ret.txt ||
     fail "fetch from C"
 cmp -s gotc.txt docc.txt && grep -q "^signature verified: origin $C " ret.txt || fail "fetch: $(cat ret.txt)"
+[ "$(stat -c %a gotc.txt)" = 600 ] || fail "fetch wrote the document readable by others: $(stat -c %a gotc.txt)"
 # Both sides audit: B has A's discover, query and retrieve, with what it disclosed and the
 # clinician A named (--user); C has the retrieve with its purpose and clinician.
 sleep 0.2

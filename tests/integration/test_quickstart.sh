@@ -43,6 +43,13 @@ first=$(pids)
 for p in $first; do running "$p" || fail "node $p is not running"; done
 grep -q "^found [1-9][0-9]* document(s) at [1-9] organisation(s)" "$tmp/out1.txt" ||
     fail "the query's table is missing"
+# The region's patient data and keys are its owner's alone.
+for f in query.json candidates.tsv retrieved.doc pki/st-mary-ehr.key st-mary/data.mdb; do
+    [ "$(stat -c %a "$HX_DEMO_DIR/$f")" = 600 ] || fail "$f is $(stat -c %a "$HX_DEMO_DIR/$f"), not 600"
+done
+for d in "" st-mary pki; do
+    [ "$(stat -c %a "$HX_DEMO_DIR/$d")" = 700 ] || fail "demo/$d is $(stat -c %a "$HX_DEMO_DIR/$d"), not 700"
+done
 
 # 3. A second run replaces the region.
 "$src/deploy/quickstart.sh" >"$tmp/out2.txt" 2>&1 || rc=$?
