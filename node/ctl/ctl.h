@@ -12,8 +12,10 @@ struct ctl {
 	const char *store_path; /* --store, $HIEPEER_STORE, or /var/lib/hiepeer */
 	int json;               /* --json: machine-readable output */
 	const char *config_path; /* --config: hiepeerd's configuration (TLS identity) */
-	int argc;               /* the command's own arguments (argv[0] is the command word) */
+	int argc;               /* the command's own arguments (argv[0] is "hiepeerctl" and the
+	                         * command's words, as getopt's messages name it) */
 	char **argv;
+	const char *cmd;        /* the command's words: "remote retrieve" */
 	struct store *store;
 };
 

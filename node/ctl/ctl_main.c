@@ -159,11 +159,13 @@ int main(int argc, char **argv)
 	int ch, rc, store_given = 0;
 
 	hx_log_init("hiepeerctl", HX_LOG_WARNING);
+	argv[0] = (char *)"hiepeerctl"; /* getopt's messages name us, not the path run */
+	opterr = 0; /* the global options' mistakes are told below, in one line */
 	c.store_path = getenv("HIEPEER_STORE");
 	if (c.store_path == NULL || c.store_path[0] == '\0')
 		c.store_path = "/var/lib/hiepeer";
 	/* Global options come before the command ("+" stops at the first non-option). */
-	while ((ch = getopt_long(argc, argv, "+s:jc:hV", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+:s:jc:hV", opts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
 			c.store_path = optarg;
@@ -181,11 +183,16 @@ int main(int argc, char **argv)
 		case 'V':
 			printf("hiepeerctl %s\n", HX_VERSION);
 			return 0;
+		case ':':
+			ctl_fail("%s needs a value (see hiepeerctl --help)", argv[optind - 1]);
+			return 2;
 		default:
-			usage(stderr);
+			ctl_fail("unknown option '%s' before the command (a command's own options go "
+			         "after it; see hiepeerctl --help)", argv[optind - 1]);
 			return 2;
 		}
 	}
+	opterr = 1; /* the commands' own getopt loops let getopt say what is wrong */
 	if (optind >= argc) {
 		usage(stderr);
 		return 2;
@@ -203,14 +210,34 @@ int main(int argc, char **argv)
 		int used = match(&commands[i], argc - optind, argv + optind);
 		if (used == 0)
 			continue;
-		/* The command sees argv[0] = its last word, then its arguments. */
+		/* The command sees argv[0] = "hiepeerctl WORDS" (so that getopt's messages say
+		 * "hiepeerctl query: unrecognized option ..."), then its arguments. */
+		static char name[80];
+		snprintf(name, sizeof(name), "hiepeerctl %s", commands[i].words);
+		c.cmd = commands[i].words;
 		c.argc = argc - optind - used + 1;
 		c.argv = argv + optind + used - 1;
+		c.argv[0] = name;
 		optind = 0; /* glibc: 0 resets getopt fully (permutation state too) */
 		rc = commands[i].run(&c);
 		store_close(c.store);
 		return rc;
 	}
-	ctl_fail("unknown command '%s' (see hiepeerctl --help)", argv[optind]);
+	{ /* A known first word: say which words may follow it. */
+		char next[512] = "";
+		size_t n = strlen(argv[optind]), used = 0;
+		for (size_t i = 0; i < HX_ARRAY_SIZE(commands); i++) {
+			const char *w = commands[i].words;
+			if (strncmp(w, argv[optind], n) == 0 && w[n] == ' ' && used < sizeof(next))
+				used += (size_t)snprintf(next + used, sizeof(next) - used, "%s%s",
+				                         used ? ", " : "", w + n + 1);
+		}
+		if (next[0] != '\0')
+			ctl_fail("unknown command '%s%s%s'; '%s' takes: %s", argv[optind],
+			         optind + 1 < argc ? " " : "", optind + 1 < argc ? argv[optind + 1] : "",
+			         argv[optind], next);
+		else
+			ctl_fail("unknown command '%s' (see hiepeerctl --help)", argv[optind]);
+	}
 	return 2;
 }

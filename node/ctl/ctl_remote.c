@@ -590,7 +590,7 @@ int ctl_remote_retrieve_run(struct ctl *c)
 		else if (ch == 'k')
 			client_key = optarg;
 		else if (ch == 'P') {
-			if (ctl_purpose_parse(c->argv[0], optarg, &purpose))
+			if (ctl_purpose_parse(c->cmd, optarg, &purpose))
 				return 1;
 		} else if (ch == 'u')
 			user.id = optarg;
@@ -598,7 +598,7 @@ int ctl_remote_retrieve_run(struct ctl *c)
 			return 2;
 	}
 	/* fetch is the same command under its everyday name: messages say the one typed */
-	const char *name = strcmp(c->argv[0], "fetch") == 0 ? "fetch" : "remote retrieve";
+	const char *name = c->cmd;
 	if (local)
 		return fetch_local(c, outpath, allow_unsigned, client_cert, client_key, purpose, &user);
 	if (optind + 2 != c->argc || outpath == NULL)

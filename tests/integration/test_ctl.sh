@@ -41,6 +41,12 @@ expect_error "is not an OID" "$ctl" --store "$tmp/x" init --org 1.02.3
 expect_error "--org OID is required" "$ctl" --store "$tmp/x" init
 expect_error "no store at $tmp/none" "$ctl" --store "$tmp/none" patient list
 expect_error "unknown command 'frobnicate'" "$ctl" --store "$s" frobnicate
+# A mistyped second word names what the first takes; a mistaken global option and a
+# command's unknown option are one line each, beginning "hiepeerctl".
+expect_error "unknown command 'peer lst'; 'peer' takes: .*list" "$ctl" --store "$s" peer lst
+expect_error "^hiepeerctl: unknown option '--timeout' before the command" "$ctl" --store "$s" --timeout 5 status
+expect_error "^hiepeerctl: --config needs a value" "$ctl" --config
+expect_error "^hiepeerctl patient list: unrecognized option '--lmit'" "$ctl" --store "$s" patient list --lmit 3
 
 # --- demo data: deterministic, loaded, listed --------------------------------------------
 "$ctl" --store "$s" demo-data --seed 7 --persons 400 --org-index 1 --org-count 3 --docs 2 \
