@@ -99,6 +99,16 @@ int ctl_doc_list_run(struct ctl *c)
 		return 1;
 	if ((rc = store_read_begin(c->store, &st.t)) != HX_OK)
 		return ctl_fail("doc list: %s", hx_strerror(rc));
+	{ /* a patient that is not here is not one without documents */
+		Hie__V1__Patient *p = NULL;
+		rc = store_patient_get(st.t, c->argv[optind], &p);
+		proto_free(p);
+		if (rc != HX_OK) {
+			store_read_end(st.t);
+			return rc == HX_ENOTFOUND ? ctl_fail("doc list: no patient '%s'", c->argv[optind])
+			                          : ctl_fail("doc list: %s", hx_strerror(rc));
+		}
+	}
 	if (c->json)
 		st.arr = cJSON_CreateArray();
 	else

@@ -41,6 +41,7 @@ expect_error "is not an OID" "$ctl" --store "$tmp/x" init --org 1.02.3
 expect_error "--org OID is required" "$ctl" --store "$tmp/x" init
 expect_error "no store at $tmp/none" "$ctl" --store "$tmp/none" patient list
 expect_error "unknown command 'frobnicate'" "$ctl" --store "$s" frobnicate
+expect_error "doc list: no patient 'NOSUCH1'" "$ctl" --store "$s" doc list NOSUCH1
 # A mistyped second word names what the first takes; a mistaken global option and a
 # command's unknown option are one line each, beginning "hiepeerctl".
 expect_error "unknown command 'peer lst'; 'peer' takes: .*list" "$ctl" --store "$s" peer lst
