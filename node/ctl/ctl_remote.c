@@ -96,6 +96,11 @@ int ctl_call_pb(const struct crypto_tls_client *tls, struct peer_request *req,
 	req->max_response = resp->max;
 	rc = peer_call_sync(tls, req, &status, resp, err, sizeof(err));
 	hx_buf_clear(&body);
+	/* A TLS alert on the first read is the server refusing our certificate (TLS 1.3 sends
+	 * it after our side of the handshake): say so, with OpenSSL's words after it. */
+	if (rc != HX_OK && strstr(err, " alert ") != NULL)
+		return ctl_fail("%s: refused our certificate (not enrolled or registered there, "
+		                "suspended, or revoked): %s", what, err);
 	if (rc != HX_OK)
 		return ctl_fail("%s: %s: %s", what, hx_strerror(rc), err);
 	if (status != 200) {

@@ -261,6 +261,12 @@ lq() { # OUT [extra options]: the query through A's local API
         --user dr.jones "$@" >"$out"
 }
 lq l1.json --no-cache || fail "query --local: exit $?"
+# A certificate that is not a registered local client: one line that says it was refused.
+"$ctl" --config a.conf query --family Smith --given Katherine --birth-date 1980-03-04 \
+    --purpose treatment --local --client-cert e.pem --client-key e.key >lrefused.out 2>lrefused.err &&
+    fail "query --local with an unregistered certificate ran"
+[ "$(grep -c . lrefused.err)" -eq 1 ] && grep -q "^hiepeerctl: query --local: .*refused our certificate" lrefused.err ||
+    fail "query --local with an unregistered certificate: $(cat lrefused.err)"
 check l1.json ok ok ok - || fail "the patient at B, C and D, through the local API"
 python3 - q1.json l1.json <<'PY' || fail "the local API's answer differs from the in-process query's"
 import json, sys
