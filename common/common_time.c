@@ -102,6 +102,17 @@ int hx_date_check(const char *s)
 	return hx_date_to_days(y, m, d, &days);
 }
 
+int hx_birth_date_check(const char *s, int64_t now_ms)
+{
+	int y, m, d;
+	int64_t days;
+	const char *p = s;
+	if (hx_date_check(s) != HX_OK || parse_date(&p, &y, &m, &d) != HX_OK ||
+	    hx_date_to_days(y, m, d, &days) != HX_OK)
+		return HX_EPARSE;
+	return days > now_ms / 86400000 + 1 ? HX_EINVAL : HX_OK;
+}
+
 int hx_time_parse(const char *s, int64_t *unix_ms)
 {
 	int y, mo, d, h = 0, mi = 0, sec = 0, ms = 0, tzs = 0;

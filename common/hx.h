@@ -186,6 +186,9 @@ int hx_time_parse(const char *s, int64_t *unix_ms);
 
 /* A calendar date "YYYY-MM-DD" (1850 <= YYYY <= 2200, a real day): HX_OK or HX_EPARSE. */
 int hx_date_check(const char *s);
+/* A birth date: a calendar date (hx_date_check: HX_EPARSE otherwise) that is not after the
+ * day of now_ms (UTC) plus one, for time zones ahead of UTC (HX_EINVAL: born in the future). */
+int hx_birth_date_check(const char *s, int64_t now_ms);
 /* Days since 1970-01-01 for a valid date. */
 int hx_date_to_days(int y, int m, int d, int64_t *days);
 /* Civil date from days since 1970-01-01. */

@@ -36,8 +36,8 @@ static int ids_check(char *const *ids, size_t n, int (*check)(const char *))
 
 int proto_demographics_check(const Hie__V1__Demographics *d)
 {
-	if (nonempty(d->birth_date) && hx_date_check(d->birth_date) != HX_OK)
-		return HX_EPARSE;
+	if (nonempty(d->birth_date) && hx_birth_date_check(d->birth_date, hx_time_now_ms()) != HX_OK)
+		return HX_EPARSE; /* not a date, or one in the future */
 	for (size_t i = 0; i < d->n_identifiers; i++)
 		if (!nonempty(d->identifiers[i]->system) || !nonempty(d->identifiers[i]->value))
 			return HX_EPARSE;

@@ -96,7 +96,8 @@ int api_patients_discover(struct http_ctx *ctx)
 	/* Decoded into the thread's scratch arena: the request is dropped before we return. */
 	if (proto_unpack_scratch(PROTO_DISCOVER_REQUEST, ctx->body, ctx->body_len, &m) != HX_OK) {
 		ctx->error_text = "the body is not a valid DiscoverRequest (demographics and a "
-		                  "purpose of use are required; dates must be real YYYY-MM-DD)";
+		                  "purpose of use are required; dates must be real YYYY-MM-DD, and a "
+		                  "birth date not in the future)";
 		return HX_EPARSE;
 	}
 	dr = m;

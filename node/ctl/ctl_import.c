@@ -95,8 +95,11 @@ int ctl_patient_add_run(struct ctl *c)
 		                "[--given G] [--birth-date YYYY-MM-DD] [--sex S] [--ssn N]");
 	if (proto_id_patient_check(p.id) != HX_OK)
 		return ctl_fail("patient add: '%s' is not a valid patient id", p.id);
-	if (d.birth_date != NULL && d.birth_date[0] != '\0' && hx_date_check(d.birth_date) != HX_OK)
-		return ctl_fail("patient add: '%s' is not a real date (YYYY-MM-DD)", d.birth_date);
+	if (d.birth_date != NULL && d.birth_date[0] != '\0' &&
+	    (rc = hx_birth_date_check(d.birth_date, hx_time_now_ms())) != HX_OK)
+		return ctl_fail(rc == HX_EINVAL ? "patient add: --birth-date: '%s' is in the future"
+		                                : "patient add: '%s' is not a real date (YYYY-MM-DD)",
+		                d.birth_date);
 	p.updated = hx_time_now_ms();
 	if (proto_check(PROTO_PATIENT, &p) != HX_OK)
 		return ctl_fail("patient add: the demographics are not acceptable (UTF-8 text, no "

@@ -50,6 +50,7 @@ static const struct {
 int ctl_demographics_opt(struct ctl_demographics *a, const char *cmd, int ch, char *arg)
 {
 	char *eq;
+	int rc;
 	switch (ch) {
 	case CTL_OPT_FAMILY:
 		a->name.family = arg;
@@ -65,9 +66,10 @@ int ctl_demographics_opt(struct ctl_demographics *a, const char *cmd, int ch, ch
 		a->maiden.family = arg;
 		return 1;
 	case CTL_OPT_BIRTH_DATE:
-		if (hx_date_check(arg) != HX_OK) {
-			ctl_fail("%s: --birth-date: '%s' is not a real date (YYYY-MM-DD)", cmd,
-			         arg);
+		if ((rc = hx_birth_date_check(arg, hx_time_now_ms())) != HX_OK) {
+			ctl_fail(rc == HX_EINVAL ? "%s: --birth-date: '%s' is in the future"
+			                         : "%s: --birth-date: '%s' is not a real date (YYYY-MM-DD)",
+			         cmd, arg);
 			return -1;
 		}
 		a->d.birth_date = arg;

@@ -369,6 +369,7 @@ def discover(args):
         ("a family name that is not UTF-8", discover_body(b"Sm\xffth", b"Ann", b"1980-01-02")),
         ("a control character in the given name", discover_body(b"Smith", b"A\x01nn", b"1980-01-02")),
         ("an impossible date", discover_body(b"Smith", b"Ann", b"2023-02-30")),
+        ("a birth date in the future", discover_body(b"Smith", b"Ann", b"2091-01-01")),
         ("a date that is not a date", discover_body(b"Smith", b"Ann", b"yesterday")),
         ("nothing to block on (a given name only)", discover_body(None, b"Ann", None)),
         ("a family name alone", discover_body(b"Smith", None, None)),

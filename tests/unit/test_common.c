@@ -374,6 +374,21 @@ static void test_date_check(void **state)
 			fail_msg("bad date \"%s\" accepted", bad[i]);
 }
 
+static void test_birth_date_check(void **state)
+{
+	int64_t now; /* 2026-11-26T23:30:00Z */
+	(void)state;
+	assert_int_equal(hx_time_parse("2026-11-26T23:30:00Z", &now), HX_OK);
+	assert_int_equal(hx_birth_date_check("1950-01-01", now), HX_OK);
+	assert_int_equal(hx_birth_date_check("2026-11-26", now), HX_OK);
+	assert_int_equal(hx_birth_date_check("2026-11-27", now), HX_OK); /* already the 27th east */
+	assert_int_equal(hx_birth_date_check("2026-11-28", now), HX_EINVAL);
+	assert_int_equal(hx_birth_date_check("2091-01-01", now), HX_EINVAL);
+	assert_int_equal(hx_birth_date_check("2026-02-30", now), HX_EPARSE);
+	assert_int_equal(hx_birth_date_check("1849-12-31", now), HX_EPARSE);
+	assert_int_equal(hx_birth_date_check("", now), HX_EPARSE);
+}
+
 /* Every day 1850..2200: days and dates convert both ways and follow each other. */
 static void test_date_days(void **state)
 {
@@ -792,6 +807,7 @@ int main(void)
 		cmocka_unit_test(test_hash),
 		cmocka_unit_test(test_time),
 		cmocka_unit_test(test_date_check),
+		cmocka_unit_test(test_birth_date_check),
 		cmocka_unit_test(test_date_days),
 		cmocka_unit_test(test_size_parse),
 		cmocka_unit_test(test_duration_parse),
