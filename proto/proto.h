@@ -136,7 +136,8 @@ int proto_id_doc_check(const char *s);     /* 32 lowercase hex digits */
 int proto_id_client_check(const char *s);
 int proto_id_patient_check(const char *s); /* 1..64 of [A-Za-z0-9._-], starts and ends
                                               alphanumeric, no ".." */
-/* Validate demographics as a caller sent them (names, dates, identifiers). */
+/* Validate demographics as a caller sent them (names, dates, identifiers; a birth date not
+ * in the future). A StoredPatient read back is checked without the future rule. */
 int proto_demographics_check(const Hie__V1__Demographics *d);
 
 /* Typed wrappers: proto_<name>_unpack(buf, len, &msg). */

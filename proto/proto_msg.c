@@ -34,10 +34,14 @@ static int ids_check(char *const *ids, size_t n, int (*check)(const char *))
 	return HX_OK;
 }
 
-int proto_demographics_check(const Hie__V1__Demographics *d)
+/* stored: demographics read back from our store, checked as they were when written (a birth
+ * date that was in the future then is read, not refused). */
+static int demographics_check(const Hie__V1__Demographics *d, int stored)
 {
-	if (nonempty(d->birth_date) && hx_birth_date_check(d->birth_date, hx_time_now_ms()) != HX_OK)
-		return HX_EPARSE; /* not a date, or one in the future */
+	if (nonempty(d->birth_date) &&
+	    (stored ? hx_date_check(d->birth_date)
+	            : hx_birth_date_check(d->birth_date, hx_time_now_ms())) != HX_OK)
+		return HX_EPARSE; /* not a date, or (sent to us) one in the future */
 	for (size_t i = 0; i < d->n_identifiers; i++)
 		if (!nonempty(d->identifiers[i]->system) || !nonempty(d->identifiers[i]->value))
 			return HX_EPARSE;
@@ -45,6 +49,11 @@ int proto_demographics_check(const Hie__V1__Demographics *d)
 		if (!nonempty(d->telecom[i]->value))
 			return HX_EPARSE;
 	return HX_OK;
+}
+
+int proto_demographics_check(const Hie__V1__Demographics *d)
+{
+	return demographics_check(d, 0);
 }
 
 static int v_none(const void *msg)
@@ -58,12 +67,16 @@ static int v_demographics(const void *msg)
 	return proto_demographics_check(msg);
 }
 
-static int v_patient(const void *msg)
+static int patient_check(const Hie__V1__Patient *p, int stored)
 {
-	const Hie__V1__Patient *p = msg;
 	if (proto_id_patient_check(p->id) != HX_OK || p->demographics == NULL || p->updated < 0)
 		return HX_EPARSE;
-	return proto_demographics_check(p->demographics);
+	return demographics_check(p->demographics, stored);
+}
+
+static int v_patient(const void *msg)
+{
+	return patient_check(msg, 0);
 }
 
 static int v_document_entry(const void *msg)
@@ -277,7 +290,7 @@ static int v_consent(const void *msg)
 static int v_stored_patient(const void *msg)
 {
 	const Hie__V1__StoredPatient *s = msg;
-	if (s->patient == NULL || v_patient(s->patient) != HX_OK)
+	if (s->patient == NULL || patient_check(s->patient, 1) != HX_OK)
 		return HX_EPARSE;
 	for (size_t i = 0; i < s->n_blocking_keys; i++)
 		if (s->blocking_keys[i].len == 0 || s->blocking_keys[i].len > 64)

@@ -1288,6 +1288,39 @@ static void test_query_framing(void **state)
 }
 
 /* One length-delimited field read from wire bytes without decoding the rest. */
+/* A birth date in the future is refused in what is sent to us (a Patient, a DiscoverRequest),
+ * not in a StoredPatient read back (written before the rule, it stays readable). */
+static void test_birth_date_future(void **state)
+{
+	Hie__V1__HumanName n = HIE__V1__HUMAN_NAME__INIT, *np[1] = {&n};
+	char *given[1] = {"Ann"};
+	Hie__V1__Demographics d = HIE__V1__DEMOGRAPHICS__INIT;
+	Hie__V1__Patient p = HIE__V1__PATIENT__INIT;
+	Hie__V1__StoredPatient sp = HIE__V1__STORED_PATIENT__INIT;
+	Hie__V1__DiscoverRequest dr = HIE__V1__DISCOVER_REQUEST__INIT;
+	(void)state;
+	n.family = "Smith";
+	n.given = given;
+	n.n_given = 1;
+	d.names = np;
+	d.n_names = 1;
+	p.id = "P1";
+	p.demographics = &d;
+	sp.patient = &p;
+	dr.demographics = &d;
+	dr.purpose = HIE__V1__PURPOSE_OF_USE__PURPOSE_OF_USE_TREATMENT;
+	d.birth_date = "1980-01-02";
+	assert_int_equal(proto_check(PROTO_PATIENT, &p), HX_OK);
+	assert_int_equal(proto_check(PROTO_DISCOVER_REQUEST, &dr), HX_OK);
+	assert_int_equal(proto_check(PROTO_STORED_PATIENT, &sp), HX_OK);
+	d.birth_date = "2091-01-01";
+	assert_int_not_equal(proto_check(PROTO_PATIENT, &p), HX_OK);
+	assert_int_not_equal(proto_check(PROTO_DISCOVER_REQUEST, &dr), HX_OK);
+	assert_int_equal(proto_check(PROTO_STORED_PATIENT, &sp), HX_OK);
+	d.birth_date = "2023-02-30"; /* impossible: refused everywhere */
+	assert_int_not_equal(proto_check(PROTO_STORED_PATIENT, &sp), HX_OK);
+}
+
 static void test_wire_find_bytes(void **state)
 {
 	(void)state;
@@ -1326,6 +1359,7 @@ int main(void)
 		cmocka_unit_test(test_kind_table),
 		cmocka_unit_test(test_query_framing),
 		cmocka_unit_test(test_wire_find_bytes),
+		cmocka_unit_test(test_birth_date_future),
 		cmocka_unit_test(test_samples_valid_and_full),
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_scratch),
