@@ -199,7 +199,9 @@ done
 
 # A patient of St Mary's, as they describe themselves (family, first given name, birth date,
 # sex), who is also at General or Lakeside: the first of St Mary's patients found at both,
-# else the first found at one.
+# else the first found at one. These searches leave nothing in the correlation cache
+# (--no-cache), so that the query shown below discovers as a clinician's first one would; each
+# is in St Mary's audit trail, as a lookup from its command line.
 "$ctl" --store "$demo/st-mary" --json patient list --limit 20 | python3 -c 'import json, sys
 for p in json.load(sys.stdin):
     n = (p.get("names") or [{}])[0]
@@ -210,7 +212,8 @@ chosen=""
 tab=$(printf '\t')
 while IFS=$tab read -r family given birth sex; do
     "$ctl" --config "$demo/st-mary.conf" --json query --family "$family" --given "$given" \
-        --birth-date "$birth" --sex "$sex" --purpose treatment >"$demo/query.json" || continue
+        --birth-date "$birth" --sex "$sex" --purpose treatment --no-cache --user quickstart \
+        >"$demo/query.json" || continue
     orgs=$(python3 -c 'import json, sys
 d = json.load(open(sys.argv[1]))
 print(sum(1 for o in d["organisations"] if o["status"] == "ok" and o["documents"] > 0))' "$demo/query.json")
@@ -234,8 +237,10 @@ echo "== St Mary's EHR asks the region, through St Mary's node, for the document
 echo "\$ $(q "${ctl#"$root"/}") --config $(q "${demo#"$root"/}/st-mary.conf") query --family $(q "$family")" \
     "--given $(q "$given") --birth-date $birth --sex $sex --purpose treatment --user dr.demo" \
     "--local --client-cert $(q "${demo#"$root"/}/pki/st-mary-ehr.pem") --client-key …"
+# The same query in JSON, for this script to read, first and without the cache, so that the
+# one shown after it discovers at each hospital as the clinician's first query would.
 "$ctl" --config "$demo/st-mary.conf" --json query --family "$family" --given "$given" \
-    --birth-date "$birth" --sex "$sex" --purpose treatment --user dr.demo \
+    --birth-date "$birth" --sex "$sex" --purpose treatment --user dr.demo --no-cache \
     --local --client-cert "$ehr_cert" --client-key "$ehr_key" >"$demo/query.json"
 rm -f "$demo/chosen.json"
 "$ctl" --config "$demo/st-mary.conf" query --family "$family" --given "$given" \
