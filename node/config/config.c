@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "proto.h"
 
@@ -257,6 +258,14 @@ int config_load(const char *path, struct config *c, char *err, size_t errlen)
 	if (st.f == NULL) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return errno == ENOENT ? HX_ENOTFOUND : HX_ECONFIG;
+	}
+	{
+		struct stat sb;
+		if (fstat(fileno(st.f), &sb) == 0 && S_ISDIR(sb.st_mode)) {
+			fclose(st.f);
+			snprintf(err, errlen, "%s: a directory, not a configuration file", path);
+			return HX_ECONFIG;
+		}
 	}
 	rc = ini_parse_stream(reader, &st, handler, &st);
 	fclose(st.f);

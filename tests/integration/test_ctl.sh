@@ -42,6 +42,7 @@ expect_error "--org OID is required" "$ctl" --store "$tmp/x" init
 expect_error "no store at $tmp/none" "$ctl" --store "$tmp/none" patient list
 expect_error "unknown command 'frobnicate'" "$ctl" --store "$s" frobnicate
 expect_error "doc list: no patient 'NOSUCH1'" "$ctl" --store "$s" doc list NOSUCH1
+expect_error "$tmp: a directory, not a configuration file" "$ctl" --config "$tmp" status
 # A mistyped second word names what the first takes; a mistaken global option and a
 # command's unknown option are one line each, beginning "hiepeerctl".
 expect_error "unknown command 'peer lst'; 'peer' takes: .*list" "$ctl" --store "$s" peer lst
