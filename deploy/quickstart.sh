@@ -161,8 +161,15 @@ echo "-- St Mary registers its EHR as a client of its node's local API"
 
 echo
 echo "== starting the four nodes (logs: $demo/NAME.log)"
+# The RLS first, listening before the hospitals start publishing to it (else each logs a
+# first failed try and backs off a second); then the three hospitals together.
 for name in rls $HOSPITALS; do
     "$hiepeerd" -c "$demo/$name.conf" </dev/null >/dev/null 2>"$demo/$name.log" &
+    [ "$name" != rls ] || n=0
+    while [ "$name" = rls ] && [ ! -s "$demo/rls/hiepeerd.state" ] && [ $n -lt 100 ]; do
+        n=$((n + 1))
+        sleep 0.1
+    done
 done
 for name in rls $HOSPITALS; do
     n=0
