@@ -134,6 +134,8 @@ int proto_id_org_check(const char *s);     /* OID: 0|1|2 then .arc, 3..64 chars 
 int proto_id_doc_check(const char *s);     /* 32 lowercase hex digits */
 /* A local client name: 1..48 of [A-Za-z0-9._-], starting alphanumeric. */
 int proto_id_client_check(const char *s);
+/* UTF-8 without control characters, at most `max` bytes. HX_OK or HX_EPARSE. */
+int proto_text_check(const char *s, size_t max);
 int proto_id_patient_check(const char *s); /* 1..64 of [A-Za-z0-9._-], starts and ends
                                               alphanumeric, no ".." */
 /* Validate demographics as a caller sent them (names, dates, identifiers; a birth date not

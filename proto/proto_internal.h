@@ -6,8 +6,6 @@
 
 /* Walk a message checking the caps of proto_check.c. HX_OK or HX_EPARSE. */
 int proto_walk(const ProtobufCMessage *m);
-/* UTF-8 without control characters, at most `max` bytes. HX_OK or HX_EPARSE. */
-int proto_text_check(const char *s, size_t max);
 /* Wire-level checks protobuf-c does not make: no NUL inside a string field (protobuf-c
  * would cut the string there), field numbers 1..2^29-1 (others do not repack). HX_OK or
  * HX_EPARSE. */

@@ -43,8 +43,8 @@ int ctl_parse_time(const char *what, const char *s, int64_t *out);
 int ctl_parse_u64(const char *what, const char *s, uint64_t *out);
 /* Print s left-aligned in `width` terminal columns (UTF-8 aware), cut if longer. */
 void ctl_print_padded(const char *s, int width);
-/* Write len bytes to a new or truncated file that only its owner may read (0600 when it is
- * created: documents are patient data). 0, or 1 with "WHAT: cannot write PATH: reason"
+/* Write len bytes to a new or truncated file that only its owner may read (0600, an
+ * existing file's mode too: documents are patient data). 0, or 1 with "WHAT: cannot write PATH: reason"
  * printed. */
 int ctl_write_private(const char *what, const char *path, const void *data, size_t len);
 /* Write an audit record for an admin action in its own transaction. */
@@ -57,6 +57,11 @@ int ctl_audit_patient(struct store_txn *t, const char *patient_id, const char *d
  * the purpose, the documents disclosed and a detail. The store must be open writable. 0, or
  * 1 with the problem printed (then nothing may be shown). */
 #define CTL_AUDIT_DOCUMENTS_MAX 1000 /* as the daemon's (API_AUDIT_DOCUMENTS_MAX) */
+/* --user ID: the clinician's id at our organisation, UTF-8 text without control characters,
+ * at most CTL_USER_MAX bytes (so that the audit actor "hiepeerctl:LOGIN/ID" fits the record's
+ * 512). 0, or 1 with the problem printed. Checked before any call is made. */
+#define CTL_USER_MAX 256
+int ctl_user_check(const char *cmd, const char *user);
 int ctl_audit_outside(struct ctl *c, int action, int purpose, const char *user,
                       const char *const *doc_ids, size_t nd, const char *detail);
 

@@ -183,12 +183,16 @@ int main(int argc, char **argv)
 		case 'V':
 			printf("hiepeerctl %s\n", HX_VERSION);
 			return 0;
-		case ':':
+		case ':': /* getopt has stepped past the option that lacks its value */
 			ctl_fail("%s needs a value (see hiepeerctl --help)", argv[optind - 1]);
 			return 2;
-		default:
-			ctl_fail("unknown option '%s' before the command (a command's own options go "
-			         "after it; see hiepeerctl --help)", argv[optind - 1]);
+		default: /* a letter (optopt) in a bundle such as -xj, or a long option */
+			if (optopt != 0)
+				ctl_fail("unknown option '-%c' before the command (a command's own options "
+				         "go after it; see hiepeerctl --help)", optopt);
+			else
+				ctl_fail("unknown option '%s' before the command (a command's own options "
+				         "go after it; see hiepeerctl --help)", argv[optind - 1]);
 			return 2;
 		}
 	}

@@ -895,6 +895,8 @@ int ctl_remote_discover_run(struct ctl *c)
 				return ctl_fail("--limit: between 1 and %d", IDM_RESULTS_MAX);
 			dr.max_results = (uint32_t)limit;
 		} else if (ch == 'u') {
+			if (ctl_user_check("remote discover", optarg))
+				return 1;
 			user.id = optarg;
 		} else {
 			return 2;

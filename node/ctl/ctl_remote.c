@@ -18,6 +18,7 @@ struct remote {
 	struct crypto_tls_client *tls;
 	Hie__V1__Peer *peer;
 	char base_url[CONFIG_PATH_MAX];
+	int audited; /* the call is audited here (ctl_audit_outside): open the store writable */
 };
 
 static void remote_clear(struct remote *r)
@@ -39,7 +40,7 @@ static int remote_identity(struct ctl *c, struct remote *r)
 	if (r->cfg.certificate[0] == '\0' || r->cfg.key[0] == '\0' || r->cfg.ca[0] == '\0')
 		return ctl_fail("%s: [tls] certificate, key and ca are needed for calls to peers",
 		                c->config_path);
-	if (ctl_store_open(c, 0) != 0) /* writable: the audit record of what we are shown */
+	if (ctl_store_open(c, !r->audited) != 0) /* writable for the audit record of a lookup */
 		return 1;
 	if (crypto_tls_client_new(r->cfg.certificate, r->cfg.key, r->cfg.ca, r->cfg.crl, &r->tls,
 	                          err, sizeof(err)) != HX_OK)
@@ -96,9 +97,9 @@ int ctl_call_pb(const struct crypto_tls_client *tls, struct peer_request *req,
 	req->max_response = resp->max;
 	rc = peer_call_sync(tls, req, &status, resp, err, sizeof(err));
 	hx_buf_clear(&body);
-	/* A TLS alert on the first read is the server refusing our certificate (TLS 1.3 sends
-	 * it after our side of the handshake): say so, with OpenSSL's words after it. */
-	if (rc != HX_OK && strstr(err, " alert ") != NULL)
+	/* The server refused our certificate (a TLS 1.3 server says so after our side of the
+	 * handshake): say so, with OpenSSL's words after it. */
+	if (rc == HX_ETLS && peer_refused_us(err))
 		return ctl_fail("%s: refused our certificate (not enrolled or registered there, "
 		                "suspended, or revoked): %s", what, err);
 	if (rc != HX_OK)
@@ -137,7 +138,7 @@ static int remote_call(struct remote *r, const char *what, const char *path, con
 int ctl_remote_call(struct ctl *c, const char *org, const char *what, const char *path,
                     const void *msg, struct hx_buf *resp)
 {
-	struct remote r = {0};
+	struct remote r = {.audited = 1};
 	int rc = remote_open(c, org, &r) != 0 || remote_call(&r, what, path, msg, resp) != 0;
 	remote_clear(&r);
 	return rc;
@@ -384,7 +385,7 @@ int ctl_remote_query_run(struct ctl *c)
 	Hie__V1__DocumentStatus statuses[2];
 	Hie__V1__DocumentQueryResponse *qr = NULL;
 	char *pids[64];
-	struct remote r = {0};
+	struct remote r = {.audited = 1};
 	struct hx_buf resp;
 	int ch, rc = 1;
 
@@ -423,6 +424,8 @@ int ctl_remote_query_run(struct ctl *c)
 			q.purpose = purpose;
 			break;
 		case 'u':
+			if (ctl_user_check("remote query", optarg))
+				return 1;
 			user.id = optarg;
 			q.user = &user;
 			break;
@@ -577,7 +580,7 @@ int ctl_remote_retrieve_run(struct ctl *c)
 	const char *client_cert = NULL, *client_key = NULL;
 	int local = 0;
 	Hie__V1__RetrieveResponse *rr = NULL;
-	struct remote r = {0};
+	struct remote r = {.audited = 1};
 	struct hx_buf resp;
 	const char *outpath = NULL;
 	char *ids[1], verdict[256];
@@ -597,9 +600,11 @@ int ctl_remote_retrieve_run(struct ctl *c)
 		else if (ch == 'P') {
 			if (ctl_purpose_parse(c->cmd, optarg, &purpose))
 				return 1;
-		} else if (ch == 'u')
+		} else if (ch == 'u') {
+			if (ctl_user_check(c->cmd, optarg))
+				return 1;
 			user.id = optarg;
-		else
+		} else
 			return 2;
 	}
 	/* fetch is the same command under its everyday name: messages say the one typed */

@@ -512,6 +512,8 @@ int ctl_query_run(struct ctl *c)
 		} else if (ch == 'k') {
 			client_key = optarg;
 		} else if (ch == 'u') {
+			if (ctl_user_check("query", optarg))
+				return 1;
 			user.id = optarg;
 			q.user = &user;
 		} else {

@@ -3,6 +3,7 @@
 
 #include "config.h"
 #include "crypto.h"
+#include "proto.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int ctl_fail(const char *fmt, ...)
@@ -110,6 +112,15 @@ int ctl_write_private(const char *what, const char *path, const void *data, size
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600), e = 0;
 	if (fd < 0)
 		return ctl_fail("%s: cannot write %s: %s", what, path, strerror(errno));
+	/* A file that was there keeps its mode through O_TRUNC: made private too, before the
+	 * document goes in (a device such as /dev/stdout is left as it is). */
+	struct stat sb;
+	if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && (sb.st_mode & 077) != 0 &&
+	    fchmod(fd, 0600) != 0) {
+		e = errno;
+		close(fd);
+		return ctl_fail("%s: cannot make %s private: %s", what, path, strerror(e));
+	}
 	while (len > 0) {
 		ssize_t n = write(fd, p, len);
 		if (n < 0 && errno == EINTR)
@@ -153,11 +164,19 @@ int ctl_audit_admin(struct ctl *c, int action, const char *detail)
 	return 0;
 }
 
+int ctl_user_check(const char *cmd, const char *user)
+{
+	if (strlen(user) > CTL_USER_MAX || proto_text_check(user, CTL_USER_MAX) != HX_OK)
+		return ctl_fail("%s: --user: at most %d bytes of UTF-8 text without control "
+		                "characters", cmd, CTL_USER_MAX);
+	return 0;
+}
+
 int ctl_audit_outside(struct ctl *c, int action, int purpose, const char *user,
                       const char *const *doc_ids, size_t nd, const char *detail)
 {
 	Hie__V1__AuditEvent ev = HIE__V1__AUDIT_EVENT__INIT;
-	char who[192];
+	char who[16 + 64 + CTL_USER_MAX]; /* "hiepeerctl:" LOGIN (< 64) "/" USER */
 	int rc;
 	snprintf(who, sizeof(who), "hiepeerctl:%s/%s", ctl_actor(),
 	         user != NULL && user[0] != '\0' ? user : "-");

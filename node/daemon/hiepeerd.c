@@ -40,12 +40,15 @@ static void usage(FILE *f)
  * several processes open a store, which hiepeerctl relies on, and SO_REUSEPORT lets two
  * daemons bind the same port, so nothing else would stop a second daemon: it would serve
  * half the connections and overwrite the state file that `status` and scripts read. 0, or
- * -1 with the reason logged (another daemon's pid when it is that). A store directory that
- * does not exist is left to store_open to report. */
+ * -1 with the reason logged (another daemon's pid when it is that). A directory that holds
+ * no store is left to store_open to report. */
 static int daemon_lock(const char *store)
 {
 	char path[CONFIG_PATH_MAX + 32], buf[32];
 	int fd, n;
+	snprintf(path, sizeof(path), "%s/data.mdb", store);
+	if (access(path, F_OK) != 0)
+		return 0; /* no store there: store_open says so, and no lock file is left behind */
 	snprintf(path, sizeof(path), "%s/hiepeerd.lock", store);
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
 		if (errno == ENOENT)

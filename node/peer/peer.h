@@ -58,6 +58,12 @@ int peer_call_start(struct peer_client *pc, const struct peer_request *req, peer
 /* Cancel a running call: its callback is not called. */
 void peer_call_cancel(struct peer_call *call);
 
+/* Whether a failed call's error text is the other side refusing our certificate: a TLS alert
+ * about certificates (handshake failure, bad, unknown, revoked or expired certificate,
+ * certificate required, unknown CA, access denied), which TLS 1.3 delivers on our first read
+ * after the handshake. Such a call's rc is HX_ETLS. */
+int peer_refused_us(const char *error);
+
 /* A blocking call on a private event loop (for hiepeerctl). The response body is appended
  * to `body` (whose max must be >= req->max_response). Returns the result's rc. */
 int peer_call_sync(const struct crypto_tls_client *tls, const struct peer_request *req,

@@ -183,8 +183,27 @@ static void sock_free(struct peer_client *pc, struct peer_sock *ps)
 	free(ps);
 }
 
-static int peer_err_from_curl(CURLcode c)
+int peer_refused_us(const char *error)
 {
+	static const char *const alerts[] = {
+		"alert handshake failure", "alert bad certificate",     "alert certificate unknown",
+		"alert certificate revoked", "alert certificate expired", "alert certificate required",
+		"alert unknown ca",          "alert access denied",
+	};
+	for (size_t i = 0; i < HX_ARRAY_SIZE(alerts); i++)
+		if (strstr(error, alerts[i]) != NULL)
+			return 1;
+	return 0;
+}
+
+/* The call's status from curl's code, and (for a failed read) its error text. */
+static int peer_err_from_curl(CURLcode c, const char *errbuf)
+{
+	/* Under TLS 1.3 a server that refuses our certificate says so with an alert after our
+	 * side of the handshake is done, so curl reports a failed read: a refusal, as a failed
+	 * handshake under TLS 1.2 is, not a broken peer. */
+	if (c == CURLE_RECV_ERROR && peer_refused_us(errbuf))
+		return HX_ETLS;
 	switch (c) {
 	case CURLE_OK:
 		return HX_OK;
@@ -252,13 +271,7 @@ static void check_done(struct peer_client *pc)
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&call);
 		if (call == NULL)
 			continue;
-		call->res.rc = peer_err_from_curl(msg->data.result);
-		/* Under TLS 1.3 a server that refuses our certificate says so with an alert after
-		 * our side of the handshake is done, so curl reports it as a failed read
-		 * ("... alert handshake failure", "... alert certificate unknown"): a refusal, as a
-		 * failed handshake under TLS 1.2 is, not a broken peer. */
-		if (msg->data.result == CURLE_RECV_ERROR && strstr(call->errbuf, " alert ") != NULL)
-			call->res.rc = HX_ETLS;
+		call->res.rc = peer_err_from_curl(msg->data.result, call->errbuf);
 		if (call->res.rc == HX_OK)
 			curl_easy_getinfo(call->easy, CURLINFO_RESPONSE_CODE, &call->res.status);
 		else

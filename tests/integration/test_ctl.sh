@@ -42,12 +42,18 @@ expect_error "--org OID is required" "$ctl" --store "$tmp/x" init
 expect_error "no store at $tmp/none" "$ctl" --store "$tmp/none" patient list
 expect_error "unknown command 'frobnicate'" "$ctl" --store "$s" frobnicate
 expect_error "doc list: no patient 'NOSUCH1'" "$ctl" --store "$s" doc list NOSUCH1
+# --user is checked before any call: text that fits the audit record's actor.
+expect_error "query: --user: at most 256 bytes" "$ctl" --store "$s" query --family Smith \
+    --birth-date 1980-01-02 --purpose treatment --user "$(python3 -c 'print("д" * 200)')"
+expect_error "query: --user: at most 256 bytes" "$ctl" --store "$s" query --family Smith \
+    --birth-date 1980-01-02 --purpose treatment --user "$(printf 'dr\tx')"
 expect_error "$tmp: a directory, not a configuration file" "$ctl" --config "$tmp" status
 # A mistyped second word names what the first takes; a mistaken global option and a
 # command's unknown option are one line each, beginning "hiepeerctl".
 expect_error "unknown command 'peer lst'; 'peer' takes: .*list" "$ctl" --store "$s" peer lst
 expect_error "^hiepeerctl: unknown option '--timeout' before the command" "$ctl" --store "$s" --timeout 5 status
 expect_error "^hiepeerctl: --config needs a value" "$ctl" --config
+expect_error "^hiepeerctl: unknown option '-x' before the command" "$ctl" --store "$s" -xj status
 expect_error "^hiepeerctl patient list: unrecognized option '--lmit'" "$ctl" --store "$s" patient list --lmit 3
 
 # --- demo data: deterministic, loaded, listed --------------------------------------------

@@ -191,6 +191,7 @@ doc=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(next(e[
 cmp -s got.txt docb.txt || fail "the retrieved document differs from B's"
 grep -q "^signature verified: origin $B " ret.txt || fail "signature: $(cat ret.txt)"
 doc=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(next(e["id"] for e in d["documents"] if e["origin_org"]==sys.argv[2]))' q1.json "$C")
+printf 'an older file\n' >gotc.txt && chmod 644 gotc.txt # replaced, and made private
 "$ctl" --config a.conf fetch "$C" "$doc" -o gotc.txt --user dr.cli --purpose emergency >ret.txt ||
     fail "fetch from C"
 cmp -s gotc.txt docc.txt && grep -q "^signature verified: origin $C " ret.txt || fail "fetch: $(cat ret.txt)"

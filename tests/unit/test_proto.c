@@ -1287,7 +1287,6 @@ static void test_query_framing(void **state)
 		hx_buf_clear(&entry[i]);
 }
 
-/* One length-delimited field read from wire bytes without decoding the rest. */
 /* A birth date in the future is refused in what is sent to us (a Patient, a DiscoverRequest),
  * not in a StoredPatient read back (written before the rule, it stays readable). */
 static void test_birth_date_future(void **state)
@@ -1321,6 +1320,7 @@ static void test_birth_date_future(void **state)
 	assert_int_not_equal(proto_check(PROTO_STORED_PATIENT, &sp), HX_OK);
 }
 
+/* One length-delimited field read from wire bytes without decoding the rest. */
 static void test_wire_find_bytes(void **state)
 {
 	(void)state;
