@@ -121,6 +121,18 @@ size_t hx_strlcpy(char *dst, const char *src, size_t size)
 	return n;
 }
 
+size_t hx_strlcpy_utf8(char *dst, const char *src, size_t size)
+{
+	size_t n = hx_strlcpy(dst, src, size);
+	if (size != 0 && n >= size) { /* cut: back off over a character the cut split */
+		size_t c = size - 1;
+		while (c > 0 && ((unsigned char)src[c] & 0xC0) == 0x80)
+			c--;
+		dst[c] = '\0';
+	}
+	return n;
+}
+
 void hx_hex_encode(const uint8_t *p, size_t n, char *out)
 {
 	static const char hex[] = "0123456789abcdef";

@@ -135,6 +135,9 @@ uint8_t *hx_buf_steal(struct hx_buf *b, size_t *len);
 
 /* Copy `src` into dst[size] with truncation; returns strlen(src) like strlcpy. */
 size_t hx_strlcpy(char *dst, const char *src, size_t size);
+/* The same for UTF-8 text: a cut never ends inside a character (a cut one is left out
+ * whole), so valid UTF-8 stays valid. Returns strlen(src). */
+size_t hx_strlcpy_utf8(char *dst, const char *src, size_t size);
 
 /* A hash of n bytes for small in-memory hash tables (not against an adversary's keys, and
  * never stored: it may change between versions). Eight bytes at a time, each mixed in by a

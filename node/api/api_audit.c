@@ -58,7 +58,10 @@ void api_audit_disclosure(struct http_ctx *ctx, int action, int purpose, const c
 	a->ev.outcome = HIE__V1__AUDIT_OUTCOME__AUDIT_OUTCOME_SUCCESS;
 	hx_strlcpy(a->org, ctx->peer != NULL ? ctx->peer->org_id : "", sizeof(a->org));
 	a->ev.actor_org = a->org;
-	hx_strlcpy(a->user, user != NULL ? user : "", sizeof(a->user));
+	/* Cut, if it must be, between characters: a record whose text is not UTF-8 is refused
+	 * by the store, and the disclosure would go unrecorded (a peer's user id can be longer
+	 * than this field). */
+	hx_strlcpy_utf8(a->user, user != NULL ? user : "", sizeof(a->user));
 	a->ev.actor_user = a->user;
 	if (ctx->peer_fp != NULL) {
 		memcpy(a->fp, ctx->peer_fp, CRYPTO_SHA256_LEN);
@@ -78,7 +81,7 @@ void api_audit_disclosure(struct http_ctx *ctx, int action, int purpose, const c
 	a->ev.n_patient_ids = np;
 	a->ev.document_ids = a->ptr + np;
 	a->ev.n_document_ids = nd;
-	hx_strlcpy(a->detail, detail, sizeof(a->detail));
+	hx_strlcpy_utf8(a->detail, detail, sizeof(a->detail));
 	a->ev.detail = a->detail;
 	if (store_write_lazy(ctx->store, w_disclosure, disclosure_done, a) != HX_OK) {
 		hx_log_err("audit: cannot queue the record of a disclosure");

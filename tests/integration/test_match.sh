@@ -176,6 +176,11 @@ d = json.load(open(sys.argv[1]))
 assert d["matches"] and d["matches"][0]["patient_id"] == "KS1", d
 assert d["matches"][0]["grade"] in ("certain", "probable"), d
 PY
+# A clinician id longer than A's record keeps (240 bytes of Cyrillic): A still records the
+# disclosure, the id cut between characters (cut inside one, the record was refused).
+long_user=$(python3 -c 'print("д" * 120)')
+"$ctl" --config b.conf remote discover "$A" --family Smyth --given Kate --birth-date 1980-04-03 \
+    --sex female --purpose treatment --user "$long_user" >/dev/null || fail "remote discover, a long --user"
 # Both sides audit it: A with B's clinician, B with the lookup made from its command line
 # (the count of matches, not A's patient ids).
 sleep 0.2
@@ -188,8 +193,10 @@ borg, login = sys.argv[3], sys.argv[4]
 d = [r for r in a if r["action"] == "DISCOVER" and r.get("actor_org") == borg]
 assert any(r.get("actor_user") == "dr.b" and r.get("purpose") == "EMERGENCY" for r in d), d
 assert any(r.get("actor_user") == login for r in d), d  # without --user: the login
+cut = [r for r in d if r.get("actor_user", "").startswith("д")]
+assert len(cut) == 1 and set(cut[0]["actor_user"]) == {"д"} and 50 <= len(cut[0]["actor_user"]) < 120, cut
 o = [r for r in b if r["action"] == "OUTSIDE_QUERY"]
-assert len(o) == 2, o
+assert len(o) == 3, o
 assert o[1].get("actor_user") == "hiepeerctl:%s/dr.b" % login and o[1].get("purpose") == "EMERGENCY", o
 assert o[1].get("detail", "").startswith("command line: remote discover at ") and "KS1" not in json.dumps(o), o
 PY

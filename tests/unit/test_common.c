@@ -212,6 +212,24 @@ static void test_strlcpy(void **state)
 	assert_int_equal(dst[0], 'q');
 }
 
+/* A cut never splits a character: "aд€😀" is 1 + 2 + 3 + 4 bytes. */
+static void test_strlcpy_utf8(void **state)
+{
+	static const char s[] = "a\xd0\xb4\xe2\x82\xac\xf0\x9f\x98\x80";
+	static const size_t want[] = {0, 1, 1, 3, 3, 3, 6, 6, 6, 6, 10, 10};
+	char dst[16];
+	(void)state;
+	for (size_t size = 1; size <= 12; size++) {
+		memset(dst, 'z', sizeof(dst));
+		assert_int_equal(hx_strlcpy_utf8(dst, s, size), 10);
+		if (strlen(dst) != want[size - 1] || memcmp(dst, s, strlen(dst)) != 0)
+			fail_msg("size %zu: %zu bytes kept, want %zu", size, strlen(dst), want[size - 1]);
+	}
+	dst[0] = 'q';
+	assert_int_equal(hx_strlcpy_utf8(dst, s, 0), 10);
+	assert_int_equal(dst[0], 'q');
+}
+
 /* ---- hex --------------------------------------------------------------------------------- */
 
 static void test_hex(void **state)
@@ -803,6 +821,7 @@ int main(void)
 		cmocka_unit_test(test_buf_steal_and_grow),
 		cmocka_unit_test(test_buf_unbounded),
 		cmocka_unit_test(test_strlcpy),
+		cmocka_unit_test(test_strlcpy_utf8),
 		cmocka_unit_test(test_hex),
 		cmocka_unit_test(test_hash),
 		cmocka_unit_test(test_time),
