@@ -91,24 +91,27 @@ static int parse_date(const char **pp, int *y, int *m, int *d)
 	return HX_OK;
 }
 
-int hx_date_check(const char *s)
+/* A whole "YYYY-MM-DD" of a real day from 1850 to 2200, as days since 1970-01-01. */
+static int date_days(const char *s, int64_t *days)
 {
 	int y, m, d;
-	int64_t days;
 	if (parse_date(&s, &y, &m, &d) != HX_OK || *s != '\0')
 		return HX_EPARSE;
 	if (y < 1850 || y > 2200)
 		return HX_EPARSE;
-	return hx_date_to_days(y, m, d, &days);
+	return hx_date_to_days(y, m, d, days);
+}
+
+int hx_date_check(const char *s)
+{
+	int64_t days;
+	return date_days(s, &days);
 }
 
 int hx_birth_date_check(const char *s, int64_t now_ms)
 {
-	int y, m, d;
 	int64_t days;
-	const char *p = s;
-	if (hx_date_check(s) != HX_OK || parse_date(&p, &y, &m, &d) != HX_OK ||
-	    hx_date_to_days(y, m, d, &days) != HX_OK)
+	if (date_days(s, &days) != HX_OK)
 		return HX_EPARSE;
 	return days > now_ms / 86400000 + 1 ? HX_EINVAL : HX_OK;
 }

@@ -154,18 +154,13 @@ static void query_done(struct fanout_result *r, void *arg)
 {
 	struct query_op *op = arg;
 	const char **ids = calloc(r->n_entries + 1, sizeof(*ids));
-	size_t counts[FANOUT_ERROR + 1] = {0};
-	char detail[256];
+	char summary[160], detail[256];
 	int rc;
 
-	for (size_t i = 0; i < r->n_orgs; i++)
-		counts[r->org[i].status]++;
 	for (size_t i = 0; ids != NULL && i < r->n_entries; i++)
 		ids[i] = r->entries[i]->id;
-	snprintf(detail, sizeof(detail), "local client %s: %zu organisation(s): ok %zu, no match %zu, "
-	         "timeout %zu, refused %zu, error %zu", op->client.name, r->n_orgs,
-	         counts[FANOUT_OK], counts[FANOUT_NO_MATCH], counts[FANOUT_TIMEOUT],
-	         counts[FANOUT_REFUSED], counts[FANOUT_ERROR]);
+	fanout_result_summary(r, summary, sizeof(summary));
+	snprintf(detail, sizeof(detail), "local client %s: %s", op->client.name, summary);
 	audit(op->store, op->cfg, &op->client, op->fp, HIE__V1__AUDIT_ACTION__AUDIT_ACTION_OUTSIDE_QUERY,
 	      op->q->purpose, op->q->user != NULL ? op->q->user->id : NULL, ids,
 	      ids != NULL ? r->n_entries : 0, detail);

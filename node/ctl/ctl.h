@@ -44,26 +44,27 @@ int ctl_parse_u64(const char *what, const char *s, uint64_t *out);
 /* Print s left-aligned in `width` terminal columns (UTF-8 aware), cut if longer. */
 void ctl_print_padded(const char *s, int width);
 /* Write len bytes to a new or truncated file that only its owner may read (0600, an
- * existing file's mode too: documents are patient data). 0, or 1 with "WHAT: cannot write PATH: reason"
- * printed. */
+ * existing file's mode too: documents are patient data). 0, or 1 with "WHAT: cannot write
+ * PATH: reason" printed. */
 int ctl_write_private(const char *what, const char *path, const void *data, size_t len);
 /* Write an audit record for an admin action in its own transaction. */
 int ctl_audit_admin(struct ctl *c, int action, const char *detail);
 /* In a write transaction: the audit record of a change to one patient by the local admin. */
 int ctl_audit_patient(struct store_txn *t, const char *patient_id, const char *detail);
-/* An outside lookup made from this command line (query, fetch, remote ...), recorded at this
- * node as the local API records its clients' (OUTSIDE_QUERY or OUTSIDE_RETRIEVE), before
- * anything is shown or written: the actor "hiepeerctl:LOGIN/USER" (USER from --user, or -),
- * the purpose, the documents disclosed and a detail. The store must be open writable. 0, or
- * 1 with the problem printed (then nothing may be shown). */
-#define CTL_AUDIT_DOCUMENTS_MAX 1000 /* as the daemon's (API_AUDIT_DOCUMENTS_MAX) */
 /* --user ID: the clinician's id at our organisation, UTF-8 text without control characters,
  * at most CTL_USER_MAX bytes (so that the audit actor "hiepeerctl:LOGIN/ID" fits the record's
  * 512). 0, or 1 with the problem printed. Checked before any call is made. */
 #define CTL_USER_MAX 256
 int ctl_user_check(const char *cmd, const char *user);
+/* An outside lookup made from this command line (query, fetch, remote ...), recorded at this
+ * node as the local API records its clients' (OUTSIDE_QUERY or OUTSIDE_RETRIEVE), before
+ * anything is shown or written: the actor "hiepeerctl:LOGIN/USER" (USER from --user, or -),
+ * the purpose, the ids of the entries disclosed (the first CTL_AUDIT_DOCUMENTS_MAX) and a
+ * detail. The store must be open writable. 0, or 1 with the problem printed (then nothing
+ * may be shown). */
+#define CTL_AUDIT_DOCUMENTS_MAX 1000 /* as the daemon's (API_AUDIT_DOCUMENTS_MAX) */
 int ctl_audit_outside(struct ctl *c, int action, int purpose, const char *user,
-                      const char *const *doc_ids, size_t nd, const char *detail);
+                      Hie__V1__DocumentEntry *const *entries, size_t n, const char *detail);
 
 /* Command groups. */
 int ctl_init_run(struct ctl *c);

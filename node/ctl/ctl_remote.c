@@ -458,19 +458,12 @@ int ctl_remote_query_run(struct ctl *c)
 		ctl_fail("remote query: the answer is not a valid DocumentQueryResponse");
 		goto out;
 	}
-	{
-		const char **ids = calloc(qr->n_entries + 1, sizeof(*ids));
-		char detail[256];
-		int arc;
-		for (size_t i = 0; ids != NULL && i < qr->n_entries; i++)
-			ids[i] = qr->entries[i]->id;
+	{ /* recorded before anything is shown */
+		char detail[160];
 		snprintf(detail, sizeof(detail), "command line: remote query at %s: %zu document(s)",
 		         c->argv[optind], qr->n_entries);
-		arc = ids == NULL ? ctl_fail("remote query: %s", hx_strerror(HX_ENOMEM))
-		                  : ctl_audit_outside(c, HIE__V1__AUDIT_ACTION__AUDIT_ACTION_OUTSIDE_QUERY,
-		                                      q.purpose, user.id, ids, qr->n_entries, detail);
-		free(ids);
-		if (arc != 0)
+		if (ctl_audit_outside(c, HIE__V1__AUDIT_ACTION__AUDIT_ACTION_OUTSIDE_QUERY, q.purpose,
+		                      user.id, qr->entries, qr->n_entries, detail) != 0)
 			goto out;
 	}
 	if (c->json) {
@@ -652,7 +645,7 @@ int ctl_remote_retrieve_run(struct ctl *c)
 		char detail[160];
 		snprintf(detail, sizeof(detail), "command line: %s from %s", name, c->argv[optind]);
 		if (ctl_audit_outside(c, HIE__V1__AUDIT_ACTION__AUDIT_ACTION_OUTSIDE_RETRIEVE, purpose,
-		                      user.id, (const char *const *)ids, 1, detail) != 0)
+		                      user.id, &d->entry, 1, detail) != 0)
 			goto out;
 		if (ctl_write_private(name, outpath, d->content.data, d->content.len) != 0)
 			goto out;

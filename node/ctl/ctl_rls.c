@@ -8,7 +8,6 @@
 
 #include <getopt.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 int ctl_tokens_run(struct ctl *c)
@@ -439,25 +438,14 @@ static int query_here(struct ctl *c, const struct config *cfg, const Hie__V1__Ou
 	if (rc != HX_OK)
 		return ctl_fail("query: %s", rc == HX_EINVAL ? err : hx_strerror(rc));
 	{ /* recorded here before anything is shown, as the daemon records a local client's */
-		const char **ids = calloc(r->n_entries + 1, sizeof(*ids));
-		size_t counts[FANOUT_ERROR + 1] = {0};
-		char detail[256];
-		for (size_t i = 0; i < r->n_orgs; i++)
-			counts[r->org[i].status]++;
-		for (size_t i = 0; ids != NULL && i < r->n_entries; i++)
-			ids[i] = r->entries[i]->id;
-		snprintf(detail, sizeof(detail), "command line: %zu organisation(s): ok %zu, no match "
-		         "%zu, timeout %zu, refused %zu, error %zu", r->n_orgs, counts[FANOUT_OK],
-		         counts[FANOUT_NO_MATCH], counts[FANOUT_TIMEOUT], counts[FANOUT_REFUSED],
-		         counts[FANOUT_ERROR]);
-		rc = ids == NULL ? ctl_fail("query: %s", hx_strerror(HX_ENOMEM))
-		                 : ctl_audit_outside(c, HIE__V1__AUDIT_ACTION__AUDIT_ACTION_OUTSIDE_QUERY,
-		                                     q->purpose, q->user != NULL ? q->user->id : NULL,
-		                                     ids, r->n_entries, detail);
-		free(ids);
-		if (rc != 0) {
+		char summary[160], detail[192];
+		fanout_result_summary(r, summary, sizeof(summary));
+		snprintf(detail, sizeof(detail), "command line: %s", summary);
+		if (ctl_audit_outside(c, HIE__V1__AUDIT_ACTION__AUDIT_ACTION_OUTSIDE_QUERY, q->purpose,
+		                      q->user != NULL ? q->user->id : NULL, r->entries, r->n_entries,
+		                      detail) != 0) {
 			fanout_result_free(r);
-			return rc;
+			return 1;
 		}
 	}
 	rc = fanout_result_pack(r, out);

@@ -166,18 +166,26 @@ int ctl_audit_admin(struct ctl *c, int action, const char *detail)
 
 int ctl_user_check(const char *cmd, const char *user)
 {
-	if (strlen(user) > CTL_USER_MAX || proto_text_check(user, CTL_USER_MAX) != HX_OK)
+	if (proto_text_check(user, CTL_USER_MAX) != HX_OK)
 		return ctl_fail("%s: --user: at most %d bytes of UTF-8 text without control "
 		                "characters", cmd, CTL_USER_MAX);
 	return 0;
 }
 
 int ctl_audit_outside(struct ctl *c, int action, int purpose, const char *user,
-                      const char *const *doc_ids, size_t nd, const char *detail)
+                      Hie__V1__DocumentEntry *const *entries, size_t n, const char *detail)
 {
 	Hie__V1__AuditEvent ev = HIE__V1__AUDIT_EVENT__INIT;
 	char who[16 + 64 + CTL_USER_MAX]; /* "hiepeerctl:" LOGIN (< 64) "/" USER */
+	char **ids = NULL;
 	int rc;
+	if (n > CTL_AUDIT_DOCUMENTS_MAX)
+		n = CTL_AUDIT_DOCUMENTS_MAX;
+	if (n > 0 && (ids = calloc(n, sizeof(*ids))) == NULL)
+		return ctl_fail("cannot write the audit record of this lookup (%s); nothing is shown",
+		                hx_strerror(HX_ENOMEM));
+	for (size_t i = 0; i < n; i++)
+		ids[i] = entries[i]->id;
 	snprintf(who, sizeof(who), "hiepeerctl:%s/%s", ctl_actor(),
 	         user != NULL && user[0] != '\0' ? user : "-");
 	ev.time = hx_time_now_ms();
@@ -186,10 +194,11 @@ int ctl_audit_outside(struct ctl *c, int action, int purpose, const char *user,
 	ev.actor_org = (char *)store_org_id(c->store);
 	ev.actor_user = who;
 	ev.purpose = purpose;
-	ev.document_ids = (char **)doc_ids;
-	ev.n_document_ids = nd < CTL_AUDIT_DOCUMENTS_MAX ? nd : CTL_AUDIT_DOCUMENTS_MAX;
+	ev.document_ids = ids;
+	ev.n_document_ids = n;
 	ev.detail = (char *)detail;
 	rc = store_write(c->store, w_audit, &ev);
+	free(ids);
 	if (rc != HX_OK)
 		return ctl_fail("cannot write the audit record of this lookup (%s); nothing is shown",
 		                hx_strerror(rc));

@@ -51,8 +51,6 @@ static int daemon_lock(const char *store)
 		return 0; /* no store there: store_open says so, and no lock file is left behind */
 	snprintf(path, sizeof(path), "%s/hiepeerd.lock", store);
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
-		if (errno == ENOENT)
-			return 0;
 		hx_log_err("%s: %s", path, strerror(errno));
 		return -1;
 	}

@@ -829,6 +829,16 @@ static const Hie__V1__OrgStatus org_status[] = {
 	[FANOUT_ERROR] = HIE__V1__ORG_STATUS__ORG_STATUS_ERROR,
 };
 
+void fanout_result_summary(const struct fanout_result *r, char *out, size_t size)
+{
+	size_t counts[FANOUT_ERROR + 1] = {0};
+	for (size_t i = 0; i < r->n_orgs; i++)
+		counts[r->org[i].status]++;
+	snprintf(out, size, "%zu organisation(s): ok %zu, no match %zu, timeout %zu, refused %zu, "
+	         "error %zu", r->n_orgs, counts[FANOUT_OK], counts[FANOUT_NO_MATCH],
+	         counts[FANOUT_TIMEOUT], counts[FANOUT_REFUSED], counts[FANOUT_ERROR]);
+}
+
 int fanout_result_pack(const struct fanout_result *r, struct hx_buf *out)
 {
 	Hie__V1__OutsideQueryResponse m = HIE__V1__OUTSIDE_QUERY_RESPONSE__INIT;

@@ -107,5 +107,8 @@ void fanout_cancel(struct fanout *f);
 void fanout_result_free(struct fanout_result *r);
 /* The result as the local API answers it: an OutsideQueryResponse appended to out. */
 int fanout_result_pack(const struct fanout_result *r, struct hx_buf *out);
+/* How many organisations, and how many with each status, for an audit record's detail:
+ * "3 organisation(s): ok 2, no match 1, timeout 0, refused 0, error 0". */
+void fanout_result_summary(const struct fanout_result *r, char *out, size_t size);
 
 #endif
